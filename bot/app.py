@@ -1,0 +1,178 @@
+"""The composition root: builds settings-driven parts and wires them; nothing else
+in the bot connects, reads the environment or configures logging."""
+
+from __future__ import annotations
+
+__all__ = ["Runtime", "build_runtime", "build_web_app", "serve", "utc_now"]
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.background import BackgroundTasks
+from bot.config import LuciaConfig
+from bot.console.chat import ConsoleChat
+from bot.dedupe import Dedupe
+from bot.dedupe.memory import MemoryDedupe
+from bot.dedupe.redis_dedupe import RedisDedupe
+from bot.errors import DedupeUnavailable, StoreUnavailable
+from bot.incidents.ports import IncidentChat
+from bot.incidents.service import IncidentService
+from bot.settings import Settings, SlackMode
+from bot.slack.app import build_bolt_app, build_web_client
+from bot.slack.chat import SlackChat
+from bot.slack.dispatch import SlackDeps
+from bot.store.database import create_engine, driver_url, ping
+from bot.store.incident_store import SqlIncidentStore
+from bot.store.migrate import upgrade
+from bot.types import Clock
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 512 * 1024  # Slack's payloads are a few kB; anything far bigger is refused (413)
+READY_TIMEOUT = 3.0
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    config: LuciaConfig
+    engine: AsyncEngine
+    dedupe: Dedupe
+    background: BackgroundTasks
+    incidents: IncidentService
+
+    async def close(self) -> None:
+        await self.background.drain()
+        await self.dedupe.close()
+        await self.engine.dispose()
+
+
+async def build_runtime(
+    settings: Settings, config: LuciaConfig, chat: IncidentChat, clock: Clock = utc_now
+) -> Runtime:
+    engine = create_engine(driver_url(settings.database_url))
+    try:
+        await upgrade(engine)
+    except BaseException:
+        await engine.dispose()
+        raise
+    dedupe: Dedupe = (
+        RedisDedupe.from_url(settings.redis_url) if settings.redis_url else MemoryDedupe()
+    )
+    incidents = IncidentService(
+        SqlIncidentStore(engine),
+        chat,
+        clock,
+        announcement_channel=settings.lucia_incidents_channel,
+    )
+    return Runtime(settings, config, engine, dedupe, BackgroundTasks(), incidents)
+
+
+def build_web_app(runtime: Runtime, bolt: AsyncApp | None) -> web.Application:
+    app = web.Application(client_max_size=MAX_BODY)
+
+    async def healthz(_request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    async def readyz(_request: web.Request) -> web.Response:
+        checks: dict[str, str] = {}
+        try:
+            async with asyncio.timeout(READY_TIMEOUT):
+                await ping(runtime.engine)
+            checks["database"] = "ok"
+        except (StoreUnavailable, TimeoutError) as exc:
+            checks["database"] = f"down: {exc or 'timeout'}"
+        if runtime.settings.redis_url:
+            try:
+                async with asyncio.timeout(READY_TIMEOUT):
+                    await runtime.dedupe.ping()
+                checks["redis"] = "ok"
+            except (DedupeUnavailable, TimeoutError) as exc:
+                checks["redis"] = f"down: {exc or 'timeout'}"
+        else:
+            checks["redis"] = "in-process"
+        ready = all(not v.startswith("down") for v in checks.values())
+        return web.json_response(
+            {"status": "ready" if ready else "unavailable", **checks}, status=200 if ready else 503
+        )
+
+    async def slack_events(request: web.Request) -> web.StreamResponse:
+        if bolt is None or runtime.settings.slack_mode is not SlackMode.HTTP:
+            return web.json_response(
+                {
+                    "error": "Slack over HTTP is not configured on this bot "
+                    "(set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET)"
+                },
+                status=503,
+            )
+        bolt_response = await bolt.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(bolt_response)
+
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_post("/slack/events", slack_events)
+
+    async def close_runtime(_app: web.Application) -> None:
+        await runtime.close()
+
+    app.on_cleanup.append(close_runtime)
+    return app
+
+
+async def _serve_app(settings: Settings, config: LuciaConfig) -> web.Application:
+    bolt: AsyncApp | None = None
+    if settings.slack_mode is SlackMode.OFF:
+        log.warning("slack_not_configured", extra={"hint": "use `lucia-bot shell` to chat"})
+        runtime = await build_runtime(settings, config, ConsoleChat(log.info))
+        return build_web_app(runtime, None)
+    client = build_web_client(settings)
+    runtime = await build_runtime(settings, config, SlackChat(client))
+    deps = SlackDeps(runtime.incidents, runtime.background, runtime.dedupe)
+    bolt = build_bolt_app(settings, client, deps)
+    app = build_web_app(runtime, bolt)
+    if settings.slack_mode is SlackMode.SOCKET:
+        assert settings.slack_app_token is not None
+        handler = AsyncSocketModeHandler(bolt, settings.slack_app_token.get_secret_value())
+
+        async def connect(_app: web.Application) -> None:
+            await handler.connect_async()  # type: ignore[no-untyped-call]
+
+        async def disconnect(_app: web.Application) -> None:
+            await handler.close_async()  # type: ignore[no-untyped-call]
+
+        app.on_startup.append(connect)
+        app.on_shutdown.append(disconnect)
+    log.info(
+        "serving",
+        extra={
+            "port": settings.port,
+            "slack": settings.slack_mode.value,
+            "database": driver_url(settings.database_url).get_backend_name(),
+            "redis": bool(settings.redis_url),
+        },
+    )
+    return app
+
+
+def serve(settings: Settings, config: LuciaConfig) -> None:
+    """Run until SIGTERM/SIGINT; in-flight requests and background work finish first."""
+    web.run_app(
+        _serve_app(settings, config),
+        host="0.0.0.0",  # noqa: S104 - Render routes to the container's interface
+        port=settings.port,
+        shutdown_timeout=25,
+        access_log=None,
+        print=lambda _msg: None,
+    )

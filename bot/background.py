@@ -1,0 +1,56 @@
+"""Work that runs after a request is acknowledged, held so none of it is orphaned.
+
+Shutdown waits for it (up to a limit) before the database closes, so a SIGTERM never
+cuts a unit of work in half; what is still running at the limit is cancelled, and its
+open transaction rolls back.
+"""
+
+from __future__ import annotations
+
+__all__ = ["BackgroundTasks"]
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+class BackgroundTasks:
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._closing = False
+
+    def spawn(self, work: Coroutine[Any, Any, None], *, name: str) -> None:
+        if self._closing:
+            work.close()
+            raise RuntimeError("shutting down: not accepting new work")
+        task = asyncio.create_task(work, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error(
+                "background_task_failed", exc_info=task.exception(), extra={"task": task.get_name()}
+            )
+
+    async def drain(self, limit: float = 25.0) -> None:
+        """Wait for everything in flight; cancel what is left after `limit` seconds."""
+        self._closing = True
+        try:
+            await self.wait_idle(limit)
+        except TimeoutError:
+            log.warning("background_tasks_cancelled", extra={"count": len(self._tasks)})
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def wait_idle(self, limit: float = 10.0) -> None:
+        """Wait until no work is in flight, including work spawned while waiting."""
+        async with asyncio.timeout(limit):
+            while self._tasks:
+                await asyncio.gather(*list(self._tasks), return_exceptions=True)

@@ -1,0 +1,109 @@
+"""`lucia-bot serve | shell | migrate | check-config` (also `python -m bot`)."""
+
+from __future__ import annotations
+
+__all__ = ["main"]
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+from collections.abc import Sequence
+
+from bot.app import build_runtime, serve
+from bot.config import LuciaConfig, load_config
+from bot.console.chat import ConsoleChat
+from bot.console.shell import Shell
+from bot.errors import ConfigError, ConfigProblem
+from bot.logs import configure_logging
+from bot.observability import init_sentry
+from bot.settings import Settings, load_settings
+from bot.store.database import create_engine, driver_url
+from bot.store.migrate import upgrade
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="lucia-bot", description="Lucia's on-call bot.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub.add_parser("serve", help="run the HTTP server (Slack, health checks)")
+    shell = sub.add_parser("shell", help="a local chat console against the same core")
+    shell.add_argument("--user", default=None, help="who you are in the shell")
+    sub.add_parser("migrate", help="apply database migrations")
+    sub.add_parser("check-config", help="validate lucia.yaml and the environment")
+    args = parser.parse_args(argv)
+
+    try:
+        settings, config = _load()
+    except ConfigError as exc:
+        _print_problems(exc.problems)
+        return 2
+    match args.command:
+        case "check-config":
+            print(
+                f"OK: environment and {settings.lucia_config} are valid "
+                f"({len(config.owners)} owner roles, {len(config.services)} services, "
+                f"Slack {settings.slack_mode.value})."
+            )
+            return 0
+        case "migrate":
+            configure_logging(settings.log_level)
+            revision = asyncio.run(_migrate(settings))
+            print(f"Database schema is at revision {revision}.")
+            return 0
+        case "serve":
+            configure_logging(settings.log_level)
+            init_sentry(settings)
+            serve(settings, config)
+            return 0
+        case "shell":
+            configure_logging("WARNING")
+            user = args.user or os.environ.get("USER") or getpass.getuser()
+            asyncio.run(_shell(settings, config, user))
+            return 0
+    return 2
+
+
+def _load() -> tuple[Settings, LuciaConfig]:
+    """Settings and config together, so check-config reports every problem at once."""
+    problems: list[ConfigProblem] = []
+    settings: Settings | None = None
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        problems += exc.problems
+    config_path = (
+        settings.lucia_config if settings else Settings.model_fields["lucia_config"].default
+    )
+    required = settings is not None and not settings.config_path_is_default
+    try:
+        config = load_config(config_path, required=required)
+    except ConfigError as exc:
+        problems += exc.problems
+    if problems:
+        raise ConfigError(problems)
+    assert settings is not None
+    return settings, config
+
+
+def _print_problems(problems: list[ConfigProblem]) -> None:
+    print(f"lucia-bot: {len(problems)} configuration problem(s):", file=sys.stderr)
+    for problem in problems:
+        print(f"  {problem}", file=sys.stderr)
+
+
+async def _migrate(settings: Settings) -> str:
+    engine = create_engine(driver_url(settings.database_url))
+    try:
+        return await upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+async def _shell(settings: Settings, config: LuciaConfig, user: str) -> None:
+    chat = ConsoleChat(print)
+    runtime = await build_runtime(settings, config, chat)
+    try:
+        await Shell(runtime, chat, user=user, stdin=sys.stdin, write=print).run()
+    finally:
+        await runtime.close()

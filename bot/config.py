@@ -1,0 +1,170 @@
+"""`lucia.yaml`: the launch-gate table, references, services, routing and escalation.
+
+Validated with pydantic; a bad file is reported problem by problem, each with its line.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AlertRoute",
+    "EscalationPolicy",
+    "EscalationStep",
+    "LuciaConfig",
+    "Owner",
+    "References",
+    "Role",
+    "Service",
+    "load_config",
+]
+
+import enum
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from bot.errors import ConfigError, ConfigProblem
+from bot.incidents.model import Severity
+
+
+class Role(enum.StrEnum):
+    OWNER = "owner"  # founder / owner
+    INFRA = "infra"
+    DNS = "dns"  # domain / DNS
+    BILLING = "billing"
+    FALLBACK = "fallback"  # emergency fallback contact
+
+
+def _duration(value: Any) -> Any:
+    """`90s`, `5m`, `1h`, or a number of seconds."""
+    if isinstance(value, int | float):
+        return timedelta(seconds=value)
+    if isinstance(value, str):
+        match = re.fullmatch(r"\s*(\d+)\s*([smh]?)\s*", value)
+        if match is None:
+            raise ValueError(f"`{value}` is not a duration like 90s, 5m or 1h")
+        unit = {"": 1, "s": 1, "m": 60, "h": 3600}[match.group(2)]
+        return timedelta(seconds=int(match.group(1)) * unit)
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Owner(_Model):
+    name: str
+    slack: str | None = Field(default=None, pattern=r"^[UW][A-Z0-9]+$")
+    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$")
+    phone: str | None = None
+    push_topic: str | None = None
+    notes: str = ""
+
+
+class References(_Model):
+    staging_url: str | None = None
+    staging_api_url: str | None = None
+    production_app_url: str | None = None
+    production_api_url: str | None = None
+    status_page: str | None = None
+    runbook: str | None = None
+    rollback_doc: str | None = None
+    vault_location: str | None = None
+
+
+class Service(_Model):
+    render_service_id: str = Field(pattern=r"^srv-[a-z0-9]+$")
+    health_url: str | None = None
+    production: bool = True
+
+
+class AlertMatch(_Model):
+    resource: list[str] = []
+    level: list[str] = []
+    project: list[str] = []
+    environment: list[str] = []
+    rule: list[str] = []
+    tags: dict[str, str] = {}
+
+
+class AlertRoute(_Model):
+    match: AlertMatch = AlertMatch()
+    action: Literal["post", "incident"] = "post"
+    severity: Severity | None = None
+    page: list[Role] = []
+
+
+class EscalationStep(_Model):
+    roles: list[Role] = Field(min_length=1)
+    wait: Duration = timedelta(minutes=5)
+
+
+class EscalationPolicy(_Model):
+    steps: list[EscalationStep] = Field(min_length=1)
+    repeat: int = Field(default=0, ge=0, le=10)
+
+
+class LuciaConfig(_Model):
+    owners: dict[Role, Owner | None] = {}
+    admins: list[str] = []  # Slack user ids allowed to change owners besides the owner
+    references: References = References()
+    services: dict[str, Service] = {}
+    routing: list[AlertRoute] = []
+    escalation: dict[Severity, EscalationPolicy] = {}
+
+
+def load_config(path: Path, *, required: bool) -> LuciaConfig:
+    """Read and validate the file; a missing file is an empty table unless `required`."""
+    if not path.exists():
+        if required:
+            raise ConfigError([ConfigProblem(str(path), "file not found (LUCIA_CONFIG)")])
+        return LuciaConfig()
+    text = path.read_text(encoding="utf-8")
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark else ""
+        reason = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError([ConfigProblem(f"{path}{line}", f"not valid YAML: {reason}")]) from None
+    if data is None:
+        return LuciaConfig()
+    if not isinstance(data, dict):
+        raise ConfigError([ConfigProblem(f"{path}:1", "must be a mapping of sections")])
+    try:
+        return LuciaConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(
+            [
+                ConfigProblem(
+                    f"{path}:{_line_of(root, err['loc'])}",
+                    f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}",
+                )
+                for err in exc.errors()
+            ]
+        ) from None
+
+
+def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int:
+    """The line of the deepest YAML node along a pydantic error location."""
+    line = node.start_mark.line + 1 if node else 1
+    for part in loc:
+        child = None
+        if isinstance(node, yaml.MappingNode):
+            child = next((v for k, v in node.value if k.value == str(part)), None)
+            if child is None:
+                break
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            child = node.value[part] if part < len(node.value) else None
+        if child is None:
+            break
+        node = child
+        line = node.start_mark.line + 1
+    return line

@@ -1,0 +1,1 @@
+"""The local chat front: a terminal where `/lucia …` runs against the same core."""

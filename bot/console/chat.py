@@ -1,0 +1,63 @@
+"""`IncidentChat` for the terminal: channels live in memory, messages are printed."""
+
+from __future__ import annotations
+
+__all__ = ["ConsoleChat"]
+
+from collections.abc import Callable, Sequence
+
+from bot.console.render import card_text, event_text, unformat
+from bot.errors import ChannelNameTaken
+from bot.incidents.model import Incident, TimelineEvent
+from bot.types import UserId
+
+
+class ConsoleChat:
+    def __init__(self, write: Callable[[str], None]) -> None:
+        self._write = write
+        # A console channel's id is its name: incident channel names carry the incident
+        # number, so ids stay unique across shell sessions on the same database.
+        self.channels: set[str] = {"console"}
+
+    def channel_name(self, channel_id: str) -> str:
+        return channel_id
+
+    def _say(self, channel_id: str, text: str) -> None:
+        prefix = f"[#{self.channel_name(channel_id)}] "
+        body = unformat(text, self.channel_name).replace("\n", "\n" + " " * len(prefix))
+        self._write(prefix + body)
+
+    async def create_channel(self, name: str) -> str:
+        if name in self.channels:
+            raise ChannelNameTaken("conversations.create", "name_taken")
+        self.channels.add(name)
+        self._say(name, "channel created")
+        return name
+
+    async def invite(self, channel_id: str, users: Sequence[UserId]) -> None:
+        self._say(channel_id, "joined: " + ", ".join(f"@{u}" for u in users))
+
+    async def set_topic(self, channel_id: str, topic: str) -> None:
+        self._say(channel_id, f"topic: {topic}")
+
+    async def post_card(self, channel_id: str, incident: Incident) -> str:
+        self._say(channel_id, card_text(incident))
+        return channel_id
+
+    async def update_card(self, channel_id: str, message_id: str, incident: Incident) -> None:
+        return None  # the terminal can't edit what it printed; events say what changed
+
+    async def post_announcement(self, channel_id: str, incident: Incident) -> str:
+        self._say(channel_id, f"🚨 {incident.key} {incident.severity.label}: {incident.title}")
+        return channel_id
+
+    async def update_announcement(
+        self, channel_id: str, message_id: str, incident: Incident
+    ) -> None:
+        return None
+
+    async def post_event(self, channel_id: str, incident: Incident, event: TimelineEvent) -> None:
+        self._say(channel_id, event_text(event))
+
+    async def user_exists(self, user: UserId) -> bool:
+        return True

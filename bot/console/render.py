@@ -1,0 +1,81 @@
+"""Plain-text rendering of the bot's views for the terminal."""
+
+from __future__ import annotations
+
+__all__ = ["card_text", "event_text", "reply_text", "unformat"]
+
+import html
+import re
+from collections.abc import Callable, Sequence
+
+from bot.incidents.commands import USAGE
+from bot.incidents.model import Incident, TimelineEvent
+from bot.incidents.replies import Detail, Done, Listing, Reply, ShowHelp
+
+ChannelNames = Callable[[str], str]
+
+
+def unformat(text: str, channel_name: ChannelNames) -> str:
+    """Slack-style markup (<@u>, <#c>, &lt;) as a terminal shows it."""
+    text = re.sub(r"<@([^>|]+)(?:\|[^>]*)?>", r"@\1", text)
+    text = re.sub(r"<#([^>|]+)(?:\|[^>]*)?>", lambda m: "#" + channel_name(m.group(1)), text)
+    return html.unescape(text)
+
+
+def _when(incident_at: object) -> str:
+    return f"{incident_at:%Y-%m-%d %H:%M} UTC"
+
+
+def card_text(incident: Incident) -> str:
+    ack = (
+        f"@{incident.acknowledged_by} at {_when(incident.acknowledged_at)}"
+        if incident.acknowledged_at
+        else "not yet"
+    )
+    lines = [
+        f"┌ {incident.key} · {incident.severity.label} · {incident.title}",
+        f"│ status {incident.status.value} · lead @{incident.lead or 'nobody'} · "
+        f"acknowledged {ack}",
+        f"│ opened {_when(incident.created_at)} by @{incident.opened_by}",
+    ]
+    if incident.summary:
+        lines.append(f"│ summary: {incident.summary}")
+    if incident.status.is_open:
+        lines.append("└ [ack] [update] [resolve]   (type /lucia incident ack|update|resolve)")
+    else:
+        lines.append("└ resolved")
+    return "\n".join(lines)
+
+
+def event_text(event: TimelineEvent) -> str:
+    return f"{event.at:%Y-%m-%d %H:%M:%S} @{event.actor} [{event.kind.value}] {event.text}"
+
+
+def reply_text(reply: Reply) -> str:
+    match reply:
+        case Done(text=text, warnings=warnings):
+            return "\n".join([f"✅ {text}", *(f"⚠️ {w}" for w in warnings)])
+        case Listing(incidents=incidents, include_closed=include_closed):
+            return _listing(incidents, include_closed)
+        case Detail(incident=incident, timeline=timeline):
+            text = card_text(incident)
+            if timeline is not None:
+                text += "\nTimeline (UTC):\n" + "\n".join(event_text(e) for e in timeline)
+            return text
+        case ShowHelp():
+            return (
+                "Commands:\n"
+                + "\n".join(f"  {u}" for u in USAGE.values())
+                + ("\nShell: /join <channel> · /leave · exit")
+            )
+    raise AssertionError(f"no console rendering for {reply!r}")
+
+
+def _listing(incidents: Sequence[Incident], include_closed: bool) -> str:
+    if not incidents:
+        return "No incidents." if include_closed else "No open incidents."
+    return "\n".join(
+        f"{i.key:>8} {i.severity.label} {i.status.value:<13} {i.title}"
+        + (f"  #{i.channel_name}" if i.channel_name else "")
+        for i in incidents
+    )

@@ -1,0 +1,97 @@
+"""The bot's one exception tree.
+
+    LuciaError
+    ├── ConfigError            lucia.yaml or the environment is wrong; carries every problem found
+    ├── UserError              the person asked for something we can't do; the message is for them
+    │   ├── CommandError       the command text doesn't parse; carries the right form
+    │   ├── IncidentNotFound   no incident with that number, or no incident in this channel
+    │   ├── IllegalTransition  the incident's state doesn't allow that step
+    │   └── UnknownUser        a mention that doesn't resolve to a user
+    ├── ChatError              the chat service refused or failed a call (Slack error code kept)
+    │   └── ChannelNameTaken   the channel name exists already
+    ├── StoreUnavailable       the database can't be reached
+    └── DedupeUnavailable      Redis (or the in-process store) can't be reached
+
+Fronts catch UserError and show its message to the person; everything else reaches the
+front's single failure handler, which logs it and says plainly that something failed.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ChannelNameTaken",
+    "ChatError",
+    "CommandError",
+    "ConfigError",
+    "ConfigProblem",
+    "DedupeUnavailable",
+    "IllegalTransition",
+    "IncidentNotFound",
+    "LuciaError",
+    "StoreUnavailable",
+    "UnknownUser",
+    "UserError",
+]
+
+from dataclasses import dataclass
+
+
+class LuciaError(Exception):
+    """Base of every error the bot raises on purpose."""
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    location: str  # "lucia.yaml:12" or "env SLACK_SIGNING_SECRET"
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}"
+
+
+class ConfigError(LuciaError):
+    def __init__(self, problems: list[ConfigProblem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+class UserError(LuciaError):
+    """An error whose message is written for the person who asked."""
+
+
+class CommandError(UserError):
+    def __init__(self, problem: str, usage: str) -> None:
+        self.problem = problem
+        self.usage = usage
+        super().__init__(f"{problem}\nUsage: `{usage}`")
+
+
+class IncidentNotFound(UserError):
+    pass
+
+
+class IllegalTransition(UserError):
+    pass
+
+
+class UnknownUser(UserError):
+    pass
+
+
+class ChatError(LuciaError):
+    def __init__(self, method: str, code: str) -> None:
+        self.method = method
+        self.code = code
+        super().__init__(f"{method} failed: {code}")
+
+
+class ChannelNameTaken(ChatError):
+    pass
+
+
+class StoreUnavailable(LuciaError):
+    pass
+
+
+class DedupeUnavailable(LuciaError):
+    pass

@@ -1,0 +1,344 @@
+"""The `/lucia` command grammar: text in, a typed command out, or a `CommandError`
+that says what was wrong and the right form.
+
+Parsing is pure and front-agnostic: Slack's slash command, an @-mention and the local
+shell all hand their text to `parse`.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "MAX_TEXT",
+    "MAX_TITLE",
+    "Acknowledge",
+    "AddNote",
+    "Command",
+    "Help",
+    "IncidentCommand",
+    "ListIncidents",
+    "Mitigate",
+    "OpenIncident",
+    "PostUpdate",
+    "Reopen",
+    "Resolve",
+    "SetLead",
+    "SetSeverity",
+    "SetStatus",
+    "ShowIncident",
+    "parse",
+    "usage",
+]
+
+import re
+from dataclasses import dataclass
+
+from bot.errors import CommandError
+from bot.incidents.lifecycle import WORKING_STATUSES
+from bot.incidents.model import Severity, Status
+from bot.types import UserId
+
+MAX_TITLE = 150  # Slack's header block limit: the title must fit the card as typed
+MAX_TEXT = 2900  # under Slack's 3,000-character section limit
+
+USAGE = {
+    "help": "/lucia help",
+    "open": "/lucia incident open [sev1-4] <title>   (no title: a form)",
+    "list": "/lucia incident list [--all]",
+    "show": "/lucia incident show [#N]",
+    "timeline": "/lucia incident timeline [#N]",
+    "ack": "/lucia incident ack [#N]",
+    "update": "/lucia incident update [#N] <text>",
+    "status": "/lucia incident status [#N] investigating|identified|monitoring <text>",
+    "sev": "/lucia incident sev [#N] <1-4>",
+    "lead": "/lucia incident lead [#N] @user",
+    "note": "/lucia incident note [#N] <text>",
+    "mitigated": "/lucia incident mitigated [#N]",
+    "resolve": "/lucia incident resolve [#N] [summary]",
+    "reopen": "/lucia incident reopen [#N]",
+}
+
+
+def usage(name: str) -> str:
+    return USAGE[name]
+
+
+@dataclass(frozen=True)
+class Help:
+    pass
+
+
+@dataclass(frozen=True)
+class OpenIncident:
+    title: str | None  # None: ask with a form
+    severity: Severity | None
+    description: str = ""
+    responders: tuple[UserId, ...] = ()  # invited to the channel with the opener
+
+
+@dataclass(frozen=True)
+class ListIncidents:
+    include_closed: bool
+
+
+@dataclass(frozen=True)
+class IncidentCommand:
+    number: int | None  # None: the incident of the channel the command was typed in
+
+
+@dataclass(frozen=True)
+class ShowIncident(IncidentCommand):
+    with_timeline: bool
+
+
+@dataclass(frozen=True)
+class Acknowledge(IncidentCommand):
+    pass
+
+
+@dataclass(frozen=True)
+class PostUpdate(IncidentCommand):
+    text: str
+
+
+@dataclass(frozen=True)
+class SetStatus(IncidentCommand):
+    status: Status
+    text: str
+
+
+@dataclass(frozen=True)
+class SetSeverity(IncidentCommand):
+    severity: Severity
+
+
+@dataclass(frozen=True)
+class SetLead(IncidentCommand):
+    lead: UserId
+
+
+@dataclass(frozen=True)
+class AddNote(IncidentCommand):
+    text: str
+
+
+@dataclass(frozen=True)
+class Mitigate(IncidentCommand):
+    pass
+
+
+@dataclass(frozen=True)
+class Resolve(IncidentCommand):
+    summary: str
+
+
+@dataclass(frozen=True)
+class Reopen(IncidentCommand):
+    pass
+
+
+Command = (
+    Help
+    | OpenIncident
+    | ListIncidents
+    | ShowIncident
+    | Acknowledge
+    | PostUpdate
+    | SetStatus
+    | SetSeverity
+    | SetLead
+    | AddNote
+    | Mitigate
+    | Resolve
+    | Reopen
+)
+
+_NUMBER = re.compile(r"#?(?:inc-)?(\d{1,9})", re.IGNORECASE)
+_REF = re.compile(r"(?:#|inc-)(\d{1,9})", re.IGNORECASE)
+# "sev2", "SEV-9", "sev": meant as a severity (and checked); "severe" starts a title.
+_SEVERITY_TOKEN = re.compile(r"sev[-_]?\d*", re.IGNORECASE)
+# Slack escapes mentions as <@U123> or <@U123|name> (the manifest sets should_escape);
+# the local shell writes <@name>.
+_MENTION = re.compile(r"<@([\w.:-]+)(?:\|[^>]*)?>")
+
+
+def parse(text: str) -> Command:
+    head, rest = _split(text)
+    match head.lower():
+        case "" | "help":
+            return Help()
+        case "incident" | "inc" | "i":
+            return _parse_incident(rest)
+        case _:
+            raise CommandError(f"I don't know the command `{_clip(head)}`.", "/lucia help")
+
+
+def _parse_incident(text: str) -> Command:
+    sub, rest = _split(text)
+    match sub.lower():
+        case "" | "help":
+            return Help()
+        case "open" | "declare" | "new":
+            return _parse_open(rest)
+        case "list" | "ls":
+            return _parse_list(rest)
+        case "show" | "timeline":
+            number, rest = _take_ref(rest)
+            _no_more(rest, sub.lower())
+            return ShowIncident(number, with_timeline=sub.lower() == "timeline")
+        case "ack" | "acknowledge":
+            number = _ref_only(rest, "ack")
+            return Acknowledge(number)
+        case "update":
+            number, rest = _take_ref(rest)
+            return PostUpdate(number, _text(rest, "update", "What's the update?"))
+        case "status":
+            return _parse_status(rest)
+        case "sev" | "severity":
+            return _parse_severity(rest)
+        case "lead":
+            return _parse_lead(rest)
+        case "note":
+            number, rest = _take_ref(rest)
+            return AddNote(number, _text(rest, "note", "The note is empty."))
+        case "mitigated" | "mitigate":
+            return Mitigate(_ref_only(rest, "mitigated"))
+        case "resolve" | "resolved":
+            number, rest = _take_ref(rest)
+            return Resolve(number, _text(rest, "resolve", "", required=False))
+        case "reopen":
+            return Reopen(_ref_only(rest, "reopen"))
+        case _:
+            raise CommandError(
+                f"`incident {_clip(sub)}` isn't a command I know. "
+                "Try open, list, show, timeline, ack, update, status, sev, lead, note, "
+                "mitigated, resolve or reopen.",
+                "/lucia help",
+            )
+
+
+def _parse_open(text: str) -> OpenIncident:
+    first, rest = _split(text)
+    severity = None
+    if _SEVERITY_TOKEN.fullmatch(first):
+        severity = Severity.parse(first.replace("-", "").replace("_", ""))
+        if severity is None:
+            raise CommandError(
+                f"`{_clip(first)}` isn't a severity: use sev1 (worst) to sev4.", usage("open")
+            )
+        text = rest
+    if not text.strip():
+        if severity is None:
+            return OpenIncident(title=None, severity=None)
+        raise CommandError("The incident needs a title.", usage("open"))
+    title = " ".join(text.split())
+    if len(title) > MAX_TITLE:
+        raise CommandError(
+            f"That title is {len(title):,} characters; keep it to {MAX_TITLE} "
+            "and put the details in `/lucia incident note`.",
+            usage("open"),
+        )
+    return OpenIncident(title=title, severity=severity)
+
+
+def _parse_list(text: str) -> ListIncidents:
+    words = text.split()
+    if words in ([], ["--all"], ["all"]):
+        return ListIncidents(include_closed=bool(words))
+    raise CommandError(f"`{_clip(text)}` isn't an option of list.", usage("list"))
+
+
+def _parse_status(text: str) -> SetStatus:
+    number, rest = _take_ref(text)
+    word, rest = _split(rest)
+    try:
+        status = Status(word.lower())
+    except ValueError:
+        status = None
+    if status not in WORKING_STATUSES:
+        allowed = "|".join(s.value for s in WORKING_STATUSES)
+        problem = "Which status?" if not word else f"`{_clip(word)}` isn't a status: use {allowed}."
+        if status is Status.MITIGATED:
+            problem = "Use `/lucia incident mitigated` to mark it mitigated."
+        elif status is Status.RESOLVED:
+            problem = "Use `/lucia incident resolve [summary]` to resolve it."
+        raise CommandError(problem, usage("status"))
+    assert status is not None
+    return SetStatus(number, status, _text(rest, "status", "", required=False))
+
+
+def _parse_severity(text: str) -> SetSeverity:
+    number, rest = _take_ref(text)
+    word, rest = _split(rest)
+    severity = Severity.parse(word)
+    if severity is None:
+        problem = "Which severity?" if not word else f"`{_clip(word)}` isn't a severity."
+        raise CommandError(f"{problem} Use 1 (worst) to 4.", usage("sev"))
+    if rest.strip():
+        number = _trailing_ref(rest, "sev", number)
+    return SetSeverity(number, severity)
+
+
+def _parse_lead(text: str) -> SetLead:
+    number, rest = _take_ref(text)
+    word, rest = _split(rest)
+    if not word:
+        raise CommandError("Who should lead?", usage("lead"))
+    mention = _MENTION.fullmatch(word)
+    if mention is None:
+        raise CommandError(
+            f"I couldn't find a user for `{_clip(word)}`. "
+            "Mention them so Slack completes the name (type @ and pick them).",
+            usage("lead"),
+        )
+    if rest.strip():
+        number = _trailing_ref(rest, "lead", number)
+    return SetLead(number, mention.group(1))
+
+
+def _split(text: str) -> tuple[str, str]:
+    parts = text.strip().split(maxsplit=1)
+    if not parts:
+        return "", ""
+    return parts[0], parts[1] if len(parts) > 1 else ""
+
+
+def _take_ref(text: str) -> tuple[int | None, str]:
+    first, rest = _split(text)
+    match = _REF.fullmatch(first)
+    if match is None:
+        return None, text
+    return int(match.group(1)), rest
+
+
+def _trailing_ref(text: str, name: str, number: int | None) -> int:
+    match = _NUMBER.fullmatch(text.strip())
+    if match is None or number is not None:
+        raise CommandError(f"I didn't understand `{_clip(text)}`.", usage(name))
+    return int(match.group(1))
+
+
+def _ref_only(text: str, name: str) -> int | None:
+    number, rest = _take_ref(text)
+    _no_more(rest, name)
+    return number
+
+
+def _no_more(text: str, name: str) -> None:
+    if text.strip():
+        raise CommandError(f"I didn't understand `{_clip(text)}`.", usage(name))
+
+
+def _text(text: str, name: str, missing: str, *, required: bool = True) -> str:
+    text = text.strip()
+    if required and not text:
+        raise CommandError(missing, usage(name))
+    if len(text) > MAX_TEXT:
+        raise CommandError(
+            f"That text is {len(text):,} characters; the limit is {MAX_TEXT:,}.", usage(name)
+        )
+    return text
+
+
+def _clip(text: str, limit: int = 40) -> str:
+    text = text.replace("`", "'")
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,94 @@
+"""What an incident is: its severity, its status and the events on its timeline."""
+
+from __future__ import annotations
+
+__all__ = ["EventKind", "Incident", "Severity", "Status", "TimelineEvent"]
+
+import enum
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.types import JSONValue, UserId
+
+
+class Severity(enum.StrEnum):
+    SEV1 = "sev1"
+    SEV2 = "sev2"
+    SEV3 = "sev3"
+    SEV4 = "sev4"
+
+    @property
+    def label(self) -> str:
+        return self.value.upper()
+
+    @classmethod
+    def parse(cls, text: str) -> Severity | None:
+        """Read `sev2`, `SEV2` or `2`; None when the text is not a severity."""
+        match = re.fullmatch(r"(?:sev)?([1-4])", text.strip().lower())
+        return cls(f"sev{match.group(1)}") if match else None
+
+
+class Status(enum.StrEnum):
+    INVESTIGATING = "investigating"
+    IDENTIFIED = "identified"
+    MONITORING = "monitoring"
+    MITIGATED = "mitigated"
+    RESOLVED = "resolved"
+
+    @property
+    def is_open(self) -> bool:
+        return self is not Status.RESOLVED
+
+
+class EventKind(enum.StrEnum):
+    DECLARED = "declared"
+    CHANNEL_CREATED = "channel_created"
+    CHANNEL_FAILED = "channel_failed"
+    ACKNOWLEDGED = "acknowledged"
+    STATUS_CHANGED = "status_changed"
+    SEVERITY_CHANGED = "severity_changed"
+    LEAD_CHANGED = "lead_changed"
+    UPDATE = "update"
+    NOTE = "note"
+    MITIGATED = "mitigated"
+    RESOLVED = "resolved"
+    REOPENED = "reopened"
+
+
+@dataclass(frozen=True)
+class Incident:
+    number: int
+    title: str
+    severity: Severity
+    status: Status
+    opened_by: UserId
+    created_at: datetime
+    updated_at: datetime
+    description: str = ""
+    lead: UserId | None = None
+    channel_id: str | None = None
+    channel_name: str | None = None
+    card_ts: str | None = None
+    announcement_channel_id: str | None = None
+    announcement_ts: str | None = None
+    acknowledged_at: datetime | None = None
+    acknowledged_by: UserId | None = None
+    mitigated_at: datetime | None = None
+    resolved_at: datetime | None = None
+    summary: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"INC-{self.number}"
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    incident_number: int
+    at: datetime
+    kind: EventKind
+    actor: UserId
+    text: str
+    data: Mapping[str, JSONValue] = field(default_factory=dict)

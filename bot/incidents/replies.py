@@ -1,0 +1,46 @@
+"""What a command answers, before any front renders it."""
+
+from __future__ import annotations
+
+__all__ = ["AskForDetails", "Detail", "Done", "Listing", "Reply", "ShowHelp"]
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.incidents.model import Incident, Severity, TimelineEvent
+
+
+@dataclass(frozen=True)
+class Done:
+    """A change was stored. `warnings` say what the chat side couldn't do afterwards."""
+
+    text: str
+    incident: Incident
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Listing:
+    incidents: Sequence[Incident]
+    include_closed: bool
+
+
+@dataclass(frozen=True)
+class Detail:
+    incident: Incident
+    timeline: Sequence[TimelineEvent] | None  # None: the card only
+
+
+@dataclass(frozen=True)
+class ShowHelp:
+    pass
+
+
+@dataclass(frozen=True)
+class AskForDetails:
+    """`incident open` without a title: the front asks with a form."""
+
+    severity: Severity | None
+
+
+Reply = Done | Listing | Detail | ShowHelp | AskForDetails

@@ -1,0 +1,290 @@
+"""Incident use-cases: each one changes stored state in one transaction, then tells the
+chat front, rendering from what was stored."""
+
+from __future__ import annotations
+
+__all__ = ["DEFAULT_SEVERITY", "IncidentService", "Invocation"]
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from functools import partial
+from typing import TypeVar
+
+from bot.errors import ChannelNameTaken, ChatError, IncidentNotFound, UnknownUser
+from bot.incidents import commands as cmd
+from bot.incidents import lifecycle
+from bot.incidents.channel_name import channel_name
+from bot.incidents.lifecycle import Change
+from bot.incidents.model import EventKind, Incident, Severity, TimelineEvent
+from bot.incidents.ports import IncidentChat, IncidentStore
+from bot.incidents.replies import AskForDetails, Detail, Done, Listing, Reply, ShowHelp
+from bot.types import Clock, UserId
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+DEFAULT_SEVERITY = Severity.SEV3
+LIST_LIMIT = 25
+CHANNEL_NAME_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """Who asked, and where: the channel decides the default incident."""
+
+    actor: UserId
+    channel_id: str | None = None
+
+
+class IncidentService:
+    def __init__(
+        self,
+        store: IncidentStore,
+        chat: IncidentChat,
+        clock: Clock,
+        *,
+        announcement_channel: str | None,
+    ) -> None:
+        self._store = store
+        self._chat = chat
+        self._clock = clock
+        self._announcement_channel = announcement_channel
+        # One card refresh at a time per incident, so an older render never lands last.
+        self._card_locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    async def run(self, command: cmd.Command, inv: Invocation) -> Reply:
+        match command:
+            case cmd.Help():
+                return ShowHelp()
+            case cmd.OpenIncident(title=None, severity=severity):
+                return AskForDetails(severity)
+            case cmd.OpenIncident(title=str(), severity=severity):
+                return await self.open(command, severity or DEFAULT_SEVERITY, inv)
+            case cmd.ListIncidents(include_closed=include_closed):
+                incidents = await self._store.list(include_closed=include_closed, limit=LIST_LIMIT)
+                return Listing(incidents, include_closed)
+            case cmd.ShowIncident(with_timeline=with_timeline):
+                incident = await self._find(command.number, inv)
+                events = await self._store.timeline(incident.number) if with_timeline else None
+                return Detail(incident, events)
+            case cmd.SetLead(lead=lead) if not await self._chat.user_exists(lead):
+                raise UnknownUser(f"I couldn't find the user <@{lead}> in this workspace.")
+            case cmd.IncidentCommand():
+                return await self._change(command, inv)
+        raise AssertionError(f"unhandled command {command!r}")
+
+    async def open(self, command: cmd.OpenIncident, severity: Severity, inv: Invocation) -> Done:
+        assert command.title is not None
+        async with self._store.transaction() as tx:
+            number = await tx.next_number()
+            change = lifecycle.declare(
+                number=number,
+                title=command.title,
+                severity=severity,
+                description=command.description,
+                actor=inv.actor,
+                at=self._clock(),
+            )
+            await tx.insert(change.incident)
+            await tx.append(change.event)
+        log.info("incident_opened", extra={"incident": number, "severity": severity.value})
+        invitees = list(dict.fromkeys([inv.actor, *command.responders]))
+        incident, warnings = await self._provision(change.incident, invitees)
+        where = f" in <#{incident.channel_id}>" if incident.channel_id else ""
+        return Done(f"Opened {incident.key} ({severity.label}){where}.", incident, warnings)
+
+    async def _provision(
+        self, incident: Incident, invitees: list[UserId]
+    ) -> tuple[Incident, tuple[str, ...]]:
+        """Channel, invite, topic, card and announcement: each after the incident is stored,
+        each failure recorded and reported without undoing the incident."""
+        warnings: list[str] = []
+        incident = await self._create_channel(incident, warnings)
+        if incident.channel_id:
+            channel = incident.channel_id
+            await self._attempt(
+                warnings, "invite people to the channel", self._chat.invite(channel, invitees)
+            )
+            await self._attempt(
+                warnings, "set the channel topic", self._chat.set_topic(channel, _topic(incident))
+            )
+            ts = await self._attempt(
+                warnings, "post the incident card", self._chat.post_card(channel, incident)
+            )
+            if ts:
+                incident = await self._save_refs(incident, card_ts=ts)
+        if self._announcement_channel:
+            ts = await self._attempt(
+                warnings,
+                "announce it in the incidents channel",
+                self._chat.post_announcement(self._announcement_channel, incident),
+            )
+            if ts:
+                incident = await self._save_refs(
+                    incident,
+                    announcement_channel_id=self._announcement_channel,
+                    announcement_ts=ts,
+                )
+        return incident, tuple(warnings)
+
+    async def _create_channel(self, incident: Incident, warnings: list[str]) -> Incident:
+        error: ChatError | None = None
+        for attempt in range(1, CHANNEL_NAME_ATTEMPTS + 1):
+            name = channel_name(incident.number, incident.title, attempt)
+            try:
+                channel_id = await self._chat.create_channel(name)
+            except ChannelNameTaken as exc:
+                error = exc
+                continue
+            except ChatError as exc:
+                error = exc
+                break
+            return await self._record(
+                incident,
+                partial(replace, channel_id=channel_id, channel_name=name),
+                EventKind.CHANNEL_CREATED,
+                f"Channel #{name} created",
+                channel_id=channel_id,
+                channel_name=name,
+            )
+        assert error is not None
+        warnings.append(f"I couldn't create the incident channel ({error.code}).")
+        log.warning(
+            "channel_create_failed", extra={"incident": incident.number, "error": error.code}
+        )
+        return await self._record(
+            incident,
+            lambda inc: inc,
+            EventKind.CHANNEL_FAILED,
+            f"Channel creation failed: {error.code}",
+            error=error.code,
+        )
+
+    async def _record(
+        self,
+        incident: Incident,
+        apply: Callable[[Incident], Incident],
+        kind: EventKind,
+        text: str,
+        **data: str,
+    ) -> Incident:
+        """A bot-made change (system actor) with its timeline event, in one transaction."""
+        async with self._store.transaction() as tx:
+            current = await tx.get_for_update(incident.number)
+            assert current is not None
+            changed = apply(current)
+            await tx.update(changed)
+            await tx.append(
+                TimelineEvent(incident.number, self._clock(), kind, "lucia", text, dict(data))
+            )
+        return changed
+
+    async def _save_refs(self, incident: Incident, **refs: str) -> Incident:
+        """Where the card lives: bookkeeping for later updates, not a change of the incident."""
+        async with self._store.transaction() as tx:
+            current = await tx.get_for_update(incident.number)
+            assert current is not None
+            changed = replace(current, **refs)  # type: ignore[arg-type]
+            await tx.update(changed)
+        return changed
+
+    async def _change(self, command: cmd.IncidentCommand, inv: Invocation) -> Done:
+        number = (await self._find(command.number, inv)).number
+        async with self._store.transaction() as tx:
+            incident = await tx.get_for_update(number)
+            if incident is None:
+                raise IncidentNotFound(f"There is no incident #{number}.")
+            change = self._step(command, incident, inv.actor)
+            await tx.update(change.incident)
+            await tx.append(change.event)
+        log.info("incident_changed", extra={"incident": number, "kind": change.event.kind.value})
+        warnings = await self._after_change(change)
+        return Done(f"{change.incident.key}: {change.event.text}", change.incident, warnings)
+
+    def _step(self, command: cmd.IncidentCommand, incident: Incident, actor: UserId) -> Change:
+        at = self._clock()
+        match command:
+            case cmd.Acknowledge():
+                return lifecycle.acknowledge(incident, actor, at)
+            case cmd.PostUpdate(text=text):
+                return lifecycle.post_update(incident, text, actor, at)
+            case cmd.SetStatus(status=status, text=text):
+                return lifecycle.set_status(incident, status, text, actor, at)
+            case cmd.SetSeverity(severity=severity):
+                return lifecycle.set_severity(incident, severity, actor, at)
+            case cmd.SetLead(lead=lead):
+                return lifecycle.set_lead(incident, lead, actor, at)
+            case cmd.AddNote(text=text):
+                return lifecycle.add_note(incident, text, actor, at)
+            case cmd.Mitigate():
+                return lifecycle.mitigate(incident, actor, at)
+            case cmd.Resolve(summary=summary):
+                return lifecycle.resolve(incident, summary, actor, at)
+            case cmd.Reopen():
+                return lifecycle.reopen(incident, actor, at)
+        raise AssertionError(f"unhandled incident command {command!r}")
+
+    async def _after_change(self, change: Change) -> tuple[str, ...]:
+        warnings: list[str] = []
+        incident = await self.refresh_cards(change.incident.number, warnings)
+        if incident.channel_id:
+            await self._attempt(
+                warnings,
+                "post this in the incident channel",
+                self._chat.post_event(incident.channel_id, incident, change.event),
+            )
+        return tuple(warnings)
+
+    async def refresh_cards(self, number: int, warnings: list[str]) -> Incident:
+        """Re-render the card and the announcement from the incident as stored now."""
+        async with self._card_locks[number]:
+            incident = await self._store.get(number)
+            assert incident is not None
+            if incident.channel_id and incident.card_ts:
+                await self._attempt(
+                    warnings,
+                    "update the incident card",
+                    self._chat.update_card(incident.channel_id, incident.card_ts, incident),
+                )
+            if incident.announcement_channel_id and incident.announcement_ts:
+                await self._attempt(
+                    warnings,
+                    "update the announcement",
+                    self._chat.update_announcement(
+                        incident.announcement_channel_id, incident.announcement_ts, incident
+                    ),
+                )
+        return incident
+
+    async def _find(self, number: int | None, inv: Invocation) -> Incident:
+        if number is not None:
+            incident = await self._store.get(number)
+            if incident is None:
+                raise IncidentNotFound(
+                    f"There is no incident #{number}. `/lucia incident list --all` shows them all."
+                )
+            return incident
+        incident = await self._store.find_by_channel(inv.channel_id) if inv.channel_id else None
+        if incident is None:
+            raise IncidentNotFound(
+                "Which incident? Add its number (for example `#12`), or run the command "
+                "in the incident's channel."
+            )
+        return incident
+
+    async def _attempt(self, warnings: list[str], what: str, call: Awaitable[T]) -> T | None:
+        try:
+            return await call
+        except ChatError as exc:
+            log.warning("chat_call_failed", extra={"what": what, "error": exc.code})
+            warnings.append(f"I couldn't {what} ({exc.code}).")
+            return None
+
+
+def _topic(incident: Incident) -> str:
+    topic = f"{incident.key} · {incident.severity.label} · {incident.title}"
+    return topic[:250]

@@ -1,0 +1,139 @@
+"""Settings from the environment (the contract in DESIGN.md), validated at start."""
+
+from __future__ import annotations
+
+__all__ = ["Settings", "SlackMode", "load_settings"]
+
+import enum
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.errors import ConfigError, ConfigProblem
+
+
+class SlackMode(enum.StrEnum):
+    OFF = "off"  # console front only
+    HTTP = "http"  # Bolt at POST /slack/events
+    SOCKET = "socket"  # Socket Mode with SLACK_APP_TOKEN
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False, frozen=True)
+
+    port: int = 3000
+    database_url: str = "sqlite:///lucia.db"
+    redis_url: str | None = None
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    lucia_incidents_channel: str | None = None
+    lucia_alerts_channel: str | None = None
+    sentry_client_secret: SecretStr | None = None
+    sentry_dsn: str | None = None
+    sentry_environment: str | None = None
+    render_api_key: SecretStr | None = None
+    render_api_url: str = "https://api.render.com/v1"
+    render_git_commit: str | None = None
+    lucia_config: Path = Path("lucia.yaml")
+    log_level: str = "INFO"
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        # Render and .env files often carry `NAME=` for "not set".
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator(
+        "port",
+        "database_url",
+        "slack_api_url",
+        "render_api_url",
+        "lucia_config",
+        "log_level",
+        mode="before",
+    )
+    @classmethod
+    def _required_keep_default(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("is set but empty")
+        return value
+
+    @property
+    def slack_mode(self) -> SlackMode:
+        if self.slack_bot_token is None:
+            return SlackMode.OFF
+        return SlackMode.SOCKET if self.slack_app_token else SlackMode.HTTP
+
+    @property
+    def config_path_is_default(self) -> bool:
+        return self.lucia_config == Path("lucia.yaml")
+
+    def problems(self) -> list[ConfigProblem]:
+        """Combinations that would leave the bot half working."""
+        found: list[ConfigProblem] = []
+
+        def problem(var: str, message: str) -> None:
+            found.append(ConfigProblem(f"env {var}", message))
+
+        token, secret, app = self.slack_bot_token, self.slack_signing_secret, self.slack_app_token
+        if token is None and (secret or app):
+            set_vars = " and ".join(
+                n for n, v in (("SLACK_SIGNING_SECRET", secret), ("SLACK_APP_TOKEN", app)) if v
+            )
+            problem(
+                "SLACK_BOT_TOKEN",
+                f"is missing, but {set_vars} is set: "
+                "set the bot token (xoxb-…) too, or unset them for console-only mode",
+            )
+        if token is not None:
+            if not token.get_secret_value().startswith("xoxb-"):
+                problem("SLACK_BOT_TOKEN", "must be a bot token starting with xoxb-")
+            if app is None and secret is None:
+                problem(
+                    "SLACK_SIGNING_SECRET",
+                    "is missing: requests to /slack/events can't be "
+                    "verified without it (or set SLACK_APP_TOKEN for Socket Mode)",
+                )
+        if app is not None and not app.get_secret_value().startswith("xapp-"):
+            problem("SLACK_APP_TOKEN", "must be an app-level token starting with xapp-")
+        if not self.database_url.startswith(
+            (
+                "postgresql://",
+                "postgres://",
+                "sqlite:///",
+                "postgresql+asyncpg://",
+                "sqlite+aiosqlite:///",
+            )
+        ):
+            problem("DATABASE_URL", "must start with postgresql:// or sqlite:///")
+        if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://")):
+            problem("REDIS_URL", "must start with redis:// or rediss:// (Upstash)")
+        if not 0 < self.port < 65536:
+            problem("PORT", f"{self.port} is not a TCP port")
+        return found
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read the environment; raise `ConfigError` listing every problem at once."""
+    try:
+        settings = (
+            Settings.model_validate(_lowercase(environ)) if environ is not None else Settings()
+        )
+    except ValidationError as exc:
+        raise ConfigError(
+            [ConfigProblem(f"env {str(err['loc'][0]).upper()}", err["msg"]) for err in exc.errors()]
+        ) from None
+    problems = settings.problems()
+    if problems:
+        raise ConfigError(problems)
+    return settings
+
+
+def _lowercase(environ: Mapping[str, str]) -> dict[str, str]:
+    fields = Settings.model_fields
+    return {k.lower(): v for k, v in environ.items() if k.lower() in fields}

@@ -1,0 +1,86 @@
+"""The Bolt app: client, request verification, Events API retry dedupe, listeners."""
+
+from __future__ import annotations
+
+__all__ = ["build_bolt_app", "build_web_client"]
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.errors import DedupeUnavailable
+from bot.settings import Settings
+from bot.slack.dispatch import SlackDeps
+from bot.slack.listeners import actions, commands, events, views
+
+log = logging.getLogger(__name__)
+
+EVENT_DEDUPE_SECONDS = 3600  # Slack's last retry comes about 6 minutes after the first try
+
+
+def build_web_client(settings: Settings) -> AsyncWebClient:
+    assert settings.slack_bot_token is not None
+    return AsyncWebClient(
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=settings.slack_api_url,
+        timeout=10,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=1),
+            # Sleeps Retry-After (plus jitter) and tries again: a 429 delays, never drops.
+            AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+        ],
+    )
+
+
+def build_bolt_app(settings: Settings, client: AsyncWebClient, deps: SlackDeps) -> AsyncApp:
+    secret = settings.slack_signing_secret
+    app = AsyncApp(
+        client=client,
+        signing_secret=secret.get_secret_value() if secret else None,
+        # Socket Mode needs no signature; over HTTP every request is verified.
+        request_verification_enabled=secret is not None,
+        process_before_response=False,
+        logger=logging.getLogger("slack_bolt"),
+    )
+    app.middleware(_drop_event_retries(deps))
+
+    @app.error
+    async def on_error(error: Exception, body: dict[str, Any]) -> None:
+        log.error(
+            "slack_listener_failed",
+            exc_info=error,
+            extra={"type": body.get("type"), "command": body.get("command")},
+        )
+
+    for surface in (commands, actions, views, events):
+        surface.register(app, deps)
+    return app
+
+
+def _drop_event_retries(deps: SlackDeps) -> Callable[..., Awaitable[BoltResponse | None]]:
+    """Slack redelivers an event it thinks failed; its event_id stays the same."""
+
+    async def middleware(
+        body: dict[str, Any], next: Callable[[], Awaitable[BoltResponse]]
+    ) -> BoltResponse | None:
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if event_id:
+            try:
+                first = await deps.dedupe.claim(f"slack-event:{event_id}", EVENT_DEDUPE_SECONDS)
+            except DedupeUnavailable as exc:
+                log.warning("event_dedupe_unavailable", extra={"error": str(exc)})
+                first = True  # handling an event twice beats dropping it
+            if not first:
+                log.info("slack_event_retry_dropped", extra={"event_id": event_id})
+                return BoltResponse(status=200, body="")
+        return await next()
+
+    return middleware

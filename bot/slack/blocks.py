@@ -1,0 +1,345 @@
+"""Block Kit rendering: one renderer per view, always from stored state."""
+
+from __future__ import annotations
+
+__all__ = [
+    "ACK_ACTION",
+    "DECLARE_CALLBACK",
+    "RESOLVE_ACTION",
+    "UPDATE_ACTION",
+    "UPDATE_CALLBACK",
+    "Message",
+    "announcement",
+    "declare_modal",
+    "escape",
+    "event_line",
+    "help_message",
+    "incident_card",
+    "reply_message",
+    "update_modal",
+]
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.incidents.commands import MAX_TEXT, MAX_TITLE, USAGE
+from bot.incidents.lifecycle import WORKING_STATUSES
+from bot.incidents.model import EventKind, Incident, Severity, Status, TimelineEvent
+from bot.incidents.replies import Detail, Done, Listing, Reply, ShowHelp
+
+ACK_ACTION = "lucia_ack"
+UPDATE_ACTION = "lucia_update"
+RESOLVE_ACTION = "lucia_resolve"
+DECLARE_CALLBACK = "lucia_declare_incident"
+UPDATE_CALLBACK = "lucia_update_incident"
+
+Block = dict[str, Any]
+TIMELINE_LINES = 40
+
+_SEVERITY_ICON = {
+    Severity.SEV1: "🔴",
+    Severity.SEV2: "🟠",
+    Severity.SEV3: "🟡",
+    Severity.SEV4: "🔵",
+}
+_STATUS_ICON = {
+    Status.INVESTIGATING: "🔎",
+    Status.IDENTIFIED: "🎯",
+    Status.MONITORING: "👀",
+    Status.MITIGATED: "🩹",
+    Status.RESOLVED: "✅",
+}
+
+
+@dataclass(frozen=True)
+class Message:
+    text: str  # the notification and fallback text
+    blocks: list[Block] = field(default_factory=list)
+
+
+def escape(text: str) -> str:
+    """Text typed into a form, made safe for mrkdwn (no surprise @channel or links)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _date(incident_at: Any, fmt: str = "{date_short_pretty} {time}") -> str:
+    stamp = int(incident_at.timestamp())
+    return f"<!date^{stamp}^{fmt}|{incident_at:%Y-%m-%d %H:%M} UTC>"
+
+
+def _who(user: str | None) -> str:
+    if not user:
+        return "_nobody yet_"
+    return "Lucia" if user == "lucia" else f"<@{user}>"
+
+
+def _headline(incident: Incident) -> str:
+    return (
+        f"{_SEVERITY_ICON[incident.severity]} {incident.key} · {incident.severity.label} · "
+        f"{incident.title}"
+    )
+
+
+def incident_card(incident: Incident) -> Message:
+    state = f"{_STATUS_ICON[incident.status]} {incident.status.value}"
+    ack = (
+        f"{_who(incident.acknowledged_by)} at {_date(incident.acknowledged_at, '{time}')}"
+        if incident.acknowledged_at
+        else "_not yet_"
+    )
+    blocks: list[Block] = [
+        {"type": "header", "text": {"type": "plain_text", "text": _headline(incident)[:150]}},
+        {
+            "type": "section",
+            "block_id": "facts",
+            "fields": [
+                {"type": "mrkdwn", "text": f"*Severity*\n{incident.severity.label}"},
+                {"type": "mrkdwn", "text": f"*Status*\n{state}"},
+                {"type": "mrkdwn", "text": f"*Lead*\n{_who(incident.lead)}"},
+                {"type": "mrkdwn", "text": f"*Acknowledged*\n{ack}"},
+            ],
+        },
+        {
+            "type": "context",
+            "elements": [
+                {
+                    "type": "mrkdwn",
+                    "text": f"Opened {_date(incident.created_at, '{ago}')} by "
+                    f"{_who(incident.opened_by)}"
+                    + (f" · <#{incident.channel_id}>" if incident.channel_id else ""),
+                }
+            ],
+        },
+    ]
+    if incident.description:
+        blocks.insert(2, _section(incident.description[:MAX_TEXT]))
+    if incident.summary:
+        blocks.insert(2, _section(f"*Summary:* {incident.summary[:MAX_TEXT]}"))
+    if incident.status.is_open:
+        blocks.append(
+            {"type": "actions", "block_id": "incident_actions", "elements": _card_buttons(incident)}
+        )
+    return Message(
+        f"{incident.key} ({incident.severity.label}, {incident.status.value}): {incident.title}",
+        blocks,
+    )
+
+
+def _card_buttons(incident: Incident) -> list[Block]:
+    value = str(incident.number)
+    buttons: list[Block] = []
+    if incident.acknowledged_at is None:
+        buttons.append(_button("Acknowledge", ACK_ACTION, value, style="primary"))
+    buttons.append(_button("Update", UPDATE_ACTION, value))
+    resolve = _button("Resolve", RESOLVE_ACTION, value, style="danger")
+    resolve["confirm"] = {
+        "title": {"type": "plain_text", "text": f"Resolve {incident.key}?"},
+        "text": {"type": "mrkdwn", "text": "It stops being an open incident. You can reopen it."},
+        "confirm": {"type": "plain_text", "text": "Resolve"},
+        "deny": {"type": "plain_text", "text": "Cancel"},
+    }
+    buttons.append(resolve)
+    return buttons
+
+
+def _button(text: str, action_id: str, value: str, style: str | None = None) -> Block:
+    button: Block = {
+        "type": "button",
+        "action_id": action_id,
+        "value": value,
+        "text": {"type": "plain_text", "text": text},
+    }
+    if style:
+        button["style"] = style
+    return button
+
+
+def _section(text: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def announcement(incident: Incident) -> Message:
+    where = f" · <#{incident.channel_id}>" if incident.channel_id else ""
+    line = (
+        f"*{_headline(incident)}*\n{_STATUS_ICON[incident.status]} {incident.status.value}"
+        f" · lead {_who(incident.lead)}{where}"
+    )
+    return Message(
+        f"{incident.key} ({incident.severity.label}): {incident.title}", [_section(line)]
+    )
+
+
+def event_line(event: TimelineEvent) -> str:
+    at = _date(event.at, "{time}")
+    match event.kind:
+        case EventKind.UPDATE:
+            body = f"posted an update: {event.text}"
+        case EventKind.NOTE:
+            body = f"noted: {event.text}"
+        case _:
+            body = event.text[0].lower() + event.text[1:] if event.text else event.kind.value
+    return f"{at} {_who(event.actor)} {body}"
+
+
+def reply_message(reply: Reply) -> Message:
+    match reply:
+        case Done(text=text, warnings=warnings):
+            lines = [f"✅ {text}", *(f"⚠️ {w}" for w in warnings)]
+            return Message("\n".join(lines), [_section("\n".join(lines))])
+        case Listing():
+            return _listing(reply)
+        case Detail(incident=incident, timeline=timeline):
+            return _detail(incident, timeline)
+        case ShowHelp():
+            return help_message()
+    raise AssertionError(f"no Slack rendering for {reply!r}")
+
+
+def _listing(listing: Listing) -> Message:
+    if not listing.incidents:
+        text = "No incidents." if listing.include_closed else "No open incidents. 🎉"
+        return Message(text, [_section(text)])
+    lines = [
+        f"*{i.key}* {_SEVERITY_ICON[i.severity]} {i.severity.label} · {i.status.value} · "
+        f"{i.title} · lead {_who(i.lead)}" + (f" · <#{i.channel_id}>" if i.channel_id else "")
+        for i in listing.incidents
+    ]
+    title = "Incidents" if listing.include_closed else "Open incidents"
+    return Message(f"{title}: {len(lines)}", _chunked_sections(f"*{title}*", lines))
+
+
+def _detail(incident: Incident, timeline: Sequence[TimelineEvent] | None) -> Message:
+    card = incident_card(incident)
+    blocks = [b for b in card.blocks if b["type"] != "actions"]
+    if timeline is not None:
+        shown = timeline[-TIMELINE_LINES:]
+        head = "*Timeline* (UTC)" + (
+            f" — the last {len(shown)} of {len(timeline)}" if len(shown) < len(timeline) else ""
+        )
+        blocks += _chunked_sections(head, [event_line(e) for e in shown])
+    return Message(card.text, blocks)
+
+
+def _chunked_sections(head: str, lines: Sequence[str]) -> list[Block]:
+    """Lines packed into sections under Slack's 3,000-character section limit."""
+    blocks: list[Block] = []
+    chunk = head
+    for line in lines:
+        line = line[:2900]
+        if len(chunk) + len(line) + 1 > 2900:
+            blocks.append(_section(chunk))
+            chunk = line
+        else:
+            chunk = f"{chunk}\n{line}"
+    blocks.append(_section(chunk))
+    return blocks[:45]
+
+
+def help_message() -> Message:
+    lines = [f"`{usage}`" for usage in USAGE.values()]
+    text = "*Lucia* — incident commands. `#N` picks an incident; in its channel it's implied.\n"
+    return Message("Lucia help", [_section(text + "\n".join(lines))])
+
+
+def _severity_option(severity: Severity) -> Block:
+    return {"text": {"type": "plain_text", "text": severity.label}, "value": severity.value}
+
+
+def declare_modal(severity: Severity | None, origin_channel: str | None) -> Block:
+    select: Block = {
+        "type": "static_select",
+        "action_id": "severity_select",
+        "options": [_severity_option(s) for s in Severity],
+    }
+    select["initial_option"] = _severity_option(severity or Severity.SEV3)
+    return {
+        "type": "modal",
+        "callback_id": DECLARE_CALLBACK,
+        "private_metadata": json.dumps({"origin_channel_id": origin_channel}),
+        "title": {"type": "plain_text", "text": "Open an incident"},
+        "submit": {"type": "plain_text", "text": "Open"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "title_block",
+                "label": {"type": "plain_text", "text": "What is happening?"},
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": "title_input",
+                    "max_length": MAX_TITLE,
+                },
+            },
+            {
+                "type": "input",
+                "block_id": "severity_block",
+                "label": {"type": "plain_text", "text": "Severity"},
+                "element": select,
+            },
+            {
+                "type": "input",
+                "block_id": "description_block",
+                "optional": True,
+                "label": {"type": "plain_text", "text": "Description"},
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": "description_input",
+                    "multiline": True,
+                    "max_length": MAX_TEXT,
+                },
+            },
+            {
+                "type": "input",
+                "block_id": "responders_block",
+                "optional": True,
+                "label": {"type": "plain_text", "text": "Responders to invite"},
+                "element": {"type": "multi_users_select", "action_id": "responders_select"},
+            },
+        ],
+    }
+
+
+def update_modal(incident: Incident) -> Block:
+    keep = {
+        "text": {"type": "plain_text", "text": f"Keep ({incident.status.value})"},
+        "value": "keep",
+    }
+    options = [keep] + [
+        {"text": {"type": "plain_text", "text": s.value}, "value": s.value}
+        for s in WORKING_STATUSES
+        if s is not incident.status
+    ]
+    return {
+        "type": "modal",
+        "callback_id": UPDATE_CALLBACK,
+        "private_metadata": str(incident.number),
+        "title": {"type": "plain_text", "text": f"Update {incident.key}"[:24]},
+        "submit": {"type": "plain_text", "text": "Post update"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "status_block",
+                "label": {"type": "plain_text", "text": "Status"},
+                "element": {
+                    "type": "static_select",
+                    "action_id": "status_select",
+                    "options": options,
+                    "initial_option": keep,
+                },
+            },
+            {
+                "type": "input",
+                "block_id": "text_block",
+                "label": {"type": "plain_text", "text": "What's new?"},
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": "text_input",
+                    "multiline": True,
+                    "max_length": MAX_TEXT,
+                },
+            },
+        ],
+    }

@@ -1,0 +1,116 @@
+"""`IncidentChat` on Slack's Web API. Slack errors become `ChatError` with Slack's code."""
+
+from __future__ import annotations
+
+__all__ = ["SlackChat"]
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
+
+from bot.errors import ChannelNameTaken, ChatError
+from bot.incidents.model import Incident, TimelineEvent
+from bot.slack.blocks import Message, announcement, event_line, incident_card
+from bot.types import UserId
+
+INVITE_BATCH = 30  # conversations.invite's documented maximum is unclear; 30 is safe
+
+
+class SlackChat:
+    def __init__(self, client: AsyncWebClient) -> None:
+        self._client = client
+
+    async def create_channel(self, name: str) -> str:
+        response = await _call(
+            "conversations.create", self._client.conversations_create, name=name, is_private=False
+        )
+        return str(response["channel"]["id"])
+
+    async def invite(self, channel_id: str, users: Sequence[UserId]) -> None:
+        for start in range(0, len(users), INVITE_BATCH):
+            batch = ",".join(users[start : start + INVITE_BATCH])
+            try:
+                await _call(
+                    "conversations.invite",
+                    self._client.conversations_invite,
+                    channel=channel_id,
+                    users=batch,
+                    force=True,
+                )
+            except ChatError as exc:
+                if exc.code not in ("already_in_channel", "cant_invite_self"):
+                    raise
+
+    async def set_topic(self, channel_id: str, topic: str) -> None:
+        await _call(
+            "conversations.setTopic",
+            self._client.conversations_setTopic,
+            channel=channel_id,
+            topic=topic,
+        )
+
+    async def post_card(self, channel_id: str, incident: Incident) -> str:
+        return await self._post(channel_id, incident_card(incident))
+
+    async def update_card(self, channel_id: str, message_id: str, incident: Incident) -> None:
+        await self._update(channel_id, message_id, incident_card(incident))
+
+    async def post_announcement(self, channel_id: str, incident: Incident) -> str:
+        return await self._post(channel_id, announcement(incident))
+
+    async def update_announcement(
+        self, channel_id: str, message_id: str, incident: Incident
+    ) -> None:
+        await self._update(channel_id, message_id, announcement(incident))
+
+    async def post_event(self, channel_id: str, incident: Incident, event: TimelineEvent) -> None:
+        await self._post(channel_id, Message(event_line(event)))
+
+    async def user_exists(self, user: UserId) -> bool:
+        try:
+            response = await _call("users.info", self._client.users_info, user=user)
+        except ChatError as exc:
+            if exc.code == "user_not_found":
+                return False
+            raise
+        return not response["user"].get("deleted", False)
+
+    async def _post(self, channel_id: str, message: Message) -> str:
+        response = await _call(
+            "chat.postMessage",
+            self._client.chat_postMessage,
+            channel=channel_id,
+            text=message.text,
+            blocks=message.blocks or None,
+            unfurl_links=False,
+        )
+        return str(response["ts"])
+
+    async def _update(self, channel_id: str, ts: str, message: Message) -> None:
+        await _call(
+            "chat.update",
+            self._client.chat_update,
+            channel=channel_id,
+            ts=ts,
+            text=message.text,
+            blocks=message.blocks or None,
+        )
+
+
+async def _call(
+    method: str, call: Callable[..., Awaitable[AsyncSlackResponse]], **kwargs: Any
+) -> AsyncSlackResponse:
+    try:
+        return await call(**kwargs)
+    except SlackApiError as exc:
+        code = str(exc.response.get("error", "unknown_error"))
+        if exc.response.status_code == 429:
+            code = "ratelimited"
+        error_type = ChannelNameTaken if code == "name_taken" else ChatError
+        raise error_type(method, code) from exc
+    except (SlackClientError, aiohttp.ClientError, OSError, TimeoutError) as exc:
+        raise ChatError(method, f"unreachable: {type(exc).__name__}") from exc

@@ -1,0 +1,125 @@
+"""Running a parsed command for a Slack user and answering where they asked."""
+
+from __future__ import annotations
+
+__all__ = [
+    "Answer",
+    "SlackDeps",
+    "ephemeral_answer",
+    "respond_answer",
+    "run_command",
+    "thread_answer",
+]
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.background import BackgroundTasks
+from bot.dedupe import Dedupe
+from bot.errors import UserError
+from bot.incidents.commands import Command, usage
+from bot.incidents.replies import AskForDetails
+from bot.incidents.service import IncidentService, Invocation
+from bot.slack.blocks import Message, declare_modal, reply_message
+
+log = logging.getLogger(__name__)
+
+Answer = Callable[[Message], Awaitable[None]]
+
+FAILED = (
+    "❌ Something failed on my side while doing that; it has been logged. "
+    "`/lucia incident show` tells what was stored before you try again."
+)
+
+
+@dataclass(frozen=True)
+class SlackDeps:
+    incidents: IncidentService
+    background: BackgroundTasks
+    dedupe: Dedupe
+
+
+async def run_command(
+    deps: SlackDeps,
+    command: Command,
+    inv: Invocation,
+    answer: Answer,
+    *,
+    client: AsyncWebClient,
+    trigger_id: str | None = None,
+) -> None:
+    try:
+        reply = await deps.incidents.run(command, inv)
+    except UserError as exc:
+        await answer(Message(f"⚠️ {exc}"))
+        return
+    except Exception:
+        await answer(Message(FAILED))
+        raise
+    if isinstance(reply, AskForDetails):
+        if trigger_id is None:
+            await answer(Message(f"⚠️ The incident needs a title: `{usage('open')}`"))
+            return
+        try:
+            await client.views_open(
+                trigger_id=trigger_id, view=declare_modal(reply.severity, inv.channel_id)
+            )
+        except SlackApiError as exc:
+            code = exc.response.get("error", "unknown_error")
+            await answer(
+                Message(
+                    f"⚠️ I couldn't open the form ({code}). Give the title inline: `{usage('open')}`"
+                )
+            )
+        return
+    await answer(reply_message(reply))
+
+
+def respond_answer(respond: Callable[..., Awaitable[Any]], *, replace: bool = False) -> Answer:
+    """Answer through the response_url of a slash command or a button click."""
+
+    async def answer(message: Message) -> None:
+        await respond(
+            text=message.text,
+            blocks=message.blocks or None,
+            response_type="ephemeral",
+            replace_original=replace,
+        )
+
+    return answer
+
+
+def ephemeral_answer(client: AsyncWebClient, channel_id: str | None, user: str) -> Answer:
+    """Only the user sees it; in a DM when the channel won't take an ephemeral message."""
+
+    async def answer(message: Message) -> None:
+        if channel_id:
+            try:
+                await client.chat_postEphemeral(
+                    channel=channel_id, user=user, text=message.text, blocks=message.blocks or None
+                )
+                return
+            except SlackApiError as exc:
+                log.info("ephemeral_fell_back_to_dm", extra={"error": exc.response.get("error")})
+        await client.chat_postMessage(
+            channel=user, text=message.text, blocks=message.blocks or None
+        )
+
+    return answer
+
+
+def thread_answer(client: AsyncWebClient, channel_id: str, thread_ts: str) -> Answer:
+    async def answer(message: Message) -> None:
+        await client.chat_postMessage(
+            channel=channel_id,
+            thread_ts=thread_ts,
+            text=message.text,
+            blocks=message.blocks or None,
+        )
+
+    return answer

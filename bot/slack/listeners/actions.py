@@ -1,0 +1,80 @@
+"""The incident card's buttons: Acknowledge, Update (a form) and Resolve."""
+
+from __future__ import annotations
+
+__all__ = ["register"]
+
+import re
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.errors import UserError
+from bot.incidents.commands import Acknowledge, Resolve, ShowIncident
+from bot.incidents.replies import Detail
+from bot.incidents.service import Invocation
+from bot.slack.blocks import ACK_ACTION, RESOLVE_ACTION, UPDATE_ACTION, Message, update_modal
+from bot.slack.dispatch import SlackDeps, respond_answer, run_command
+
+
+def _number(body: dict[str, Any]) -> int | None:
+    """Buttons carry the incident number ("42"; older cards "INC-42")."""
+    match = re.search(r"(\d+)$", str(body["actions"][0].get("value", "")))
+    return int(match.group(1)) if match else None
+
+
+def _invocation(body: dict[str, Any]) -> Invocation:
+    channel = (body.get("channel") or {}).get("id") or body.get("container", {}).get("channel_id")
+    return Invocation(actor=body["user"]["id"], channel_id=channel)
+
+
+def register(app: AsyncApp, deps: SlackDeps) -> None:
+    @app.action(ACK_ACTION)
+    async def acknowledge(
+        ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
+        await ack()
+        deps.background.spawn(
+            run_command(
+                deps,
+                Acknowledge(_number(body)),
+                _invocation(body),
+                respond_answer(respond),
+                client=client,
+            ),
+            name="button-ack",
+        )
+
+    @app.action(RESOLVE_ACTION)
+    async def resolve(
+        ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
+        await ack()
+        deps.background.spawn(
+            run_command(
+                deps,
+                Resolve(_number(body), summary=""),
+                _invocation(body),
+                respond_answer(respond),
+                client=client,
+            ),
+            name="button-resolve",
+        )
+
+    @app.action(UPDATE_ACTION)
+    async def update(
+        ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
+        await ack()
+        # The form must open within 3 s of the click (trigger_id), so this runs inline.
+        answer = respond_answer(respond)
+        try:
+            reply = await deps.incidents.run(
+                ShowIncident(_number(body), with_timeline=False), _invocation(body)
+            )
+        except UserError as exc:
+            await answer(Message(f"⚠️ {exc}"))
+            return
+        assert isinstance(reply, Detail)
+        await client.views_open(trigger_id=body["trigger_id"], view=update_modal(reply.incident))

@@ -1,0 +1,1 @@
+"""Storage adapters: SQLAlchemy 2 async on Supabase Postgres (asyncpg) or SQLite (aiosqlite)."""

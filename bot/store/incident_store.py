@@ -1,0 +1,150 @@
+"""`IncidentStore` on SQLAlchemy: one `AsyncSession`-free connection per unit of work."""
+
+from __future__ import annotations
+
+__all__ = ["SqlIncidentStore"]
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bot.errors import StoreUnavailable
+from bot.incidents.model import EventKind, Incident, Severity, Status, TimelineEvent
+from bot.store.tables import incident_counter, incidents, timeline_events
+
+_COLUMNS = [c.name for c in incidents.columns]
+
+
+class _SqlTransaction:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def next_number(self) -> int:
+        # The counter row is the lock: concurrent opens queue on it, and a rolled-back
+        # open leaves no incident behind, so no number is ever handed out twice.
+        result = await self._conn.execute(
+            sa.update(incident_counter)
+            .where(incident_counter.c.id == 1)
+            .values(last_number=incident_counter.c.last_number + 1)
+            .returning(incident_counter.c.last_number)
+        )
+        return int(result.scalar_one())
+
+    async def get_for_update(self, number: int) -> Incident | None:
+        row = (
+            (
+                await self._conn.execute(
+                    sa.select(incidents).where(incidents.c.number == number).with_for_update()
+                )
+            )
+            .mappings()
+            .first()
+        )
+        return _incident(dict(row)) if row else None
+
+    async def insert(self, incident: Incident) -> None:
+        await self._conn.execute(sa.insert(incidents).values(**_row(incident)))
+
+    async def update(self, incident: Incident) -> None:
+        values = _row(incident)
+        del values["number"]
+        await self._conn.execute(
+            sa.update(incidents).where(incidents.c.number == incident.number).values(**values)
+        )
+
+    async def append(self, event: TimelineEvent) -> None:
+        await self._conn.execute(
+            sa.insert(timeline_events).values(
+                incident_number=event.incident_number,
+                at=event.at,
+                kind=event.kind.value,
+                actor=event.actor,
+                text=event.text,
+                data=dict(event.data),
+            )
+        )
+
+
+class SqlIncidentStore:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[_SqlTransaction]:
+        async with self._connect(begin=True) as conn:
+            yield _SqlTransaction(conn)
+
+    async def get(self, number: int) -> Incident | None:
+        return await self._one(sa.select(incidents).where(incidents.c.number == number))
+
+    async def find_by_channel(self, channel_id: str) -> Incident | None:
+        return await self._one(sa.select(incidents).where(incidents.c.channel_id == channel_id))
+
+    async def list(self, *, include_closed: bool, limit: int) -> Sequence[Incident]:
+        query = sa.select(incidents).order_by(incidents.c.number.desc()).limit(limit)
+        if not include_closed:
+            query = query.where(incidents.c.status != Status.RESOLVED.value)
+        async with self._connect() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        return [_incident(dict(row)) for row in rows]
+
+    async def timeline(self, number: int) -> Sequence[TimelineEvent]:
+        query = (
+            sa.select(timeline_events)
+            .where(timeline_events.c.incident_number == number)
+            .order_by(timeline_events.c.at, timeline_events.c.id)
+        )
+        async with self._connect() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        return [
+            TimelineEvent(
+                incident_number=row["incident_number"],
+                at=_utc(row["at"]),
+                kind=EventKind(row["kind"]),
+                actor=row["actor"],
+                text=row["text"],
+                data=row["data"],
+            )
+            for row in rows
+        ]
+
+    async def _one(self, query: sa.Select[Any]) -> Incident | None:
+        async with self._connect() as conn:
+            row = (await conn.execute(query)).mappings().first()
+        return _incident(dict(row)) if row else None
+
+    @asynccontextmanager
+    async def _connect(self, *, begin: bool = False) -> AsyncIterator[AsyncConnection]:
+        try:
+            context = self._engine.begin() if begin else self._engine.connect()
+            async with context as conn:
+                yield conn
+        except (OSError, sa.exc.InterfaceError, sa.exc.OperationalError) as exc:
+            raise StoreUnavailable(f"database unreachable: {type(exc).__name__}") from exc
+
+
+def _row(incident: Incident) -> dict[str, Any]:
+    values = {name: getattr(incident, name) for name in _COLUMNS}
+    values["severity"] = incident.severity.value
+    values["status"] = incident.status.value
+    return values
+
+
+def _incident(row: Mapping[str, Any]) -> Incident:
+    values = dict(row)
+    values["severity"] = Severity(values["severity"])
+    values["status"] = Status(values["status"])
+    for name in ("created_at", "updated_at", "acknowledged_at", "mitigated_at", "resolved_at"):
+        values[name] = _utc(values[name])
+    return Incident(**values)
+
+
+def _utc(value: datetime | None) -> Any:
+    """SQLite hands back naive datetimes; everything we store is UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)

@@ -1,0 +1,57 @@
+"""The schema, as SQLAlchemy Core tables. Migrations in `migrations/versions` create it."""
+
+from __future__ import annotations
+
+__all__ = ["incident_counter", "incidents", "metadata", "timeline_events"]
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = sa.MetaData()
+
+Timestamp = sa.DateTime(timezone=True)
+
+incident_counter = sa.Table(
+    "incident_counter",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("last_number", sa.Integer, nullable=False),
+)
+
+incidents = sa.Table(
+    "incidents",
+    metadata,
+    sa.Column("number", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("description", sa.Text, nullable=False, server_default=""),
+    sa.Column("severity", sa.String(8), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("opened_by", sa.String(64), nullable=False),
+    sa.Column("lead", sa.String(64)),
+    sa.Column("channel_id", sa.String(32), unique=True),
+    sa.Column("channel_name", sa.String(80)),
+    sa.Column("card_ts", sa.String(32)),
+    sa.Column("announcement_channel_id", sa.String(32)),
+    sa.Column("announcement_ts", sa.String(32)),
+    sa.Column("summary", sa.Text, nullable=False, server_default=""),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.Column("acknowledged_at", Timestamp),
+    sa.Column("acknowledged_by", sa.String(64)),
+    sa.Column("mitigated_at", Timestamp),
+    sa.Column("resolved_at", Timestamp),
+    sa.Index("ix_incidents_status", "status"),
+)
+
+timeline_events = sa.Table(
+    "timeline_events",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("incident_number", sa.Integer, sa.ForeignKey("incidents.number"), nullable=False),
+    sa.Column("at", Timestamp, nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("actor", sa.String(64), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("data", sa.JSON().with_variant(JSONB, "postgresql"), nullable=False),
+    sa.Index("ix_timeline_events_incident_at", "incident_number", "at", "id"),
+)

@@ -1,0 +1,559 @@
+"""A local stand-in for Slack's Web API, served over real HTTP on 127.0.0.1.
+
+Point ``AsyncWebClient(base_url=fake.url)`` at it. It answers like Slack does (HTTP 200 with
+``{"ok": false, "error": ...}`` bodies, 429 + ``Retry-After`` when told to), keeps channel,
+message, user and view state, records every call (failed ones too) and can be told to fail.
+Facts it follows: ``/work/shared/reference/slack.md`` §3 and
+``/work/shared/fixtures/slack/web_api_responses.json``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+__all__ = ["FakeChannel", "FakeSlackAPI", "ResponseUrlPost", "SlackCall"]
+
+DEFAULT_BOT_TOKEN = "xoxb-test-token"
+BOT_ID = "B01LUCIABT"
+APP_ID = "A01LUCIAPP"
+_TS_BASE_US = 1_767_225_600_000_000  # 2026-01-01T00:00:00Z in microseconds
+_JSON_FORM_FIELDS = ("blocks", "view", "attachments", "metadata")
+_CHANNEL_NAME = re.compile(r"[a-z0-9_-]+")
+_MAX_MESSAGE_BLOCKS = 50
+_MAX_VIEW_BLOCKS = 100
+_MAX_TOPIC = 250
+_MAX_CHANNEL_NAME = 80
+
+Body = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SlackCall:
+    method: str  # e.g. "chat.postMessage"
+    args: dict[str, Any]  # query params + form fields + JSON body, merged; 'token' removed
+    token: str | None  # bearer token from the Authorization header, else the 'token' arg
+
+
+@dataclass
+class FakeChannel:
+    id: str
+    name: str
+    is_private: bool = False
+    topic: str = ""
+    members: set[str] = field(default_factory=set)
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    is_im: bool = False
+    created: int = field(default_factory=lambda: int(time.time()))
+    creator: str = ""
+
+
+@dataclass(frozen=True)
+class ResponseUrlPost:
+    key: str
+    body: dict[str, Any]
+
+
+@dataclass
+class _Failure:
+    error: str
+    times: int
+    status: int
+    retry_after: int | None
+
+
+def _err(error: str, **extra: Any) -> Body:
+    return {"ok": False, "error": error, **extra}
+
+
+def _invalid_arguments(message: str) -> Body:
+    return _err("invalid_arguments", response_metadata={"messages": [message]})
+
+
+def _truthy(value: Any) -> bool:
+    return value is True or str(value).lower() in ("true", "1")
+
+
+class FakeSlackAPI:
+    def __init__(
+        self,
+        *,
+        bot_token: str = DEFAULT_BOT_TOKEN,
+        bot_user_id: str = "U01LUCIABT",
+        team_id: str = "T01LUCIA00",
+    ) -> None:
+        self.bot_token = bot_token
+        self.bot_user_id = bot_user_id
+        self.team_id = team_id
+        self.calls: list[SlackCall] = []
+        self.response_posts: list[ResponseUrlPost] = []
+        self.channels: dict[str, FakeChannel] = {}
+        self.users: dict[str, dict[str, Any]] = {}
+        self.views: dict[str, dict[str, Any]] = {}  # view id -> view object
+        self._failures: dict[str, list[_Failure]] = {}
+        self._used_triggers: set[str] = set()
+        self._counter = 0
+        self._runner: web.AppRunner | None = None
+        self._port: int | None = None
+        self._recorded: asyncio.Condition | None = None  # notified on every recorded call/post
+        self._handlers: dict[str, Callable[[Body], Body]] = {
+            "auth.test": self._auth_test,
+            "conversations.create": self._conversations_create,
+            "conversations.invite": self._conversations_invite,
+            "conversations.setTopic": self._conversations_set_topic,
+            "conversations.info": self._conversations_info,
+            "chat.postMessage": self._chat_post_message,
+            "chat.update": self._chat_update,
+            "chat.postEphemeral": self._chat_post_ephemeral,
+            "views.open": self._views_open,
+            "views.update": self._views_update,
+            "views.publish": self._views_publish,
+            "users.info": self._users_info,
+            "users.lookupByEmail": self._users_lookup_by_email,
+            "reactions.add": lambda args: {"ok": True},
+            "pins.add": self._pins_add,
+        }
+        self.add_user("U01ALICE00", "alice", email="alice@example.com")
+        self.add_user("U01BOBBY00", "bob", email="bob@example.com")
+        self.add_user(bot_user_id, "lucia")
+        self.users[bot_user_id]["is_bot"] = True
+        self.users[bot_user_id]["profile"]["bot_id"] = BOT_ID
+
+    # ----------------------------------------------------------------- lifecycle
+    async def start(self) -> None:
+        self._recorded = asyncio.Condition()
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._handle_api)
+        app.router.add_post("/response/{key}", self._handle_response_url)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        self._port = self._runner.addresses[0][1]
+
+    async def close(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> FakeSlackAPI:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    @property
+    def url(self) -> str:
+        return f"{self._base()}/api/"
+
+    def response_url(self, key: str) -> str:
+        return f"{self._base()}/response/{key}"
+
+    def _base(self) -> str:
+        if self._port is None:
+            raise RuntimeError("FakeSlackAPI is not started; await fake.start() first")
+        return f"http://127.0.0.1:{self._port}"
+
+    # ----------------------------------------------------------------- test helpers
+    def add_user(self, user_id: str, name: str, *, email: str | None = None) -> None:
+        real_name = name.capitalize()
+        profile = {"email": email, "display_name": name, "real_name": real_name}
+        self.users[user_id] = {
+            "id": user_id,
+            "team_id": self.team_id,
+            "name": name,
+            "real_name": real_name,
+            "deleted": False,
+            "is_bot": False,
+            "profile": {k: v for k, v in profile.items() if v is not None},
+        }
+
+    def add_channel(
+        self,
+        name: str,
+        *,
+        channel_id: str | None = None,
+        members: Iterable[str] = (),
+        is_private: bool = False,
+        bot_is_member: bool = True,
+    ) -> FakeChannel:
+        ch = FakeChannel(
+            id=channel_id or self._new_id("C0CHN"),
+            name=name,
+            is_private=is_private,
+            members=set(members) | ({self.bot_user_id} if bot_is_member else set()),
+        )
+        self.channels[ch.id] = ch
+        return ch
+
+    def channel_by_name(self, name: str) -> FakeChannel | None:
+        name = name.removeprefix("#")
+        return next((c for c in self.channels.values() if c.name == name and not c.is_im), None)
+
+    def calls_to(self, method: str) -> list[SlackCall]:
+        return [c for c in self.calls if c.method == method]
+
+    def fail_next(
+        self,
+        method: str,
+        error: str,
+        *,
+        times: int = 1,
+        status: int = 200,
+        retry_after: int | None = None,
+    ) -> None:
+        self._failures.setdefault(method, []).append(_Failure(error, times, status, retry_after))
+
+    async def wait_for(
+        self,
+        method: str,
+        count: int = 1,
+        timeout: float = 5.0,  # noqa: ASYNC109 - the public API takes a timeout
+    ) -> list[SlackCall]:
+        if not await self._wait_until(lambda: len(self.calls_to(method)) >= count, timeout):
+            recorded = [c.method for c in self.calls]
+            raise AssertionError(
+                f"timed out after {timeout}s waiting for {count} call(s) to {method} "
+                f"(got {len(self.calls_to(method))}); recorded calls: {recorded}"
+            )
+        return self.calls_to(method)
+
+    async def wait_for_response_posts(
+        self,
+        count: int = 1,
+        timeout: float = 5.0,  # noqa: ASYNC109
+    ) -> list[ResponseUrlPost]:
+        if not await self._wait_until(lambda: len(self.response_posts) >= count, timeout):
+            raise AssertionError(
+                f"timed out after {timeout}s waiting for {count} response_url post(s); "
+                f"got {self.response_posts}"
+            )
+        return list(self.response_posts)
+
+    async def _wait_until(self, predicate: Callable[[], bool], timeout: float) -> bool:  # noqa: ASYNC109
+        if self._recorded is None:
+            raise RuntimeError("FakeSlackAPI is not started; await fake.start() first")
+        try:
+            async with asyncio.timeout(timeout), self._recorded:
+                await self._recorded.wait_for(predicate)
+        except TimeoutError:
+            return False
+        return True
+
+    async def _notify(self) -> None:
+        if self._recorded is not None:
+            async with self._recorded:
+                self._recorded.notify_all()
+
+    # ----------------------------------------------------------------- HTTP layer
+    async def _handle_api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        args: Body = dict(request.query)
+        if request.can_read_body:
+            if request.content_type == "application/json":
+                args.update(await request.json())
+            else:
+                args.update({k: v for k, v in (await request.post()).items()})
+        for key in _JSON_FORM_FIELDS:
+            if isinstance(args.get(key), str):
+                with contextlib.suppress(ValueError):
+                    args[key] = json.loads(args[key])
+        auth = request.headers.get("Authorization", "")
+        arg_token = args.pop("token", None)
+        token = auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else arg_token
+        self.calls.append(SlackCall(method=method, args=args, token=token))
+        await self._notify()
+
+        failures = self._failures.get(method)
+        if failures:
+            failure = failures[0]
+            failure.times -= 1
+            if failure.times <= 0:
+                failures.pop(0)
+            retry_after = failure.retry_after
+            headers = {} if retry_after is None else {"Retry-After": str(retry_after)}
+            return web.json_response(_err(failure.error), status=failure.status, headers=headers)
+
+        handler = self._handlers.get(method)
+        if handler is None:
+            body = _err("unknown_method")
+        elif not token:
+            body = _err("not_authed")
+        elif token != self.bot_token:
+            body = _err("invalid_auth")
+        else:
+            body = handler(args)
+        return web.json_response(body)
+
+    async def _handle_response_url(self, request: web.Request) -> web.Response:
+        raw = await request.text()
+        try:
+            body = json.loads(raw) if raw else {}
+        except ValueError:
+            body = {"_raw": raw}
+        self.response_posts.append(ResponseUrlPost(key=request.match_info["key"], body=body))
+        await self._notify()
+        return web.Response(text="ok")
+
+    # ----------------------------------------------------------------- state helpers
+    def _new_id(self, prefix: str) -> str:
+        self._counter += 1
+        return f"{prefix}{self._counter:04d}"
+
+    def _new_ts(self) -> str:
+        self._counter += 1
+        us = _TS_BASE_US + self._counter * 100
+        return f"{us // 1_000_000}.{us % 1_000_000:06d}"
+
+    def _resolve(self, channel: Any) -> FakeChannel | None:
+        """A channel id, a '#name'/name, or a user id (opens a DM on the fly)."""
+        channel = str(channel or "")
+        if channel in self.channels:
+            return self.channels[channel]
+        if channel in self.users and channel != self.bot_user_id:
+            im_id = "D" + channel[1:]
+            if im_id not in self.channels:
+                members = {channel, self.bot_user_id}
+                self.channels[im_id] = FakeChannel(id=im_id, name="", is_im=True, members=members)
+            return self.channels[im_id]
+        return self.channel_by_name(channel) if channel else None
+
+    def _channel_obj(self, ch: FakeChannel) -> Body:
+        return {
+            "id": ch.id,
+            "name": ch.name,
+            "is_channel": not ch.is_im and not ch.is_private,
+            "is_group": ch.is_private,
+            "is_im": ch.is_im,
+            "is_mpim": False,
+            "is_private": ch.is_private or ch.is_im,
+            "created": ch.created,
+            "creator": ch.creator,
+            "is_archived": False,
+            "is_general": False,
+            "name_normalized": ch.name,
+            "is_member": self.bot_user_id in ch.members,
+            "num_members": len(ch.members),
+            "topic": {"value": ch.topic, "creator": "", "last_set": 0},
+            "purpose": {"value": "", "creator": "", "last_set": 0},
+            "previous_names": [],
+        }
+
+    def _view_obj(self, view_id: str, view: Any) -> Body:
+        self._counter += 1
+        obj: Body = {
+            "id": view_id,
+            "team_id": self.team_id,
+            "type": "modal",
+            "blocks": [],
+            "private_metadata": "",
+            "callback_id": "",
+            "external_id": "",
+            "state": {"values": {}},
+            "hash": f"{self._counter}.fakehash",
+            "root_view_id": view_id,
+            "previous_view_id": None,
+            "app_id": APP_ID,
+            "bot_id": BOT_ID,
+        }
+        obj.update(view if isinstance(view, dict) else {})
+        obj["id"] = view_id
+        self.views[view_id] = obj
+        return obj
+
+    # ----------------------------------------------------------------- method handlers
+    def _auth_test(self, args: Body) -> Body:
+        return {
+            "ok": True,
+            "url": "https://lucia-demo.slack.com/",
+            "team": "Lucia",
+            "user": "lucia",
+            "team_id": self.team_id,
+            "user_id": self.bot_user_id,
+            "bot_id": BOT_ID,
+            "is_enterprise_install": False,
+        }
+
+    def _conversations_create(self, args: Body) -> Body:
+        name = str(args.get("name") or "")
+        if not name:
+            return _err("invalid_name_required")
+        if len(name) > _MAX_CHANNEL_NAME:
+            return _err("invalid_name_maxlength")
+        if not _CHANNEL_NAME.fullmatch(name):
+            return _err("invalid_name_specials")
+        if not name.strip("-_"):
+            return _err("invalid_name_punctuation")
+        if self.channel_by_name(name) is not None:
+            return _err("name_taken")
+        ch = FakeChannel(
+            id=self._new_id("C0INC"),
+            name=name,
+            is_private=_truthy(args.get("is_private")),
+            members={self.bot_user_id},
+            creator=self.bot_user_id,
+        )
+        self.channels[ch.id] = ch
+        return {"ok": True, "channel": self._channel_obj(ch)}
+
+    def _conversations_invite(self, args: Body) -> Body:
+        ch = self.channels.get(str(args.get("channel")))
+        if ch is None:
+            return _err("channel_not_found")
+        if self.bot_user_id not in ch.members:
+            return _err("not_in_channel")
+        users = args.get("users") or []
+        user_ids = [u.strip() for u in (users.split(",") if isinstance(users, str) else users)]
+        user_ids = [u for u in user_ids if u]
+        if not user_ids:
+            return _err("no_user")
+        errors: list[Body] = []
+        for u in user_ids:
+            if u not in self.users or u == self.bot_user_id:
+                error = "user_not_found" if u not in self.users else "cant_invite_self"
+                errors.append({"user": u, "ok": False, "error": error})
+        if errors and not _truthy(args.get("force")):  # force=true skips invalid ids
+            return _err(errors[0]["error"], errors=errors)
+        new = {u for u in user_ids if u in self.users and u != self.bot_user_id} - ch.members
+        if not new:
+            return _err("already_in_channel")
+        ch.members |= new
+        return {"ok": True, "channel": self._channel_obj(ch)}
+
+    def _conversations_set_topic(self, args: Body) -> Body:
+        ch = self.channels.get(str(args.get("channel")))
+        if ch is None:
+            return _err("channel_not_found")
+        topic = str(args.get("topic") or "")
+        if len(topic) > _MAX_TOPIC:
+            return _err("too_long")
+        ch.topic = topic
+        return {"ok": True, "channel": self._channel_obj(ch)}
+
+    def _conversations_info(self, args: Body) -> Body:
+        ch = self.channels.get(str(args.get("channel")))
+        if ch is None:
+            return _err("channel_not_found")
+        return {"ok": True, "channel": self._channel_obj(ch)}
+
+    def _message_error(self, args: Body) -> str | None:
+        if not args.get("text") and not args.get("blocks") and not args.get("attachments"):
+            return "no_text"
+        blocks = args.get("blocks")
+        if blocks and (not isinstance(blocks, list) or len(blocks) > _MAX_MESSAGE_BLOCKS):
+            return "invalid_blocks"
+        return None
+
+    def _chat_post_message(self, args: Body) -> Body:
+        ch = self._resolve(args.get("channel"))
+        if ch is None:
+            return _err("channel_not_found")
+        if error := self._message_error(args):
+            return _err(error)
+        ts = self._new_ts()
+        message: Body = {
+            "type": "message",
+            "ts": ts,
+            "user": self.bot_user_id,
+            "bot_id": BOT_ID,
+            "app_id": APP_ID,
+            "team": self.team_id,
+            "text": str(args.get("text") or ""),
+        }
+        for key in ("blocks", "attachments", "thread_ts", "metadata"):
+            if args.get(key) is not None:
+                message[key] = args[key]
+        ch.messages.append(message)
+        return {"ok": True, "channel": ch.id, "ts": ts, "message": dict(message)}
+
+    def _chat_update(self, args: Body) -> Body:
+        ch = self.channels.get(str(args.get("channel")))
+        if ch is None:
+            return _err("channel_not_found")
+        message = next((m for m in ch.messages if m["ts"] == str(args.get("ts"))), None)
+        if message is None:
+            return _err("message_not_found")
+        for key in ("text", "blocks", "attachments", "metadata"):
+            if args.get(key) is not None:
+                message[key] = args[key]
+        message["edited"] = {"user": self.bot_user_id, "ts": self._new_ts()}
+        return {
+            "ok": True,
+            "channel": ch.id,
+            "ts": message["ts"],
+            "text": message["text"],
+            "message": dict(message),
+        }
+
+    def _chat_post_ephemeral(self, args: Body) -> Body:
+        ch = self._resolve(args.get("channel"))
+        if ch is None:
+            return _err("channel_not_found")
+        if str(args.get("user")) not in ch.members:
+            return _err("user_not_in_channel")
+        if error := self._message_error(args):
+            return _err(error)
+        return {"ok": True, "message_ts": self._new_ts()}
+
+    def _view_error(self, view: Any) -> Body | None:
+        if not isinstance(view, dict):
+            return _invalid_arguments("invalid `view`")
+        if len(view.get("blocks") or []) > _MAX_VIEW_BLOCKS:
+            return _invalid_arguments(
+                f"no more than {_MAX_VIEW_BLOCKS} items allowed [/view/blocks]"
+            )
+        return None
+
+    def _views_open(self, args: Body) -> Body:
+        trigger_id = args.get("trigger_id") or args.get("interactivity_pointer")
+        if not trigger_id:
+            return _invalid_arguments("invalid `trigger_id`")
+        if trigger_id in self._used_triggers:
+            return _err("exchanged_trigger_id")
+        if error := self._view_error(args.get("view")):
+            return error
+        self._used_triggers.add(trigger_id)
+        return {"ok": True, "view": self._view_obj(self._new_id("V0VIEW"), args["view"])}
+
+    def _views_update(self, args: Body) -> Body:
+        if error := self._view_error(args.get("view")):
+            return error
+        view_id = args.get("view_id")
+        if not view_id and args.get("external_id"):
+            ext = args["external_id"]
+            view_id = next((k for k, v in self.views.items() if v.get("external_id") == ext), None)
+        view_id = view_id or self._new_id("V0VIEW")
+        return {"ok": True, "view": self._view_obj(str(view_id), args["view"])}
+
+    def _views_publish(self, args: Body) -> Body:
+        user_id = args.get("user_id")
+        if not user_id:
+            return _invalid_arguments("invalid `user_id`")
+        if user_id not in self.users:
+            return _err("user_not_found")
+        if error := self._view_error(args.get("view")):
+            return error
+        view = {"type": "home", **args["view"]}
+        return {"ok": True, "view": self._view_obj(f"V0HOME{user_id}", view)}
+
+    def _users_info(self, args: Body) -> Body:
+        user = self.users.get(str(args.get("user")))
+        return _err("user_not_found") if user is None else {"ok": True, "user": user}
+
+    def _users_lookup_by_email(self, args: Body) -> Body:
+        email = str(args.get("email") or "").lower()
+        for user in self.users.values():
+            if email and str(user["profile"].get("email", "")).lower() == email:
+                return {"ok": True, "user": user}
+        return _err("users_not_found")
+
+    def _pins_add(self, args: Body) -> Body:
+        return {"ok": True} if self._resolve(args.get("channel")) else _err("channel_not_found")
