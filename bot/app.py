@@ -3,7 +3,15 @@ in the bot connects, reads the environment or configures logging."""
 
 from __future__ import annotations
 
-__all__ = ["Runtime", "build_runtime", "build_web_app", "serve", "utc_now"]
+__all__ = [
+    "RUNTIME",
+    "Runtime",
+    "build_runtime",
+    "build_server_app",
+    "build_web_app",
+    "serve",
+    "utc_now",
+]
 
 import asyncio
 import logging
@@ -46,6 +54,8 @@ def utc_now() -> datetime:
 
 @dataclass
 class Runtime:
+    """The parts one bot process runs on, built once and closed once."""
+
     settings: Settings
     config: LuciaConfig
     engine: AsyncEngine
@@ -80,8 +90,12 @@ async def build_runtime(
     return Runtime(settings, config, engine, dedupe, BackgroundTasks(), incidents)
 
 
+RUNTIME = web.AppKey("runtime", Runtime)
+
+
 def build_web_app(runtime: Runtime, bolt: AsyncApp | None) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY)
+    app[RUNTIME] = runtime
 
     async def healthz(_request: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
@@ -131,7 +145,8 @@ def build_web_app(runtime: Runtime, bolt: AsyncApp | None) -> web.Application:
     return app
 
 
-async def _serve_app(settings: Settings, config: LuciaConfig) -> web.Application:
+async def build_server_app(settings: Settings, config: LuciaConfig) -> web.Application:
+    """Everything `lucia-bot serve` runs, as an aiohttp application."""
     bolt: AsyncApp | None = None
     if settings.slack_mode is SlackMode.OFF:
         log.warning("slack_not_configured", extra={"hint": "use `lucia-bot shell` to chat"})
@@ -169,7 +184,7 @@ async def _serve_app(settings: Settings, config: LuciaConfig) -> web.Application
 def serve(settings: Settings, config: LuciaConfig) -> None:
     """Run until SIGTERM/SIGINT; in-flight requests and background work finish first."""
     web.run_app(
-        _serve_app(settings, config),
+        build_server_app(settings, config),
         host="0.0.0.0",  # noqa: S104 - Render routes to the container's interface
         port=settings.port,
         shutdown_timeout=25,

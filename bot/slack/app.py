@@ -47,7 +47,9 @@ def build_bolt_app(settings: Settings, client: AsyncWebClient, deps: SlackDeps) 
         signing_secret=secret.get_secret_value() if secret else None,
         # Socket Mode needs no signature; over HTTP every request is verified.
         request_verification_enabled=secret is not None,
-        process_before_response=False,
+        # Listeners ack, hand slow work to BackgroundTasks and return at once; Bolt then
+        # answers after the listener, so it keeps no task of its own that shutdown can't see.
+        process_before_response=True,
         logger=logging.getLogger("slack_bolt"),
     )
     app.middleware(_drop_event_retries(deps))

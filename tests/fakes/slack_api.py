@@ -99,6 +99,7 @@ class FakeSlackAPI:
         self.users: dict[str, dict[str, Any]] = {}
         self.views: dict[str, dict[str, Any]] = {}  # view id -> view object
         self._failures: dict[str, list[_Failure]] = {}
+        self._delays: dict[str, float] = {}
         self._used_triggers: set[str] = set()
         self._counter = 0
         self._runner: web.AppRunner | None = None
@@ -212,6 +213,10 @@ class FakeSlackAPI:
     ) -> None:
         self._failures.setdefault(method, []).append(_Failure(error, times, status, retry_after))
 
+    def delay(self, method: str, seconds: float) -> None:
+        """Answer every later call to `method` only after `seconds` (a slow Slack)."""
+        self._delays[method] = seconds
+
     async def wait_for(
         self,
         method: str,
@@ -271,6 +276,8 @@ class FakeSlackAPI:
         token = auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else arg_token
         self.calls.append(SlackCall(method=method, args=args, token=token))
         await self._notify()
+        if method in self._delays:
+            await asyncio.sleep(self._delays[method])
 
         failures = self._failures.get(method)
         if failures:

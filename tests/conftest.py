@@ -1,0 +1,210 @@
+"""Shared fixtures: an isolated environment, real PostgreSQL and Redis, a local Slack
+Web API stand-in, and the real bot app driven with signed Slack requests."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import asyncpg
+import pytest
+import redis.asyncio as aioredis
+from aiohttp import ClientResponse
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.app import RUNTIME, Runtime, build_server_app
+from bot.config import LuciaConfig
+from bot.settings import Settings, load_settings
+from tests.fakes.slack_api import FakeSlackAPI
+
+FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
+if not FIXTURES.exists():  # a clone beside shared/, as CI lays it out
+    FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures"
+
+POSTGRES_URL = os.environ.get(
+    "LUCIA_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/lucia_test"
+)
+REDIS_URL = os.environ.get("LUCIA_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+SIGNING_SECRET = "test-signing-secret"
+INCIDENTS_CHANNEL = "C01INCIDNT"
+
+_ENV_NAMES = {name.upper() for name in Settings.model_fields} | {
+    "SLACK_CLIENT_ID",
+    "SLACK_CLIENT_SECRET",
+    "SENTRY_RELEASE",
+    "RENDER_GIT_COMMIT",
+}
+
+
+@pytest.fixture(autouse=True)
+def isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test sees the developer's or CI's Lucia settings."""
+    for name in _ENV_NAMES:
+        monkeypatch.delenv(name, raising=False)
+
+
+def slack_fixture(name: str) -> dict[str, Any]:
+    return json.loads((FIXTURES / "slack" / name).read_text())
+
+
+# --- real services -------------------------------------------------------------------
+
+
+async def empty_postgres() -> str:
+    """An empty `public` schema in the test database; fails loudly if Postgres is down."""
+    try:
+        conn = await asyncpg.connect(POSTGRES_URL, timeout=5)
+    except (OSError, asyncpg.PostgresError) as exc:
+        pytest.fail(f"PostgreSQL at {POSTGRES_URL} is required for this test: {exc!r}")
+    try:
+        await conn.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
+    finally:
+        await conn.close()
+    return POSTGRES_URL
+
+
+@pytest.fixture
+async def postgres_url() -> str:
+    return await empty_postgres()
+
+
+@pytest.fixture
+async def redis_url() -> AsyncIterator[str]:
+    """An empty Redis database; fails loudly if Redis is down."""
+    client = aioredis.from_url(REDIS_URL)
+    try:
+        await client.flushdb()
+    except (OSError, aioredis.RedisError) as exc:
+        pytest.fail(f"Redis at {REDIS_URL} is required for this test: {exc!r}")
+    finally:
+        await client.aclose()
+    return REDIS_URL
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Run the test on the embedded default and on real PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'lucia.db'}"
+    return await empty_postgres()
+
+
+# --- Slack ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def slack_api() -> AsyncIterator[FakeSlackAPI]:
+    async with FakeSlackAPI() as fake:
+        fake.add_channel("incidents", channel_id=INCIDENTS_CHANNEL)
+        fake.add_channel("general", channel_id="C01GENERAL", members=["U01ALICE00", "U01BOBBY00"])
+        yield fake
+
+
+def sign(
+    body: str, *, secret: str = SIGNING_SECRET, timestamp: int | None = None
+) -> dict[str, str]:
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    digest = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
+
+
+class Bot:
+    """The real bot app on a local port, and ways to talk to it like Slack does."""
+
+    def __init__(self, client: TestClient[Any, Any], slack: FakeSlackAPI) -> None:
+        self.client = client
+        self.slack = slack
+        self._triggers = 0
+
+    @property
+    def runtime(self) -> Runtime:
+        return self.client.app[RUNTIME]  # type: ignore[index]
+
+    async def post(self, body: str, content_type: str, **headers: str) -> ClientResponse:
+        return await self.client.post(
+            "/slack/events",
+            data=body.encode(),
+            headers={"Content-Type": content_type, **sign(body), **headers},
+        )
+
+    def next_trigger(self) -> str:
+        self._triggers += 1
+        return f"trigger-{self._triggers}"
+
+    async def command(
+        self,
+        text: str,
+        *,
+        user: str = "U01ALICE00",
+        channel: str = "C01GENERAL",
+        response_key: str = "cmd",
+    ) -> ClientResponse:
+        form = slack_fixture("slash_command.json") | {
+            "text": text,
+            "user_id": user,
+            "channel_id": channel,
+            "response_url": self.slack.response_url(response_key),
+            "trigger_id": self.next_trigger(),
+        }
+        return await self.post(urlencode(form), "application/x-www-form-urlencoded")
+
+    async def interact(self, payload: dict[str, Any]) -> ClientResponse:
+        return await self.post(
+            "payload=" + quote(json.dumps(payload)), "application/x-www-form-urlencoded"
+        )
+
+    async def click(
+        self,
+        action_id: str,
+        value: str,
+        *,
+        user: str = "U01BOBBY00",
+        channel: str = "C01INCID42",
+        response_key: str = "click",
+    ) -> ClientResponse:
+        payload = slack_fixture("block_actions.json")
+        payload["user"] = payload["user"] | {"id": user}
+        payload["channel"] = {"id": channel, "name": "incident"}
+        payload["container"]["channel_id"] = channel
+        payload["actions"][0] |= {"action_id": action_id, "value": value}
+        payload["response_url"] = self.slack.response_url(response_key)
+        payload["trigger_id"] = self.next_trigger()
+        return await self.interact(payload)
+
+    async def event(self, body: dict[str, Any], **headers: str) -> ClientResponse:
+        return await self.post(json.dumps(body), "application/json", **headers)
+
+    async def settle(self) -> None:
+        """Wait until the work the bot does after acknowledging is finished."""
+        await self.runtime.background.wait_idle()
+
+    async def answers(self, key: str = "cmd") -> list[str]:
+        """Texts the bot sent back through a response_url."""
+        return [p.body.get("text", "") for p in self.slack.response_posts if p.key == key]
+
+
+def bot_settings(slack: FakeSlackAPI, database_url: str, **extra: str) -> Settings:
+    return load_settings(
+        {
+            "SLACK_BOT_TOKEN": slack.bot_token,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": slack.url,
+            "DATABASE_URL": database_url,
+            "LUCIA_INCIDENTS_CHANNEL": INCIDENTS_CHANNEL,
+            **extra,
+        }
+    )
+
+
+@pytest.fixture
+async def bot(slack_api: FakeSlackAPI, database_url: str) -> AsyncIterator[Bot]:
+    app = await build_server_app(bot_settings(slack_api, database_url), LuciaConfig())
+    async with TestClient(TestServer(app)) as client:
+        yield Bot(client, slack_api)

@@ -1,0 +1,249 @@
+"""`/lucia incident …` through the real Bolt app, with signed requests, against a local
+Slack Web API; on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import sqlalchemy as sa
+
+from bot.store.tables import incidents, timeline_events
+from tests.conftest import INCIDENTS_CHANNEL, Bot
+
+
+async def rows(bot: Bot, table: sa.Table) -> list[dict[str, object]]:
+    async with bot.runtime.engine.connect() as conn:
+        result = await conn.execute(sa.select(table))
+        return [dict(r) for r in result.mappings()]
+
+
+async def events_of(bot: Bot, number: int) -> list[str]:
+    async with bot.runtime.engine.connect() as conn:
+        result = await conn.execute(
+            sa.select(timeline_events.c.kind)
+            .where(timeline_events.c.incident_number == number)
+            .order_by(timeline_events.c.id)
+        )
+        return list(result.scalars())
+
+
+async def open_incident(bot: Bot, text: str = "incident open sev2 Checkout errors spiking") -> str:
+    response = await bot.command(text)
+    assert response.status == 200
+    await bot.settle()
+    created = bot.slack.calls_to("conversations.create")[-1]
+    channel = bot.slack.channel_by_name(created.args["name"])
+    assert channel is not None
+    return channel.id
+
+
+async def test_open_creates_numbered_incident_with_channel_card_and_announcement(bot: Bot) -> None:
+    started = time.monotonic()
+    response = await bot.command("incident open sev2 Checkout errors spiking")
+    acked_in = time.monotonic() - started
+    assert response.status == 200
+    assert acked_in < 3.0
+    assert "Checkout errors spiking" in (await response.json())["text"]
+    await bot.settle()
+
+    channel = bot.slack.channel_by_name("inc-1-checkout-errors-spiking")
+    assert channel is not None
+    assert "U01ALICE00" in channel.members
+    assert channel.topic == "INC-1 · SEV2 · Checkout errors spiking"
+    card = channel.messages[0]
+    assert "INC-1" in card["blocks"][0]["text"]["text"]
+    buttons = [e["action_id"] for e in card["blocks"][-1]["elements"]]
+    assert buttons == ["lucia_ack", "lucia_update", "lucia_resolve"]
+    announcement = bot.slack.channels[INCIDENTS_CHANNEL].messages[-1]
+    assert "INC-1" in announcement["text"]
+    assert f"<#{channel.id}>" in json.dumps(announcement["blocks"])
+
+    (stored,) = await rows(bot, incidents)
+    assert stored["number"] == 1
+    assert stored["severity"] == "sev2"
+    assert stored["status"] == "investigating"
+    assert stored["channel_id"] == channel.id
+    assert stored["card_ts"] == card["ts"]
+    assert await events_of(bot, 1) == ["declared", "channel_created"]
+    assert any("Opened INC-1 (SEV2)" in a for a in await bot.answers())
+
+
+async def test_twenty_simultaneous_opens_get_distinct_numbers_and_channels(bot: Bot) -> None:
+    responses = await asyncio.gather(
+        *(bot.command(f"incident open Outage number {i}", response_key=f"k{i}") for i in range(20))
+    )
+    assert [r.status for r in responses] == [200] * 20
+    await bot.settle()
+
+    stored = await rows(bot, incidents)
+    assert sorted(r["number"] for r in stored) == list(range(1, 21))
+    channel_ids = {r["channel_id"] for r in stored}
+    assert len(channel_ids) == 20
+    assert None not in channel_ids
+    assert len(bot.slack.calls_to("conversations.create")) == 20
+    assert not [p for p in bot.slack.response_posts if "⚠️" in p.body.get("text", "")]
+
+
+async def test_taken_channel_name_gets_a_suffix(bot: Bot) -> None:
+    bot.slack.add_channel("inc-1-checkout-errors-spiking")
+    await open_incident(bot)
+    (stored,) = await rows(bot, incidents)
+    assert stored["channel_name"] == "inc-1-checkout-errors-spiking-2"
+
+
+async def test_channel_creation_failure_keeps_the_incident_and_says_what_failed(bot: Bot) -> None:
+    bot.slack.fail_next("conversations.create", "missing_scope")
+    await bot.command("incident open sev1 Payments down")
+    await bot.settle()
+
+    (stored,) = await rows(bot, incidents)
+    assert stored["number"] == 1
+    assert stored["channel_id"] is None
+    assert await events_of(bot, 1) == ["declared", "channel_failed"]
+    answer = (await bot.answers())[-1]
+    assert "Opened INC-1" in answer
+    assert "couldn't create the incident channel (missing_scope)" in answer
+    # Still announced, so nobody misses it.
+    assert "INC-1" in bot.slack.channels[INCIDENTS_CHANNEL].messages[-1]["text"]
+
+
+async def test_slack_rate_limit_delays_the_card_but_does_not_lose_it(bot: Bot) -> None:
+    bot.slack.fail_next("chat.postMessage", "ratelimited", status=429, retry_after=1)
+    await open_incident(bot)
+    posts = bot.slack.calls_to("chat.postMessage")
+    assert len(posts) >= 3  # the refused one, its retry, and the announcement
+    (stored,) = await rows(bot, incidents)
+    assert stored["card_ts"] is not None
+
+
+async def test_changes_in_the_incident_channel_update_the_card_and_timeline(bot: Bot) -> None:
+    channel = await open_incident(bot)
+    for text in [
+        "incident ack",
+        "incident status identified bad deploy 1234",
+        "incident sev 1",
+        "incident lead <@U01BOBBY00|bob>",
+        "incident update rolled back, watching error rate",
+        "incident note customer emails paused",
+        "incident mitigated",
+        "incident resolve rollback fixed it",
+    ]:
+        response = await bot.command(text, channel=channel)
+        assert response.status == 200
+        await bot.settle()
+
+    (stored,) = await rows(bot, incidents)
+    assert stored["status"] == "resolved"
+    assert stored["severity"] == "sev1"
+    assert stored["lead"] == "U01BOBBY00"
+    assert stored["acknowledged_by"] == "U01ALICE00"
+    assert stored["summary"] == "rollback fixed it"
+    assert await events_of(bot, 1) == [
+        "declared",
+        "channel_created",
+        "acknowledged",
+        "status_changed",
+        "severity_changed",
+        "lead_changed",
+        "update",
+        "note",
+        "mitigated",
+        "resolved",
+    ]
+    card = bot.slack.channels[channel].messages[0]
+    assert "resolved" in json.dumps(card["blocks"])
+    assert "SEV1" in card["blocks"][0]["text"]["text"]
+    assert not [b for b in card["blocks"] if b["type"] == "actions"]  # no buttons when resolved
+
+
+async def test_illegal_steps_get_a_clear_answer_and_change_nothing(bot: Bot) -> None:
+    channel = await open_incident(bot)
+    await bot.command("incident ack", channel=channel)
+    await bot.settle()
+    await bot.command("incident ack", channel=channel, response_key="again")
+    await bot.command("incident resolve", channel=channel)
+    await bot.settle()
+    await bot.command("incident resolve", channel=channel, response_key="twice")
+    await bot.settle()
+
+    assert "already acknowledged by <@U01ALICE00>" in (await bot.answers("again"))[-1]
+    assert "already resolved" in (await bot.answers("twice"))[-1]
+    assert (await events_of(bot, 1)).count("acknowledged") == 1
+    assert (await events_of(bot, 1)).count("resolved") == 1
+
+
+async def test_bad_input_is_answered_at_once_with_the_right_form(bot: Bot) -> None:
+    cases = {
+        "incident frob": "isn't a command I know",
+        "page": "don't know the command",
+        "incident open sev9 Broken": "`sev9` isn't a severity",
+        "incident open sev2": "needs a title",
+        "incident open " + "x" * 5000: "5,000 characters",
+        "incident lead @nobody": "couldn't find a user for `@nobody`",
+        "incident sev 7": "`7` isn't a severity",
+    }
+    for text, expected in cases.items():
+        response = await bot.command(text)
+        assert response.status == 200
+        body = await response.json()
+        assert body["response_type"] == "ephemeral"
+        assert expected in body["text"]
+        assert "Usage: `/lucia" in body["text"]
+    await bot.settle()
+    assert await rows(bot, incidents) == []
+
+
+async def test_a_mention_that_does_not_resolve_is_refused(bot: Bot) -> None:
+    channel = await open_incident(bot)
+    await bot.command("incident lead <@U0GHOST000>", channel=channel, response_key="lead")
+    await bot.settle()
+    assert "couldn't find the user <@U0GHOST000>" in (await bot.answers("lead"))[-1]
+    (stored,) = await rows(bot, incidents)
+    assert stored["lead"] == "U01ALICE00"
+
+
+async def test_commands_outside_an_incident_channel_need_a_number(bot: Bot) -> None:
+    await open_incident(bot)
+    await bot.command("incident ack", channel="C01GENERAL", response_key="which")
+    await bot.command("incident ack #7", channel="C01GENERAL", response_key="missing")
+    await bot.command("incident ack #1", channel="C01GENERAL", response_key="ok")
+    await bot.settle()
+    assert "Which incident?" in (await bot.answers("which"))[-1]
+    assert "There is no incident #7" in (await bot.answers("missing"))[-1]
+    assert "Acknowledged" in (await bot.answers("ok"))[-1]
+
+
+async def test_list_show_and_timeline(bot: Bot) -> None:
+    channel = await open_incident(bot)
+    await open_incident(bot, "incident open sev4 Slow admin")
+    await bot.command("incident resolve #2")
+    await bot.settle()
+
+    await bot.command("incident list", response_key="list")
+    await bot.command("incident list --all", response_key="all")
+    await bot.command("incident timeline", channel=channel, response_key="timeline")
+    await bot.settle()
+    listing = json.dumps([p.body for p in bot.slack.response_posts if p.key == "list"])
+    assert "INC-1" in listing
+    assert "INC-2" not in listing
+    assert "INC-2" in json.dumps([p.body for p in bot.slack.response_posts if p.key == "all"])
+    timeline = json.dumps([p.body for p in bot.slack.response_posts if p.key == "timeline"])
+    assert "<@U01ALICE00> declared SEV2: Checkout errors spiking" in timeline
+    assert "Lucia channel #inc-1-checkout-errors-spiking created" in timeline
+
+
+async def test_open_without_title_opens_the_form(bot: Bot) -> None:
+    response = await bot.command("incident open")
+    assert response.status == 200
+    await bot.settle()
+    (call,) = bot.slack.calls_to("views.open")
+    assert call.args["view"]["callback_id"] == "lucia_declare_incident"
+    assert await rows(bot, incidents) == []
+
+
+async def test_help(bot: Bot) -> None:
+    response = await bot.command("help")
+    body = await response.json()
+    assert "/lucia incident open [sev1-4] <title>" in json.dumps(body)

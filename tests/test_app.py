@@ -1,0 +1,96 @@
+"""Health and readiness as Render and an operator see them."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy.engine import make_url
+
+from bot.app import build_server_app
+from bot.config import LuciaConfig
+from bot.settings import load_settings
+from tests.conftest import POSTGRES_URL, bot_settings, empty_postgres
+from tests.fakes.slack_api import FakeSlackAPI
+from tests.fakes.tcp_proxy import TcpProxy
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def _client(settings_env: dict[str, str]) -> TestClient:  # type: ignore[type-arg]
+    app = await build_server_app(load_settings(settings_env), LuciaConfig())
+    return TestClient(TestServer(app))
+
+
+async def test_healthz_and_readyz_on_the_embedded_defaults(tmp_path: Path) -> None:
+    async with await _client({"DATABASE_URL": f"sqlite:///{tmp_path / 'l.db'}"}) as client:
+        health = await client.get("/healthz")
+        assert health.status == 200
+        ready = await client.get("/readyz")
+        assert ready.status == 200
+        assert await ready.json() == {"status": "ready", "database": "ok", "redis": "in-process"}
+
+
+async def test_readyz_checks_postgres_and_redis(redis_url: str) -> None:
+    url = await empty_postgres()
+    async with await _client({"DATABASE_URL": url, "REDIS_URL": redis_url}) as client:
+        ready = await client.get("/readyz")
+        assert ready.status == 200
+        assert await ready.json() == {"status": "ready", "database": "ok", "redis": "ok"}
+
+
+async def test_readyz_is_503_and_says_redis_is_down(tmp_path: Path) -> None:
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'l.db'}",
+        "REDIS_URL": f"redis://127.0.0.1:{_closed_port()}/0",
+    }
+    async with await _client(env) as client:
+        ready = await client.get("/readyz")
+        assert ready.status == 503
+        body = await ready.json()
+        assert body["database"] == "ok"
+        assert body["redis"].startswith("down")
+        assert (await client.get("/healthz")).status == 200  # alive, just not ready
+
+
+@pytest.fixture
+async def postgres_proxy() -> AsyncIterator[TcpProxy]:
+    await empty_postgres()
+    url = make_url(POSTGRES_URL)
+    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
+    await proxy.start()
+    yield proxy
+    await proxy.cut()
+
+
+async def test_readyz_is_503_when_the_database_goes_away(postgres_proxy: TcpProxy) -> None:
+    url = make_url(POSTGRES_URL).set(port=postgres_proxy.port)
+    env = {"DATABASE_URL": url.render_as_string(hide_password=False)}
+    async with await _client(env) as client:
+        assert (await client.get("/readyz")).status == 200
+        await postgres_proxy.cut()
+        ready = await client.get("/readyz")
+        assert ready.status == 503
+        assert (await ready.json())["database"].startswith("down")
+
+
+async def test_slack_route_says_when_slack_is_not_configured(tmp_path: Path) -> None:
+    async with await _client({"DATABASE_URL": f"sqlite:///{tmp_path / 'l.db'}"}) as client:
+        response = await client.post("/slack/events", data=b"x")
+        assert response.status == 503
+        assert "SLACK_BOT_TOKEN" in (await response.json())["error"]
+
+
+async def test_unknown_route_is_404(slack_api: FakeSlackAPI, tmp_path: Path) -> None:
+    app = await build_server_app(
+        bot_settings(slack_api, f"sqlite:///{tmp_path / 'l.db'}"), LuciaConfig()
+    )
+    async with TestClient(TestServer(app)) as client:
+        assert (await client.get("/nope")).status == 404
