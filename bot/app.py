@@ -187,7 +187,7 @@ def serve(settings: Settings, config: LuciaConfig) -> None:
         build_server_app(settings, config),
         host="0.0.0.0",  # noqa: S104 - Render routes to the container's interface
         port=settings.port,
-        shutdown_timeout=25,
+        shutdown_timeout=10,
         access_log=None,
         print=lambda _msg: None,
     )

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import ConfigError, ConfigProblem
@@ -25,8 +25,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", case_sensitive=False, frozen=True)
 
     port: int = 3000
-    database_url: str = "sqlite:///lucia.db"
-    redis_url: str | None = None
+    # URLs carry the database password and the Upstash token: kept out of repr and logs.
+    database_url: str = Field(default="sqlite:///lucia.db", repr=False)
+    redis_url: str | None = Field(default=None, repr=False)
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
@@ -44,24 +45,13 @@ class Settings(BaseSettings):
 
     @field_validator("*", mode="before")
     @classmethod
-    def _blank_is_unset(cls, value: Any) -> Any:
+    def _blank_is_unset(cls, value: Any, info: ValidationInfo) -> Any:
         # Render and .env files often carry `NAME=` for "not set".
-        return None if isinstance(value, str) and not value.strip() else value
-
-    @field_validator(
-        "port",
-        "database_url",
-        "slack_api_url",
-        "render_api_url",
-        "lucia_config",
-        "log_level",
-        mode="before",
-    )
-    @classmethod
-    def _required_keep_default(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("is set but empty")
-        return value
+        if not (isinstance(value, str) and not value.strip()):
+            return value
+        if cls.model_fields[str(info.field_name)].default is not None:
+            raise ValueError("is set but empty: unset it to use the default")
+        return None
 
     @property
     def slack_mode(self) -> SlackMode:

@@ -24,9 +24,8 @@ from bot.config import LuciaConfig
 from bot.settings import Settings, load_settings
 from tests.fakes.slack_api import FakeSlackAPI
 
+# shared/ sits beside the checkout, here and in CI.
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
-if not FIXTURES.exists():  # a clone beside shared/, as CI lays it out
-    FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures"
 
 POSTGRES_URL = os.environ.get(
     "LUCIA_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/lucia_test"

@@ -155,7 +155,7 @@ Command = (
 _NUMBER = re.compile(r"#?(?:inc-)?(\d{1,9})", re.IGNORECASE)
 _REF = re.compile(r"(?:#|inc-)(\d{1,9})", re.IGNORECASE)
 # "sev2", "SEV-9", "sev": meant as a severity (and checked); "severe" starts a title.
-_SEVERITY_TOKEN = re.compile(r"sev[-_]?\d*", re.IGNORECASE)
+_SEVERITY_TOKEN = re.compile(r"sev[-_]?\d*:?", re.IGNORECASE)
 # Slack escapes mentions as <@U123> or <@U123|name> (the manifest sets should_escape);
 # the local shell writes <@name>.
 _MENTION = re.compile(r"<@([\w.:-]+)(?:\|[^>]*)?>")
@@ -220,7 +220,7 @@ def _parse_open(text: str) -> OpenIncident:
     first, rest = _split(text)
     severity = None
     if _SEVERITY_TOKEN.fullmatch(first):
-        severity = Severity.parse(first.replace("-", "").replace("_", ""))
+        severity = Severity.parse(first.rstrip(":").replace("-", "").replace("_", ""))
         if severity is None:
             raise CommandError(
                 f"`{_clip(first)}` isn't a severity: use sev1 (worst) to sev4.", usage("open")

@@ -14,6 +14,7 @@ __all__ = [
     "escape",
     "event_line",
     "help_message",
+    "home_view",
     "incident_card",
     "reply_message",
     "update_modal",
@@ -343,3 +344,8 @@ def update_modal(incident: Incident) -> Block:
             },
         ],
     }
+
+
+def home_view(listing: Listing) -> Block:
+    """The App Home tab: what is open right now."""
+    return {"type": "home", "blocks": [*_listing(listing).blocks, help_message().blocks[0]]}

@@ -6,11 +6,16 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from pathlib import Path
 
 import sqlalchemy as sa
+from aiohttp.test_utils import TestClient, TestServer
 
+from bot.app import build_server_app
+from bot.config import LuciaConfig
 from bot.store.tables import incidents, timeline_events
-from tests.conftest import INCIDENTS_CHANNEL, Bot
+from tests.conftest import INCIDENTS_CHANNEL, Bot, bot_settings
+from tests.fakes.slack_api import FakeSlackAPI
 
 
 async def rows(bot: Bot, table: sa.Table) -> list[dict[str, object]]:
@@ -247,3 +252,20 @@ async def test_help(bot: Bot) -> None:
     response = await bot.command("help")
     body = await response.json()
     assert "/lucia incident open [sev1-4] <title>" in json.dumps(body)
+
+
+async def test_missing_announcement_channel_is_reported_not_fatal(
+    slack_api: FakeSlackAPI, tmp_path: Path
+) -> None:
+    settings = bot_settings(
+        slack_api, f"sqlite:///{tmp_path / 'l.db'}", LUCIA_INCIDENTS_CHANNEL="C0GONE0000"
+    )
+    app = await build_server_app(settings, LuciaConfig())
+    async with TestClient(TestServer(app)) as client:
+        bot = Bot(client, slack_api)
+        await bot.command("incident open sev2 Checkout errors spiking")
+        await bot.settle()
+        answer = (await bot.answers())[-1]
+    assert "Opened INC-1" in answer
+    assert "couldn't announce it in the incidents channel (channel_not_found)" in answer
+    assert slack_api.channel_by_name("inc-1-checkout-errors-spiking") is not None

@@ -75,3 +75,14 @@ async def test_event_retries_are_processed_once_with_redis_across_restarts(
             assert (await bot.event(body, **headers)).status == 200
             await bot.settle()
     assert len(slack_api.calls_to("conversations.create")) == 1
+
+
+async def test_app_home_lists_open_incidents(bot: Bot) -> None:
+    await bot.command("incident open sev1 Engine down")
+    await bot.settle()
+    response = await bot.event(slack_fixture("event_callback.app_home_opened.json"))
+    assert response.status == 200
+    await bot.settle()
+    (published,) = bot.slack.calls_to("views.publish")
+    assert published.args["user_id"] == "U01ALICE00"
+    assert "INC-1" in str(published.args["view"]["blocks"])

@@ -1,0 +1,177 @@
+"""The `/lucia` grammar: every form in the design parses to its typed command, and bad input
+gets a `CommandError` that names the problem and shows the right form."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.errors import CommandError
+from bot.incidents.commands import (
+    Acknowledge,
+    AddNote,
+    Command,
+    Help,
+    ListIncidents,
+    Mitigate,
+    OpenIncident,
+    PostUpdate,
+    Reopen,
+    Resolve,
+    SetLead,
+    SetSeverity,
+    SetStatus,
+    ShowIncident,
+    parse,
+)
+from bot.incidents.model import Severity, Status
+
+SEV1, SEV2, SEV3, SEV4 = Severity.SEV1, Severity.SEV2, Severity.SEV3, Severity.SEV4
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # help and nothing at all
+        ("", Help()),
+        ("   ", Help()),
+        ("help", Help()),
+        ("incident help", Help()),
+        # open
+        ("incident open", OpenIncident(title=None, severity=None)),
+        ("incident open Checkout is down", OpenIncident("Checkout is down", None)),
+        ("incident open sev2 Checkout is down", OpenIncident("Checkout is down", SEV2)),
+        ("incident open SEV2 Checkout is down", OpenIncident("Checkout is down", SEV2)),
+        ("incident open sev-1 Checkout is down", OpenIncident("Checkout is down", SEV1)),
+        ("incident open sev4   Checkout   is  down ", OpenIncident("Checkout is down", SEV4)),
+        ("incident open severe latency on API", OpenIncident("severe latency on API", None)),
+        ("incident open Severe latency", OpenIncident("Severe latency", None)),
+        # list
+        ("incident list", ListIncidents(include_closed=False)),
+        ("incident list --all", ListIncidents(include_closed=True)),
+        # show / timeline
+        ("incident show", ShowIncident(None, with_timeline=False)),
+        ("incident show #12", ShowIncident(12, with_timeline=False)),
+        ("incident timeline", ShowIncident(None, with_timeline=True)),
+        ("incident timeline #12", ShowIncident(12, with_timeline=True)),
+        # ack
+        ("incident ack", Acknowledge(None)),
+        ("incident ack #7", Acknowledge(7)),
+        # update
+        ("incident update Rolling back deploy", PostUpdate(None, "Rolling back deploy")),
+        ("incident update #7 Rolling back deploy", PostUpdate(7, "Rolling back deploy")),
+        # status: each working status, with and without text
+        ("incident status investigating", SetStatus(None, Status.INVESTIGATING, "")),
+        (
+            "incident status identified bad index on orders",
+            SetStatus(None, Status.IDENTIFIED, "bad index on orders"),
+        ),
+        (
+            "incident status #7 monitoring fix is out",
+            SetStatus(7, Status.MONITORING, "fix is out"),
+        ),
+        ("incident status IDENTIFIED", SetStatus(None, Status.IDENTIFIED, "")),
+        # sev
+        ("incident sev 2", SetSeverity(None, SEV2)),
+        ("incident sev sev2", SetSeverity(None, SEV2)),
+        ("incident sev SEV1", SetSeverity(None, SEV1)),
+        ("incident sev #7 3", SetSeverity(7, SEV3)),
+        ("incident sev 3 #7", SetSeverity(7, SEV3)),
+        # lead: Slack escapes mentions, with or without the name
+        ("incident lead <@U01BOBBY00>", SetLead(None, "U01BOBBY00")),
+        ("incident lead <@U01BOBBY00|bob>", SetLead(None, "U01BOBBY00")),
+        ("incident lead #7 <@U01BOBBY00|bob>", SetLead(7, "U01BOBBY00")),
+        ("incident lead <@U01BOBBY00> #7", SetLead(7, "U01BOBBY00")),
+        # note
+        ("incident note Pager was silent", AddNote(None, "Pager was silent")),
+        ("incident note #7 Pager was silent", AddNote(7, "Pager was silent")),
+        # mitigated / resolve / reopen
+        ("incident mitigated", Mitigate(None)),
+        ("incident mitigated #7", Mitigate(7)),
+        ("incident resolve", Resolve(None, "")),
+        ("incident resolve #7", Resolve(7, "")),
+        ("incident resolve Reverted the bad deploy", Resolve(None, "Reverted the bad deploy")),
+        ("incident resolve #7 Reverted the bad deploy", Resolve(7, "Reverted the bad deploy")),
+        ("incident reopen", Reopen(None)),
+        ("incident reopen #7", Reopen(7)),
+    ],
+)
+def test_each_form_parses_to_its_command(text: str, expected: Command) -> None:
+    assert parse(text) == expected
+
+
+def test_words_are_case_insensitive_but_titles_keep_their_case() -> None:
+    assert parse("INCIDENT Open SEV3 Checkout Down") == OpenIncident("Checkout Down", SEV3)
+
+
+def _error(text: str) -> CommandError:
+    with pytest.raises(CommandError) as caught:
+        parse(text)
+    return caught.value
+
+
+@pytest.mark.parametrize(
+    ("text", "problem_mentions", "usage_starts"),
+    [
+        ("deploy now", ["deploy"], "/lucia help"),
+        ("incident explode", ["explode"], "/lucia help"),
+        ("incident open sev9 Checkout is down", ["sev9", "sev1", "sev4"], "/lucia incident open"),
+        ("incident open sev2", ["title"], "/lucia incident open"),
+        ("incident open " + "x" * 5000, ["5,000", "150"], "/lucia incident open"),
+        ("incident list everything", ["everything"], "/lucia incident list"),
+        ("incident show #7 please", ["please"], "/lucia incident show"),
+        ("incident lead @nobody", ["@nobody", "Mention"], "/lucia incident lead"),
+        ("incident lead", ["lead"], "/lucia incident lead"),
+        ("incident update", ["update"], "/lucia incident update"),
+        ("incident update #7", ["update"], "/lucia incident update"),
+        ("incident note", ["note"], "/lucia incident note"),
+        ("incident note #7   ", ["note"], "/lucia incident note"),
+        ("incident status mitigated", ["incident mitigated"], "/lucia incident status"),
+        ("incident status resolved", ["incident resolve"], "/lucia incident status"),
+        ("incident status bogus", ["bogus", "investigating"], "/lucia incident status"),
+        ("incident status", ["status"], "/lucia incident status"),
+        ("incident sev 9", ["`9`", "1", "4"], "/lucia incident sev"),
+        ("incident sev", ["severity"], "/lucia incident sev"),
+        ("incident sev #7 2 #8", ["#8"], "/lucia incident sev"),
+        ("incident ack now please", ["now please"], "/lucia incident ack"),
+        ("incident mitigated for real", ["for real"], "/lucia incident mitigated"),
+        ("incident reopen it", ["it"], "/lucia incident reopen"),
+    ],
+)
+def test_bad_input_names_the_problem_and_the_right_form(
+    text: str, problem_mentions: list[str], usage_starts: str
+) -> None:
+    error = _error(text)
+    for words in problem_mentions:
+        assert words in error.problem
+    assert error.usage.startswith(usage_starts)
+    # What the person sees: the problem, then the right form.
+    assert str(error) == f"{error.problem}\nUsage: `{error.usage}`"
+
+
+@pytest.mark.parametrize(
+    ("prefix", "usage_starts"),
+    [
+        ("incident update #7 ", "/lucia incident update"),
+        ("incident note ", "/lucia incident note"),
+        ("incident status identified ", "/lucia incident status"),
+        ("incident resolve #7 ", "/lucia incident resolve"),
+    ],
+)
+def test_text_over_the_limit_is_refused(prefix: str, usage_starts: str) -> None:
+    assert parse(prefix + "x" * 2900)  # the limit itself is fine
+    error = _error(prefix + "x" * 2901)
+    assert "2,901" in error.problem
+    assert "2,900" in error.problem
+    assert error.usage.startswith(usage_starts)
+
+
+def test_title_at_the_limit_is_fine() -> None:
+    title = "x" * 150
+    assert parse(f"incident open sev1 {title}") == OpenIncident(title, SEV1)
+    assert "151" in _error(f"incident open sev1 {title}y").problem
+
+
+def test_long_junk_is_clipped_in_the_message() -> None:
+    error = _error("incident " + "z" * 500)
+    assert len(error.problem) < 200
+    assert "zzz" in error.problem
