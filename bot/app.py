@@ -123,14 +123,15 @@ def build_web_app(runtime: Runtime, bolt: AsyncApp | None) -> web.Application:
         )
 
     async def slack_events(request: web.Request) -> web.StreamResponse:
-        if bolt is None or runtime.settings.slack_mode is not SlackMode.HTTP:
-            return web.json_response(
-                {
-                    "error": "Slack over HTTP is not configured on this bot "
-                    "(set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET)"
-                },
-                status=503,
+        mode = runtime.settings.slack_mode
+        if bolt is None or mode is not SlackMode.HTTP:
+            reason = (
+                "this bot receives Slack over Socket Mode (SLACK_APP_TOKEN is set)"
+                if mode is SlackMode.SOCKET
+                else "Slack is not configured on this bot "
+                "(set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET)"
             )
+            return web.json_response({"error": reason}, status=503)
         bolt_response = await bolt.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(bolt_response)
 

@@ -10,6 +10,7 @@ import getpass
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from bot.app import build_runtime, serve
 from bot.config import LuciaConfig, load_config
@@ -40,11 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     match args.command:
         case "check-config":
-            print(
-                f"OK: environment and {settings.lucia_config} are valid "
-                f"({len(config.owners)} owner roles, {len(config.services)} services, "
-                f"Slack {settings.slack_mode.value})."
-            )
+            print(_summary(settings, config))
             return 0
         case "migrate":
             configure_logging(settings.log_level)
@@ -72,10 +69,11 @@ def _load() -> tuple[Settings, LuciaConfig]:
         settings = load_settings()
     except ConfigError as exc:
         problems += exc.problems
-    config_path = (
-        settings.lucia_config if settings else Settings.model_fields["lucia_config"].default
-    )
-    required = settings is not None and not settings.config_path_is_default
+    if settings is not None:
+        config_path, required = settings.lucia_config, settings.config_path_is_explicit
+    else:  # the environment has problems: still check the file LUCIA_CONFIG names
+        named = os.environ.get("LUCIA_CONFIG", "").strip()
+        config_path, required = Path(named or "lucia.yaml"), bool(named)
     try:
         config = load_config(config_path, required=required)
     except ConfigError as exc:
@@ -84,6 +82,17 @@ def _load() -> tuple[Settings, LuciaConfig]:
         raise ConfigError(problems)
     assert settings is not None
     return settings, config
+
+
+def _summary(settings: Settings, config: LuciaConfig) -> str:
+    if settings.lucia_config.exists():
+        source = f"{settings.lucia_config} is valid"
+    else:
+        source = f"no {settings.lucia_config}: the launch-gate table is empty"
+    return (
+        f"OK: environment is valid; {source} ({len(config.owners)} owner roles, "
+        f"{len(config.services)} services). Slack: {settings.slack_mode.value}."
+    )
 
 
 def _print_problems(problems: list[ConfigProblem]) -> None:

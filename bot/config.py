@@ -39,8 +39,12 @@ class Role(enum.StrEnum):
 
 
 def _duration(value: Any) -> Any:
-    """`90s`, `5m`, `1h`, or a number of seconds."""
+    """`90s`, `5m`, `1h`, or a number of seconds; never negative."""
+    if isinstance(value, bool):
+        raise ValueError(f"`{value}` is not a duration like 90s, 5m or 1h")
     if isinstance(value, int | float):
+        if value < 0:
+            raise ValueError(f"`{value}` is negative: a wait can't be")
         return timedelta(seconds=value)
     if isinstance(value, str):
         match = re.fullmatch(r"\s*(\d+)\s*([smh]?)\s*", value)
@@ -130,10 +134,7 @@ def load_config(path: Path, *, required: bool) -> LuciaConfig:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark else ""
-        reason = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError([ConfigProblem(f"{path}{line}", f"not valid YAML: {reason}")]) from None
+        raise ConfigError([_yaml_problem(path, text, exc)]) from None
     if data is None:
         return LuciaConfig()
     if not isinstance(data, dict):
@@ -145,22 +146,54 @@ def load_config(path: Path, *, required: bool) -> LuciaConfig:
             [
                 ConfigProblem(
                     f"{path}:{_line_of(root, err['loc'])}",
-                    f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}",
+                    f"{'.'.join(str(p) for p in err['loc'] if p != '[key]')}: "
+                    f"{err['msg'].removeprefix('Value error, ')}",
                 )
                 for err in exc.errors()
             ]
         ) from None
 
 
+def _yaml_problem(path: Path, text: str, exc: yaml.YAMLError) -> ConfigProblem:
+    """Where PyYAML noticed the problem, and where the construct it was reading began.
+    An unclosed quote is noticed lines after it was opened, so that line is named too."""
+    mark = getattr(exc, "problem_mark", None)
+    reason = getattr(exc, "problem", None) or str(exc)
+    context, context_mark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+    if context and context_mark is not None:
+        reason += f" ({context} that starts at line {context_mark.line + 1})"
+    if mark is not None:
+        quote_line = _unclosed_quote_line(text, mark.line)
+        if quote_line is not None:
+            reason += f"; is the quote opened on line {quote_line} closed?"
+    line = f":{mark.line + 1}" if mark else ""
+    return ConfigProblem(f"{path}{line}", f"not valid YAML: {reason}")
+
+
+_OPENS_QUOTE = re.compile(r"""^\s*(?:-\s+|[^#"']*?:\s+)(["'])(.*)$""")
+
+
+def _unclosed_quote_line(text: str, before: int) -> int | None:
+    """The first line whose value opens a quote that the same line doesn't close."""
+    for number, line in enumerate(text.splitlines()[:before], start=1):
+        match = _OPENS_QUOTE.match(line)
+        if match and match.group(1) not in match.group(2):
+            return number
+    return None
+
+
 def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int:
     """The line of the deepest YAML node along a pydantic error location."""
     line = node.start_mark.line + 1 if node else 1
-    for part in loc:
+    for index, part in enumerate(loc):
         child = None
         if isinstance(node, yaml.MappingNode):
-            child = next((v for k, v in node.value if k.value == str(part)), None)
-            if child is None:
+            pair = next(((k, v) for k, v in node.value if k.value == str(part)), None)
+            if pair is None:
                 break
+            if index + 1 < len(loc) and loc[index + 1] == "[key]":
+                return int(pair[0].start_mark.line) + 1  # the key itself is wrong
+            child = pair[1]
         elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
             child = node.value[part] if part < len(node.value) else None
         if child is None:

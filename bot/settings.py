@@ -4,6 +4,7 @@ from __future__ import annotations
 
 __all__ = ["Settings", "SlackMode", "load_settings"]
 
+import contextlib
 import enum
 from collections.abc import Mapping
 from pathlib import Path
@@ -60,8 +61,9 @@ class Settings(BaseSettings):
         return SlackMode.SOCKET if self.slack_app_token else SlackMode.HTTP
 
     @property
-    def config_path_is_default(self) -> bool:
-        return self.lucia_config == Path("lucia.yaml")
+    def config_path_is_explicit(self) -> bool:
+        """LUCIA_CONFIG was set: then the file must exist."""
+        return "lucia_config" in self.model_fields_set
 
     def problems(self) -> list[ConfigProblem]:
         """Combinations that would leave the bot half working."""
@@ -110,14 +112,25 @@ class Settings(BaseSettings):
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read the environment; raise `ConfigError` listing every problem at once."""
+    given = _lowercase(environ) if environ is not None else {}
     try:
-        settings = (
-            Settings.model_validate(_lowercase(environ)) if environ is not None else Settings()
-        )
+        settings = Settings.model_validate(given)
     except ValidationError as exc:
-        raise ConfigError(
-            [ConfigProblem(f"env {str(err['loc'][0]).upper()}", err["msg"]) for err in exc.errors()]
-        ) from None
+        problems = [
+            ConfigProblem(
+                f"env {str(err['loc'][0]).upper()}", err["msg"].removeprefix("Value error, ")
+            )
+            for err in exc.errors()
+        ]
+        # Check the rest too, with the broken values at their defaults, so one bad
+        # variable doesn't hide the others.
+        broken = {
+            str(err["loc"][0]): Settings.model_fields[str(err["loc"][0])].default
+            for err in exc.errors()
+        }
+        with contextlib.suppress(ValidationError):
+            problems += Settings.model_validate(given | broken).problems()
+        raise ConfigError(problems) from None
     problems = settings.problems()
     if problems:
         raise ConfigError(problems)

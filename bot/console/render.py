@@ -38,6 +38,8 @@ def card_text(incident: Incident) -> str:
         f"acknowledged {ack}",
         f"│ opened {_when(incident.created_at)} by @{incident.opened_by}",
     ]
+    if incident.description:
+        lines.append(f"│ {incident.description}")
     if incident.summary:
         lines.append(f"│ summary: {incident.summary}")
     if incident.status.is_open:

@@ -57,8 +57,8 @@ class Shell:
             if line:
                 await self.handle(line)
 
-    async def _read(self, prompt: str) -> str | None:
-        if self._interactive:
+    async def _read(self, prompt: str, *, always_prompt: bool = False) -> str | None:
+        if self._interactive or always_prompt:
             self._write_prompt(prompt)
         line = await asyncio.to_thread(self._stdin.readline)
         return line if line else None
@@ -100,16 +100,18 @@ class Shell:
 
     async def _ask_for_details(self, severity: Severity | None) -> OpenIncident | None:
         """The shell's version of Slack's form."""
-        title = " ".join((await self._read("Title: ") or "").split())
+        title = " ".join((await self._read("Title: ", always_prompt=True) or "").split())
         if not title:
             self._write("Cancelled: no title.")
             return None
         if len(title) > MAX_TITLE:
             raise CommandError(f"That title is over {MAX_TITLE} characters.", "Title: <text>")
         if severity is None:
-            answer = (await self._read("Severity [sev3]: ") or "").strip()
+            answer = (await self._read("Severity [sev3]: ", always_prompt=True) or "").strip()
             severity = Severity.parse(answer) if answer else Severity.SEV3
             if severity is None:
                 raise CommandError(f"`{answer}` isn't a severity.", "sev1 … sev4")
-        description = (await self._read("Description (optional): ") or "").strip()
+        description = (
+            await self._read("Description (optional): ", always_prompt=True) or ""
+        ).strip()
         return OpenIncident(title=title, severity=severity, description=description)

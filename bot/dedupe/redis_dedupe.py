@@ -4,7 +4,7 @@ from __future__ import annotations
 
 __all__ = ["RedisDedupe"]
 
-from redis.asyncio import Redis, from_url
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import ConnectionError, RedisError, TimeoutError
@@ -21,8 +21,11 @@ class RedisDedupe:
     def from_url(cls, url: str) -> RedisDedupe:
         # from_url builds connections with no retry at all: Upstash drops idle sockets,
         # so without this the first command after a quiet spell fails.
-        client = from_url(
+        # A blocking pool: a burst bigger than the pool waits briefly for a connection
+        # instead of failing (which would make callers process duplicates).
+        pool = BlockingConnectionPool.from_url(
             url,
+            timeout=5,
             decode_responses=True,
             health_check_interval=30,
             socket_timeout=2,
@@ -32,7 +35,7 @@ class RedisDedupe:
             max_connections=50,
             client_name="lucia-bot",
         )
-        return cls(client)
+        return cls(Redis.from_pool(pool))  # the client owns the pool: aclose() closes it
 
     async def claim(self, key: str, ttl_seconds: int) -> bool:
         try:

@@ -17,6 +17,7 @@ from bot.incidents.model import EventKind, Incident, Severity, Status, TimelineE
 from bot.store.tables import incident_counter, incidents, timeline_events
 
 _COLUMNS = [c.name for c in incidents.columns]
+_TIMES = ("created_at", "updated_at", "acknowledged_at", "mitigated_at", "resolved_at")
 
 
 class _SqlTransaction:
@@ -60,7 +61,7 @@ class _SqlTransaction:
         await self._conn.execute(
             sa.insert(timeline_events).values(
                 incident_number=event.incident_number,
-                at=event.at,
+                at=_to_utc(event.at),
                 kind=event.kind.value,
                 actor=event.actor,
                 text=event.text,
@@ -120,15 +121,23 @@ class SqlIncidentStore:
     @asynccontextmanager
     async def _connect(self, *, begin: bool = False) -> AsyncIterator[AsyncConnection]:
         try:
-            context = self._engine.begin() if begin else self._engine.connect()
-            async with context as conn:
-                yield conn
-        except (OSError, sa.exc.InterfaceError, sa.exc.OperationalError) as exc:
+            conn = await self._engine.connect()
+        except (OSError, sa.exc.DBAPIError) as exc:
             raise StoreUnavailable(f"database unreachable: {type(exc).__name__}") from exc
+        try:
+            if begin:
+                async with conn.begin():
+                    yield conn
+            else:
+                yield conn
+        finally:
+            await conn.close()
 
 
 def _row(incident: Incident) -> dict[str, Any]:
     values = {name: getattr(incident, name) for name in _COLUMNS}
+    for name in _TIMES:
+        values[name] = _to_utc(values[name])
     values["severity"] = incident.severity.value
     values["status"] = incident.status.value
     return values
@@ -138,9 +147,14 @@ def _incident(row: Mapping[str, Any]) -> Incident:
     values = dict(row)
     values["severity"] = Severity(values["severity"])
     values["status"] = Status(values["status"])
-    for name in ("created_at", "updated_at", "acknowledged_at", "mitigated_at", "resolved_at"):
+    for name in _TIMES:
         values[name] = _utc(values[name])
     return Incident(**values)
+
+
+def _to_utc(value: datetime | None) -> datetime | None:
+    """SQLite keeps the wall-clock digits and drops the offset: store UTC digits."""
+    return value.astimezone(UTC) if value is not None else None
 
 
 def _utc(value: datetime | None) -> Any:

@@ -100,6 +100,10 @@ class FakeSlackAPI:
         self.views: dict[str, dict[str, Any]] = {}  # view id -> view object
         self._failures: dict[str, list[_Failure]] = {}
         self._delays: dict[str, float] = {}
+        # Socket Mode: apps.connections.open (app token) hands out a WebSocket on this server.
+        self.app_token = "xapp-1-test-app-token"
+        self.socket_acks: list[dict[str, Any]] = []
+        self._sockets: list[web.WebSocketResponse] = []
         self._used_triggers: set[str] = set()
         self._counter = 0
         self._runner: web.AppRunner | None = None
@@ -134,12 +138,15 @@ class FakeSlackAPI:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_post("/response/{key}", self._handle_response_url)
+        app.router.add_get("/socket", self._handle_socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", 0).start()
         self._port = self._runner.addresses[0][1]
 
     async def close(self) -> None:
+        for ws in self._sockets:
+            await ws.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -290,7 +297,13 @@ class FakeSlackAPI:
             return web.json_response(_err(failure.error), status=failure.status, headers=headers)
 
         handler = self._handlers.get(method)
-        if handler is None:
+        if method == "apps.connections.open":  # the one method called with the app token
+            body = (
+                {"ok": True, "url": f"ws://127.0.0.1:{self._port}/socket"}
+                if token == self.app_token
+                else _err("invalid_auth")
+            )
+        elif handler is None:
             body = _err("unknown_method")
         elif not token:
             body = _err("not_authed")
@@ -299,6 +312,52 @@ class FakeSlackAPI:
         else:
             body = handler(args)
         return web.json_response(body)
+
+    async def _handle_socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self._sockets.append(ws)
+        await ws.send_json(
+            {"type": "hello", "num_connections": 1, "connection_info": {"app_id": APP_ID}}
+        )
+        await self._notify()
+        async for message in ws:
+            if message.type == web.WSMsgType.TEXT:
+                self.socket_acks.append(json.loads(message.data))
+                await self._notify()
+        return ws
+
+    async def send_envelope(
+        self,
+        kind: str,
+        payload: dict[str, Any],
+        *,
+        timeout: float = 5.0,  # noqa: ASYNC109
+    ) -> str:
+        """Deliver `payload` over the open Socket Mode connection; return its envelope id."""
+        if not await self._wait_until(lambda: bool(self._sockets), timeout):
+            raise AssertionError("the bot never opened a Socket Mode connection")
+        self._counter += 1
+        envelope_id = f"env-{self._counter}"
+        await self._sockets[-1].send_json(
+            {
+                "envelope_id": envelope_id,
+                "type": kind,
+                "payload": payload,
+                "accepts_response_payload": kind != "events_api",
+                "retry_attempt": 0,
+                "retry_reason": "",
+            }
+        )
+        return envelope_id
+
+    async def wait_for_socket_ack(self, envelope_id: str, timeout: float = 5.0) -> dict[str, Any]:  # noqa: ASYNC109
+        def acked() -> bool:
+            return any(a.get("envelope_id") == envelope_id for a in self.socket_acks)
+
+        if not await self._wait_until(acked, timeout):
+            raise AssertionError(f"envelope {envelope_id} was never acknowledged")
+        return next(a for a in self.socket_acks if a.get("envelope_id") == envelope_id)
 
     async def _handle_response_url(self, request: web.Request) -> web.Response:
         raw = await request.text()

@@ -81,6 +81,11 @@ def _make_timeline_append_only() -> None:
             "CREATE TRIGGER timeline_events_append_only BEFORE UPDATE OR DELETE "
             "ON timeline_events FOR EACH ROW EXECUTE FUNCTION timeline_events_append_only()"
         )
+        # TRUNCATE fires no row triggers: a statement trigger guards it.
+        op.execute(
+            "CREATE TRIGGER timeline_events_no_truncate BEFORE TRUNCATE "
+            "ON timeline_events FOR EACH STATEMENT EXECUTE FUNCTION timeline_events_append_only()"
+        )
     else:
         for action in ("UPDATE", "DELETE"):
             op.execute(
@@ -92,6 +97,7 @@ def _make_timeline_append_only() -> None:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER timeline_events_no_truncate ON timeline_events")
         op.execute("DROP TRIGGER timeline_events_append_only ON timeline_events")
         op.execute("DROP FUNCTION timeline_events_append_only()")
     op.drop_table("timeline_events")

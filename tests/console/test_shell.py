@@ -1,0 +1,300 @@
+"""`lucia-bot shell`: the local chat console, driven through stdin like a person would."""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+CHANNEL = "inc-1-checkout-errors-spiking"
+OPEN_FIRST = "/lucia incident open sev2 Checkout errors spiking"
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    (tmp_path / "home").mkdir()
+    return tmp_path
+
+
+def shell(workdir: Path, *lines: str, user: str = "alice") -> list[str]:
+    """Run one shell session on the directory's database; return what it printed."""
+    result = subprocess.run(  # noqa: S603 - our own entry point
+        [sys.executable, "-m", "bot", "shell", "--user", user],
+        cwd=workdir,
+        env={
+            "PATH": os.environ["PATH"],
+            "HOME": str(workdir / "home"),
+            "DATABASE_URL": f"sqlite:///{workdir / 'lucia.db'}",
+        },
+        input="".join(f"{line}\n" for line in lines),
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=45,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    output = result.stdout.splitlines()
+    assert output[0] == f"Lucia shell: you are @{user} in #console. Type `/lucia help`, or `exit`."
+    return output[1:]
+
+
+def after(output: list[str], marker: str) -> list[str]:
+    """The lines printed after the first line that starts with `marker`."""
+    for n, line in enumerate(output):
+        if line.startswith(marker):
+            return output[n + 1 :]
+    raise AssertionError(f"no line starts with {marker!r} in:\n" + "\n".join(output))
+
+
+def incident_row(workdir: Path, number: int) -> dict[str, object]:
+    """What the database (the truth) holds for an incident."""
+    with sqlite3.connect(workdir / "lucia.db") as conn:
+        conn.row_factory = sqlite3.Row
+        row = conn.execute("SELECT * FROM incidents WHERE number = ?", (number,)).fetchone()
+    assert row is not None, f"no incident {number} stored"
+    return dict(row)
+
+
+# --- opening ----------------------------------------------------------------------------
+
+
+def test_open_prints_the_channel_the_card_and_the_confirmation(workdir: Path) -> None:
+    output = shell(workdir, OPEN_FIRST)
+
+    assert output[0] == f"[#{CHANNEL}] channel created"
+    assert f"[#{CHANNEL}] joined: @alice" in output
+    assert f"[#{CHANNEL}] topic: INC-1 · SEV2 · Checkout errors spiking" in output
+    assert f"[#{CHANNEL}] ┌ INC-1 · SEV2 · Checkout errors spiking" in output
+    card = after(output, f"[#{CHANNEL}] ┌ ")
+    assert card[0].strip() == "│ status investigating · lead @alice · acknowledged not yet"
+    assert re.fullmatch(r"│ opened \d{4}-\d\d-\d\d \d\d:\d\d UTC by @alice", card[1].strip())
+    assert card[2].strip().startswith("└ [ack] [update] [resolve]")
+    assert f"✅ Opened INC-1 (SEV2) in #{CHANNEL}." in output
+    assert output[-1] == f"(you are now in #{CHANNEL}; /leave to go back)"
+
+
+def test_the_lucia_prefix_is_optional(workdir: Path) -> None:
+    output = shell(workdir, "incident open sev4 Staging banner typo")
+
+    assert "✅ Opened INC-1 (SEV4) in #inc-1-staging-banner-typo." in output
+
+
+# --- acknowledging ----------------------------------------------------------------------
+
+
+def test_ack_in_the_incident_channel_then_again(workdir: Path) -> None:
+    output = shell(workdir, OPEN_FIRST, "incident ack", "/lucia incident ack")
+
+    rest = after(output, "(you are now in")
+    assert re.fullmatch(
+        rf"\[#{CHANNEL}\] \d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d @alice \[acknowledged\] Acknowledged",
+        rest[0],
+    )
+    assert rest[1] == "✅ INC-1: Acknowledged"
+    assert re.fullmatch(r"⚠️ INC-1 was already acknowledged by @alice at \d\d:\d\d UTC\.", rest[2])
+    assert len(rest) == 3
+    row = incident_row(workdir, 1)
+    assert row["acknowledged_by"] == "alice"
+    assert row["acknowledged_at"] is not None
+
+
+def test_ack_outside_an_incident_channel_asks_which_incident(workdir: Path) -> None:
+    output = shell(workdir, OPEN_FIRST, "/leave", "incident ack")
+
+    last = after(output, "(you are now in")
+    assert last[0].startswith("⚠️ Which incident?")
+    assert "#12" in last[0]
+    assert incident_row(workdir, 1)["acknowledged_at"] is None
+
+
+def test_ack_by_number_works_from_anywhere(workdir: Path) -> None:
+    output = shell(workdir, OPEN_FIRST, "/leave", "incident ack #1")
+
+    assert "✅ INC-1: Acknowledged" in output
+
+
+# --- bad input --------------------------------------------------------------------------
+
+
+def test_bad_input_gets_a_clear_message_with_the_usage_and_the_shell_goes_on(
+    workdir: Path,
+) -> None:
+    output = shell(
+        workdir,
+        "incident open sev9 x",
+        "incident frob",
+        "/lucia",  # help
+        "incident ack #42",
+        OPEN_FIRST,
+    )
+
+    assert output[0] == "⚠️ `sev9` isn't a severity: use sev1 (worst) to sev4."
+    assert output[1] == "Usage: `/lucia incident open [sev1-4] <title>   (no title: a form)`"
+    assert output[2].startswith("⚠️ `incident frob` isn't a command I know.")
+    assert output[3] == "Usage: `/lucia help`"
+    assert output[4] == "Commands:"
+    help_lines = after(output, "Commands:")
+    assert "  /lucia incident ack [#N]" in help_lines
+    assert "Shell: /join <channel> · /leave · exit" in help_lines
+    assert "⚠️ There is no incident #42. `/lucia incident list --all` shows them all." in output
+    # Nothing was stored by the bad commands: the first real incident is INC-1.
+    assert f"✅ Opened INC-1 (SEV2) in #{CHANNEL}." in output
+
+
+@pytest.mark.parametrize(
+    ("line", "says"),
+    [
+        ("incident open sev2", "⚠️ The incident needs a title."),
+        ("incident ack now please", "⚠️ I didn't understand `now please`."),
+        ("incident sev 7", "⚠️ `7` isn't a severity. Use 1 (worst) to 4."),
+        ("page infra", "⚠️ I don't know the command `page`."),
+    ],
+)
+def test_each_mistake_says_what_was_wrong_and_the_right_form(
+    workdir: Path, line: str, says: str
+) -> None:
+    output = shell(workdir, line)
+
+    assert output[0] == says
+    assert output[1].startswith("Usage: `/lucia ")
+
+
+def test_exit_ends_the_session(workdir: Path) -> None:
+    output = shell(workdir, "exit", OPEN_FIRST)
+
+    assert output == []
+
+
+# --- opening without a title ------------------------------------------------------------
+
+
+def test_open_without_a_title_asks_for_title_severity_and_description(workdir: Path) -> None:
+    output = shell(
+        workdir,
+        OPEN_FIRST,
+        "incident open",
+        "  Payments   webhook backlog ",
+        "sev1",
+        "Stripe retries are piling up",
+        "incident list",
+    )
+
+    assert "✅ Opened INC-2 (SEV1) in #inc-2-payments-webhook-backlog." in output
+    listing = [" ".join(line.split()) for line in after(output, "(you are now in #inc-2-")]
+    assert listing == [
+        "INC-2 SEV1 investigating Payments webhook backlog #inc-2-payments-webhook-backlog",
+        f"INC-1 SEV2 investigating Checkout errors spiking #{CHANNEL}",
+    ]
+    row = incident_row(workdir, 2)
+    assert row["title"] == "Payments webhook backlog"
+    assert row["severity"] == "sev1"
+    assert row["description"] == "Stripe retries are piling up"
+    assert row["opened_by"] == "alice"
+
+
+def test_open_without_a_title_defaults_to_sev3_and_no_description(workdir: Path) -> None:
+    output = shell(workdir, "incident open", "Admin login slow", "", "")
+
+    assert "✅ Opened INC-1 (SEV3) in #inc-1-admin-login-slow." in output
+    assert incident_row(workdir, 1)["description"] == ""
+
+
+def test_open_with_a_severity_but_no_title_is_refused(workdir: Path) -> None:
+    output = shell(workdir, "incident open sev1", "incident list")
+
+    assert output == [
+        "⚠️ The incident needs a title.",
+        "Usage: `/lucia incident open [sev1-4] <title>   (no title: a form)`",
+        "No open incidents.",
+    ]
+
+
+def test_an_empty_title_cancels_and_a_bad_severity_is_refused(workdir: Path) -> None:
+    output = shell(
+        workdir, "incident open", "", "incident open", "DNS broken", "sev7", "incident list"
+    )
+
+    assert output == [  # the form's questions are printed even when stdin is a pipe
+        "Title: Cancelled: no title.",
+        "Title: Severity [sev3]: ⚠️ `sev7` isn't a severity.",
+        "Usage: `sev1 … sev4`",
+        "No open incidents.",
+    ]
+
+
+# --- state survives a restart -----------------------------------------------------------
+
+
+def test_a_second_session_continues_numbering_and_sees_the_acknowledgement(
+    workdir: Path,
+) -> None:
+    first = shell(workdir, OPEN_FIRST, "incident ack", "incident open", "DB pool exhausted", "2")
+    assert "✅ Opened INC-2 (SEV2) in #inc-2-db-pool-exhausted." in first
+
+    second = shell(
+        workdir,
+        "incident open sev3 Status page stale",
+        f"/join {CHANNEL}",
+        "incident show",
+        user="bob",
+    )
+
+    assert "✅ Opened INC-3 (SEV3) in #inc-3-status-page-stale." in second
+    card = after(second, "(you are now in #inc-3-")
+    assert card[0] == "┌ INC-1 · SEV2 · Checkout errors spiking"
+    assert re.fullmatch(
+        r"│ status investigating · lead @alice · acknowledged @alice at "
+        r"\d{4}-\d\d-\d\d \d\d:\d\d UTC",
+        card[1],
+    )
+    assert re.fullmatch(r"│ opened .* UTC by @alice", card[2])
+
+
+def test_join_accepts_a_leading_hash(workdir: Path) -> None:
+    shell(workdir, OPEN_FIRST)
+
+    output = shell(workdir, f"/join #{CHANNEL}", "incident ack", user="bob")
+
+    assert output[-1] == "✅ INC-1: Acknowledged"
+    assert incident_row(workdir, 1)["acknowledged_by"] == "bob"
+
+
+# --- the timeline -----------------------------------------------------------------------
+
+
+def test_timeline_lists_declared_channel_created_and_acknowledged_in_order(
+    workdir: Path,
+) -> None:
+    output = shell(workdir, OPEN_FIRST, "incident ack", "/leave", "incident timeline #1")
+
+    detail = after(output, "✅ INC-1: Acknowledged")
+    assert detail[0] == "┌ INC-1 · SEV2 · Checkout errors spiking"
+    timeline = after(detail, "Timeline (UTC):")
+    stamp = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d"
+    assert len(timeline) == 3, timeline
+    assert re.fullmatch(
+        rf"{stamp} @alice \[declared\] Declared SEV2: Checkout errors spiking", timeline[0]
+    )
+    assert re.fullmatch(
+        rf"{stamp} @lucia \[channel_created\] Channel #{CHANNEL} created", timeline[1]
+    )
+    assert re.fullmatch(rf"{stamp} @alice \[acknowledged\] Acknowledged", timeline[2])
+    stamps = [line[:19] for line in timeline]
+    assert sorted(stamps) == stamps  # in time order
+
+
+def test_timeline_survives_a_restart(workdir: Path) -> None:
+    shell(workdir, OPEN_FIRST, "incident ack")
+
+    output = shell(workdir, "incident timeline inc-1", user="bob")
+
+    timeline = after(output, "Timeline (UTC):")
+    kinds = [line.split()[3] for line in timeline]
+    assert kinds == ["[declared]", "[channel_created]", "[acknowledged]"]

@@ -1,0 +1,265 @@
+"""`lucia-bot serve | shell | migrate | check-config`, run as a real process."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from bot.store.migrate import head_revision
+
+LUCIA_BOT = Path(sys.executable).with_name("lucia-bot")
+
+VALID_YAML = textwrap.dedent(
+    """\
+    owners:
+      owner:
+        name: Lucia Founder
+        slack: U0OWNER01
+      infra:
+        name: Ivan Infra
+      dns:
+    services:
+      engine:
+        render_service_id: srv-engine123
+      admin:
+        render_service_id: srv-admin456
+    """
+)
+
+
+def clean_env(tmp_path: Path, **variables: str) -> dict[str, str]:
+    """A minimal environment: nothing of the developer's Lucia settings leaks in."""
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    return {
+        "PATH": os.environ["PATH"],
+        "HOME": str(home),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'lucia.db'}",
+        **variables,
+    }
+
+
+def run(
+    tmp_path: Path, *args: str, env: dict[str, str] | None = None, script: bool = False
+) -> subprocess.CompletedProcess[str]:
+    command = [str(LUCIA_BOT)] if script else [sys.executable, "-m", "bot"]
+    return subprocess.run(  # noqa: S603 - our own entry points
+        [*command, *args],
+        cwd=tmp_path,
+        env=clean_env(tmp_path) if env is None else env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=45,
+        check=False,
+    )
+
+
+# --- check-config -----------------------------------------------------------------------
+
+
+def test_check_config_on_a_fresh_directory_is_ok(tmp_path: Path) -> None:
+    result = run(tmp_path, "check-config")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(
+        "OK: environment is valid; no lucia.yaml: the launch-gate table is empty"
+    )
+    assert "0 owner roles, 0 services" in result.stdout
+    assert "Slack: off" in result.stdout
+    assert result.stderr == ""
+
+
+def test_check_config_counts_what_lucia_yaml_configures(tmp_path: Path) -> None:
+    (tmp_path / "lucia.yaml").write_text(VALID_YAML, encoding="utf-8")
+    env = clean_env(
+        tmp_path, SLACK_BOT_TOKEN="xoxb-1-2-abc", SLACK_SIGNING_SECRET="0123456789abcdef"
+    )
+
+    result = run(tmp_path, "check-config", env=env)
+
+    assert result.returncode == 0, result.stderr
+    assert "3 owner roles, 2 services" in result.stdout
+    assert "Slack: http" in result.stdout
+
+
+def test_check_config_reads_the_file_named_by_lucia_config(tmp_path: Path) -> None:
+    (tmp_path / "ops").mkdir()
+    (tmp_path / "ops" / "on-call.yaml").write_text(VALID_YAML, encoding="utf-8")
+    env = clean_env(tmp_path, LUCIA_CONFIG="ops/on-call.yaml")
+
+    result = run(tmp_path, "check-config", env=env)
+
+    assert result.returncode == 0, result.stderr
+    assert "ops/on-call.yaml is valid" in result.stdout
+    assert "3 owner roles, 2 services" in result.stdout
+
+
+def test_check_config_refuses_a_missing_lucia_config_file(tmp_path: Path) -> None:
+    env = clean_env(tmp_path, LUCIA_CONFIG="ops/missing.yaml")
+
+    result = run(tmp_path, "check-config", env=env)
+
+    assert result.returncode == 2
+    assert "ops/missing.yaml: file not found (LUCIA_CONFIG)" in result.stderr
+
+
+def test_check_config_prints_every_problem_and_exits_2(tmp_path: Path) -> None:
+    text = VALID_YAML.replace("render_service_id: srv-admin456", "render_service_id: admin")
+    (tmp_path / "lucia.yaml").write_text(text, encoding="utf-8")
+    bad_line = text.splitlines().index("    render_service_id: admin") + 1
+    env = clean_env(tmp_path, PORT="70000", SLACK_BOT_TOKEN="xoxb-1-2-abc")
+
+    result = run(tmp_path, "check-config", env=env)
+
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert lines[0] == "lucia-bot: 3 configuration problem(s):"
+    assert "  env PORT: 70000 is not a TCP port" in lines
+    assert any(line.startswith("  env SLACK_SIGNING_SECRET: is missing") for line in lines)
+    assert any(
+        line.startswith(f"  lucia.yaml:{bad_line}: services.admin.render_service_id")
+        for line in lines
+    ), result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_check_config_reports_the_lucia_config_file_beside_an_env_problem(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "ops").mkdir()
+    text = VALID_YAML.replace("render_service_id: srv-admin456", "render_service_id: admin")
+    (tmp_path / "ops" / "on-call.yaml").write_text(text, encoding="utf-8")
+    env = clean_env(tmp_path, PORT="0", LUCIA_CONFIG="ops/on-call.yaml")
+
+    result = run(tmp_path, "check-config", env=env)
+
+    assert result.returncode == 2
+    assert "env PORT" in result.stderr
+    assert "ops/on-call.yaml:" in result.stderr
+
+
+# --- migrate ----------------------------------------------------------------------------
+
+
+def test_migrate_creates_the_sqlite_file_and_prints_the_revision(tmp_path: Path) -> None:
+    database = tmp_path / "data" / "lucia.db"
+    env = clean_env(tmp_path, DATABASE_URL=f"sqlite:///{database}")
+
+    result = run(tmp_path, "migrate", env=env)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"Database schema is at revision {head_revision()}."
+    assert database.is_file()
+    with sqlite3.connect(database) as conn:
+        (stored,) = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+    assert stored == head_revision()
+    assert {"incidents", "timeline_events"} <= tables
+
+
+def test_migrate_twice_is_harmless(tmp_path: Path) -> None:
+    first = run(tmp_path, "migrate")
+    second = run(tmp_path, "migrate")
+
+    assert first.returncode == 0, first.stderr
+    assert second.returncode == 0, second.stderr
+    assert second.stdout == first.stdout
+
+
+def test_the_default_database_is_a_sqlite_file_in_the_working_directory(tmp_path: Path) -> None:
+    env = clean_env(tmp_path)
+    del env["DATABASE_URL"]
+
+    result = run(tmp_path, "migrate", env=env)
+
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "lucia.db").is_file()
+
+
+# --- serve ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("variables", "named"),
+    [
+        pytest.param({"SLACK_BOT_TOKEN": "xoxb-1-2-abc"}, "SLACK_SIGNING_SECRET", id="no-secret"),
+        pytest.param(
+            {"SLACK_SIGNING_SECRET": "0123456789abcdef"}, "SLACK_BOT_TOKEN", id="no-token"
+        ),
+        pytest.param({"SLACK_APP_TOKEN": "xapp-1-A1-2-abc"}, "SLACK_BOT_TOKEN", id="app-only"),
+    ],
+)
+def test_serve_with_half_configured_slack_exits_2_instead_of_starting(
+    tmp_path: Path, variables: dict[str, str], named: str
+) -> None:
+    env = clean_env(tmp_path, PORT="1", **variables)
+
+    result = run(tmp_path, "serve", env=env)  # a server that started would time out
+
+    assert result.returncode == 2
+    assert result.stderr.startswith("lucia-bot: 1 configuration problem(s):")
+    assert f"env {named}: " in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "lucia.db").exists()
+
+
+def test_serve_with_a_broken_lucia_yaml_exits_2_with_the_line(tmp_path: Path) -> None:
+    (tmp_path / "lucia.yaml").write_text("owners:\n  infra:\n    name: Ivan: Infra\n")
+
+    result = run(tmp_path, "serve")
+
+    assert result.returncode == 2
+    assert "lucia.yaml:3: not valid YAML" in result.stderr
+
+
+# --- the entry points -------------------------------------------------------------------
+
+
+def test_help_lists_the_subcommands(tmp_path: Path) -> None:
+    result = run(tmp_path, "--help")
+
+    assert result.returncode == 0
+    assert result.stdout.startswith("usage: lucia-bot ")
+    for command in ("serve", "shell", "migrate", "check-config"):
+        assert f"\n    {command}" in result.stdout
+
+
+def test_no_subcommand_is_a_usage_error(tmp_path: Path) -> None:
+    result = run(tmp_path)
+
+    assert result.returncode == 2
+    assert "usage: lucia-bot" in result.stderr
+    assert "COMMAND" in result.stderr
+
+
+def test_an_unknown_subcommand_is_a_usage_error(tmp_path: Path) -> None:
+    result = run(tmp_path, "start")
+
+    assert result.returncode == 2
+    assert "invalid choice: 'start'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args", [("--help",), ("check-config",), ("migrate",), ("frobnicate",)], ids=" ".join
+)
+def test_python_dash_m_bot_works_like_the_console_script(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    assert LUCIA_BOT.is_file(), f"{LUCIA_BOT} is not installed"
+    (tmp_path / "module").mkdir()
+    (tmp_path / "script").mkdir()
+
+    module = run(tmp_path / "module", *args, env=clean_env(tmp_path / "module"))
+    script = run(tmp_path / "script", *args, env=clean_env(tmp_path / "script"), script=True)
+
+    assert module.returncode == script.returncode
+    assert module.stdout == script.stdout
+    assert module.stderr == script.stderr
