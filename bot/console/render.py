@@ -43,7 +43,11 @@ def card_text(incident: Incident) -> str:
     if incident.summary:
         lines.append(f"│ summary: {incident.summary}")
     if incident.status.is_open:
-        lines.append("└ [ack] [update] [resolve]   (type /lucia incident ack|update|resolve)")
+        actions = (
+            ("update", "resolve") if incident.acknowledged_at else ("ack", "update", "resolve")
+        )
+        buttons = " ".join(f"[{a}]" for a in actions)
+        lines.append(f"└ {buttons}   (type /lucia incident {'|'.join(actions)})")
     else:
         lines.append("└ resolved")
     return "\n".join(lines)

@@ -5,6 +5,7 @@ from __future__ import annotations
 __all__ = ["register"]
 
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -29,38 +30,35 @@ def _invocation(body: dict[str, Any]) -> Invocation:
     return Invocation(actor=body["user"]["id"], channel_id=channel)
 
 
-def register(app: AsyncApp, deps: SlackDeps) -> None:
-    @app.action(ACK_ACTION)
-    async def acknowledge(
+def _run_on_click(
+    deps: SlackDeps, action_id: str, command_for: Callable[[int | None], Acknowledge | Resolve]
+) -> Callable[..., Awaitable[None]]:
+    async def on_click(
         ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
     ) -> None:
         await ack()
         deps.background.spawn(
             run_command(
                 deps,
-                Acknowledge(_number(body)),
+                command_for(_number(body)),
                 _invocation(body),
                 respond_answer(respond),
                 client=client,
             ),
-            name="button-ack",
+            name=action_id,
         )
 
-    @app.action(RESOLVE_ACTION)
-    async def resolve(
-        ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
-    ) -> None:
-        await ack()
-        deps.background.spawn(
-            run_command(
-                deps,
-                Resolve(_number(body), summary=""),
-                _invocation(body),
-                respond_answer(respond),
-                client=client,
-            ),
-            name="button-resolve",
-        )
+    return on_click
+
+
+def register(app: AsyncApp, deps: SlackDeps) -> None:
+    # Buttons that run one command on the card's incident, answering the clicker privately.
+    buttons: dict[str, Callable[[int | None], Acknowledge | Resolve]] = {
+        ACK_ACTION: Acknowledge,
+        RESOLVE_ACTION: lambda number: Resolve(number, summary=""),
+    }
+    for action_id, command_for in buttons.items():
+        app.action(action_id)(_run_on_click(deps, action_id, command_for))
 
     @app.action(UPDATE_ACTION)
     async def update(
