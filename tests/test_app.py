@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from sqlalchemy.engine import make_url
 from bot.app import build_server_app
 from bot.config import LuciaConfig
 from bot.settings import load_settings
-from tests.conftest import POSTGRES_URL, bot_settings, empty_postgres
+from tests.conftest import POSTGRES_URL, Bot, bot_settings, empty_postgres
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.fakes.tcp_proxy import TcpProxy
 
@@ -94,3 +95,22 @@ async def test_unknown_route_is_404(slack_api: FakeSlackAPI, tmp_path: Path) -> 
     )
     async with TestClient(TestServer(app)) as client:
         assert (await client.get("/nope")).status == 404
+
+
+async def test_commands_are_acknowledged_and_answered_while_the_database_is_down(
+    postgres_proxy: TcpProxy, slack_api: FakeSlackAPI
+) -> None:
+    url = make_url(POSTGRES_URL).set(port=postgres_proxy.port)
+    settings = bot_settings(slack_api, url.render_as_string(hide_password=False))
+    app = await build_server_app(settings, LuciaConfig())
+    async with TestClient(TestServer(app)) as client:
+        bot = Bot(client, slack_api)
+        await postgres_proxy.cut()
+        started = time.monotonic()
+        response = await bot.command("incident open sev1 Everything is down")
+        assert response.status == 200
+        assert time.monotonic() - started < 3.0
+        await bot.settle()
+        (answer,) = await bot.answers()
+        assert "can't reach the database" in answer
+        assert "didn't go through" in answer

@@ -21,7 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.background import BackgroundTasks
 from bot.dedupe import Dedupe
-from bot.errors import UserError
+from bot.errors import StoreUnavailable, UserError
 from bot.incidents.commands import Command, usage
 from bot.incidents.replies import AskForDetails
 from bot.incidents.service import IncidentService, Invocation
@@ -34,6 +34,13 @@ Answer = Callable[[Message], Awaitable[None]]
 FAILED = (
     "❌ Something failed on my side while doing that; it has been logged. "
     "`/lucia incident show` tells what was stored before you try again."
+)
+
+
+DATABASE_DOWN = (
+    "❌ I can't reach the database right now, so that didn't go through — or only partly, "
+    "if the connection dropped midway: check `/lucia incident list` once it's back. "
+    "The bot's /readyz says what is down."
 )
 
 
@@ -57,6 +64,10 @@ async def run_command(
         reply = await deps.incidents.run(command, inv)
     except UserError as exc:
         await answer(Message(f"⚠️ {exc}"))
+        return
+    except StoreUnavailable:
+        log.error("command_failed_database_unreachable", exc_info=True)
+        await answer(Message(DATABASE_DOWN))
         return
     except Exception:
         await answer(Message(FAILED))
