@@ -10,6 +10,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from datetime import datetime
 from functools import partial
 from typing import TypeVar
 
@@ -103,6 +104,7 @@ class IncidentService:
         """Channel, invite, topic, card and announcement: each after the incident is stored,
         each failure recorded and reported without undoing the incident."""
         warnings: list[str] = []
+        drawn: set[datetime] = set()  # the versions (updated_at) the posted messages show
         incident = await self._create_channel(incident, warnings)
         if incident.channel_id:
             channel = incident.channel_id
@@ -112,12 +114,14 @@ class IncidentService:
             await self._attempt(
                 warnings, "set the channel topic", self._chat.set_topic(channel, _topic(incident))
             )
+            drawn.add(incident.updated_at)
             ts = await self._attempt(
                 warnings, "post the incident card", self._chat.post_card(channel, incident)
             )
             if ts:
                 incident = await self._save_refs(incident, card_ts=ts)
         if self._announcement_channel:
+            drawn.add(incident.updated_at)
             ts = await self._attempt(
                 warnings,
                 "announce it in the incidents channel",
@@ -129,6 +133,10 @@ class IncidentService:
                     announcement_channel_id=self._announcement_channel,
                     announcement_ts=ts,
                 )
+        latest = await self._store.get(incident.number)
+        if latest is not None and drawn - {latest.updated_at}:
+            # Someone changed it (a quick ack) while the card was being posted.
+            incident = await self.refresh_cards(incident.number, warnings)
         return incident, tuple(warnings)
 
     async def _create_channel(self, incident: Incident, warnings: list[str]) -> Incident:

@@ -269,3 +269,16 @@ async def test_missing_announcement_channel_is_reported_not_fatal(
     assert "Opened INC-1" in answer
     assert "couldn't announce it in the incidents channel (channel_not_found)" in answer
     assert slack_api.channel_by_name("inc-1-checkout-errors-spiking") is not None
+
+
+async def test_an_ack_while_the_card_is_being_posted_still_shows_on_the_card(bot: Bot) -> None:
+    bot.slack.delay("chat.postMessage", 0.5)  # a slow Slack: the card is in flight
+    await bot.command("incident open sev1 Engine down")
+    await bot.slack.wait_for("chat.postMessage")
+    await bot.command("incident ack #1", user="U01BOBBY00", response_key="ack")
+    await bot.settle()
+
+    (stored,) = await rows(bot, incidents)
+    card = bot.slack.channels[str(stored["channel_id"])].messages[0]
+    assert "<@U01BOBBY00>" in json.dumps(card["blocks"])
+    assert "lucia_ack" not in json.dumps(card["blocks"])
