@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -45,11 +44,8 @@ async def open_incident(bot: Bot, text: str = "incident open sev2 Checkout error
 
 
 async def test_open_creates_numbered_incident_with_channel_card_and_announcement(bot: Bot) -> None:
-    started = time.monotonic()
     response = await bot.command("incident open sev2 Checkout errors spiking")
-    acked_in = time.monotonic() - started
     assert response.status == 200
-    assert acked_in < 3.0
     assert "Checkout errors spiking" in (await response.json())["text"]
     await bot.settle()
 
@@ -282,3 +278,14 @@ async def test_an_ack_while_the_card_is_being_posted_still_shows_on_the_card(bot
     card = bot.slack.channels[str(stored["channel_id"])].messages[0]
     assert "<@U01BOBBY00>" in json.dumps(card["blocks"])
     assert "lucia_ack" not in json.dumps(card["blocks"])
+
+
+async def test_the_ack_does_not_wait_for_slow_work(bot: Bot) -> None:
+    """Slack gets its answer before the channel exists: the slow part runs after the ack."""
+    bot.slack.delay("conversations.create", 1.0)
+    response = await bot.command("incident open sev2 Checkout errors spiking")
+    assert response.status == 200
+    assert "Opening an incident" in (await response.json())["text"]
+    assert bot.slack.channel_by_name("inc-1-checkout-errors-spiking") is None
+    await bot.settle()
+    assert bot.slack.channel_by_name("inc-1-checkout-errors-spiking") is not None
