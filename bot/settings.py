@@ -15,6 +15,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import ConfigError, ConfigProblem
 
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
 
 class SlackMode(enum.StrEnum):
     OFF = "off"  # console front only
@@ -33,6 +35,10 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
+    # Read only to refuse them: with both set, Bolt switches to multi-workspace OAuth and
+    # ignores SLACK_BOT_TOKEN, so every command would go unanswered.
+    slack_client_id: str | None = None
+    slack_client_secret: SecretStr | None = None
     lucia_incidents_channel: str | None = None
     lucia_alerts_channel: str | None = None
     sentry_client_secret: SecretStr | None = None
@@ -105,6 +111,19 @@ class Settings(BaseSettings):
             problem("DATABASE_URL", "must start with postgresql:// or sqlite:///")
         if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://")):
             problem("REDIS_URL", "must start with redis:// or rediss:// (Upstash)")
+        if self.slack_client_id or self.slack_client_secret:
+            for var, value in (
+                ("SLACK_CLIENT_ID", self.slack_client_id),
+                ("SLACK_CLIENT_SECRET", self.slack_client_secret),
+            ):
+                if value:
+                    problem(
+                        var,
+                        "must not be set: this is a single-workspace bot using "
+                        "SLACK_BOT_TOKEN, and Slack's OAuth settings would replace it",
+                    )
+        if self.log_level.upper() not in _LOG_LEVELS:
+            problem("LOG_LEVEL", f"`{self.log_level}` isn't one of {', '.join(_LOG_LEVELS)}")
         if not 0 < self.port < 65536:
             problem("PORT", f"{self.port} is not a TCP port")
         return found

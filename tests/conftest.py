@@ -18,11 +18,13 @@ import pytest
 import redis.asyncio as aioredis
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy.engine import make_url
 
 from bot.app import RUNTIME, Runtime, build_server_app
 from bot.config import LuciaConfig
 from bot.settings import Settings, load_settings
 from tests.fakes.slack_api import FakeSlackAPI
+from tests.fakes.tcp_proxy import TcpProxy
 
 # shared/ sits beside the checkout, here and in CI.
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
@@ -72,6 +74,21 @@ async def empty_postgres() -> str:
 @pytest.fixture
 async def postgres_url() -> str:
     return await empty_postgres()
+
+
+@pytest.fixture
+async def postgres_proxy() -> AsyncIterator[TcpProxy]:
+    """A cuttable TCP path to an empty test database: `proxy_url(proxy)` connects through it."""
+    await empty_postgres()
+    url = make_url(POSTGRES_URL)
+    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
+    await proxy.start()
+    yield proxy
+    await proxy.cut()
+
+
+def proxy_url(proxy: TcpProxy) -> str:
+    return make_url(POSTGRES_URL).set(port=proxy.port).render_as_string(hide_password=False)
 
 
 @pytest.fixture

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from sqlalchemy.engine import make_url
 
 from bot.app import build_server_app
 from bot.config import LuciaConfig
 from bot.settings import load_settings
-from tests.conftest import POSTGRES_URL, Bot, bot_settings, empty_postgres
+from tests.conftest import Bot, bot_settings, empty_postgres, proxy_url
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.fakes.tcp_proxy import TcpProxy
 
@@ -60,19 +57,8 @@ async def test_readyz_is_503_and_says_redis_is_down(tmp_path: Path) -> None:
         assert (await client.get("/healthz")).status == 200  # alive, just not ready
 
 
-@pytest.fixture
-async def postgres_proxy() -> AsyncIterator[TcpProxy]:
-    await empty_postgres()
-    url = make_url(POSTGRES_URL)
-    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
-    await proxy.start()
-    yield proxy
-    await proxy.cut()
-
-
 async def test_readyz_is_503_when_the_database_goes_away(postgres_proxy: TcpProxy) -> None:
-    url = make_url(POSTGRES_URL).set(port=postgres_proxy.port)
-    env = {"DATABASE_URL": url.render_as_string(hide_password=False)}
+    env = {"DATABASE_URL": proxy_url(postgres_proxy)}
     async with await _client(env) as client:
         assert (await client.get("/readyz")).status == 200
         await postgres_proxy.cut()
@@ -99,8 +85,7 @@ async def test_unknown_route_is_404(slack_api: FakeSlackAPI, tmp_path: Path) -> 
 async def test_commands_are_acknowledged_and_answered_while_the_database_is_down(
     postgres_proxy: TcpProxy, slack_api: FakeSlackAPI
 ) -> None:
-    url = make_url(POSTGRES_URL).set(port=postgres_proxy.port)
-    settings = bot_settings(slack_api, url.render_as_string(hide_password=False))
+    settings = bot_settings(slack_api, proxy_url(postgres_proxy))
     app = await build_server_app(settings, LuciaConfig())
     async with TestClient(TestServer(app)) as client:
         bot = Bot(client, slack_api)

@@ -365,3 +365,24 @@ def test_secrets_never_appear_in_the_problems(environ: dict[str, str], secret: s
     for problem in raised.value.problems:
         assert secret not in str(problem)
     assert secret not in str(raised.value)
+
+
+def test_slack_oauth_credentials_are_refused_because_bolt_would_ignore_the_bot_token() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(
+            {
+                "SLACK_BOT_TOKEN": "xoxb-1-2-abc",
+                "SLACK_SIGNING_SECRET": "s3cret",
+                "SLACK_CLIENT_ID": "123.456",
+                "SLACK_CLIENT_SECRET": "abc",
+            }
+        )
+    text = str(caught.value)
+    assert "SLACK_CLIENT_ID: must not be set" in text
+    assert "SLACK_CLIENT_SECRET: must not be set" in text
+
+
+def test_an_unknown_log_level_is_refused() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"LOG_LEVEL": "verbose"})
+    assert "env LOG_LEVEL: `verbose` isn't one of DEBUG, INFO" in str(caught.value)

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from bot.console.render import card_text, event_text, unformat
 from bot.errors import ChannelNameTaken
 from bot.incidents.model import Incident, TimelineEvent
+from bot.incidents.ports import Posted
 from bot.types import UserId
 
 
@@ -47,9 +48,9 @@ class ConsoleChat:
     async def update_card(self, channel_id: str, message_id: str, incident: Incident) -> None:
         return None  # the terminal can't edit what it printed; events say what changed
 
-    async def post_announcement(self, channel_id: str, incident: Incident) -> str:
-        self._say(channel_id, f"🚨 {incident.key} {incident.severity.label}: {incident.title}")
-        return channel_id
+    async def post_announcement(self, channel: str, incident: Incident) -> Posted:
+        self._say(channel, f"🚨 {incident.key} {incident.severity.label}: {incident.title}")
+        return Posted(channel, channel)
 
     async def update_announcement(
         self, channel_id: str, message_id: str, incident: Incident

@@ -61,8 +61,11 @@ def reply_text(reply: Reply) -> str:
     match reply:
         case Done(text=text, warnings=warnings):
             return "\n".join([f"✅ {text}", *(f"⚠️ {w}" for w in warnings)])
-        case Listing(incidents=incidents, include_closed=include_closed):
-            return _listing(incidents, include_closed)
+        case Listing(incidents=incidents, include_closed=include_closed, more=more):
+            listing = _listing(incidents, include_closed)
+            return listing + (
+                "\n(the newest shown; older ones exist: name them with #N)" if more else ""
+            )
         case Detail(incident=incident, timeline=timeline):
             text = card_text(incident)
             if timeline is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 __all__ = [
     "MAX_TEXT",
     "MAX_TITLE",
+    "USAGE",
     "Acknowledge",
     "AddNote",
     "Command",
@@ -35,6 +36,7 @@ from dataclasses import dataclass
 from bot.errors import CommandError
 from bot.incidents.lifecycle import WORKING_STATUSES
 from bot.incidents.model import Severity, Status
+from bot.incidents.plain_text import plain_text
 from bot.types import UserId
 
 MAX_TITLE = 150  # Slack's header block limit: the title must fit the card as typed
@@ -152,8 +154,9 @@ Command = (
     | Reopen
 )
 
-_NUMBER = re.compile(r"#?(?:inc-)?(\d{1,9})", re.IGNORECASE)
-_REF = re.compile(r"(?:#|inc-)(\d{1,9})", re.IGNORECASE)
+# "#12" (or "#12:", "#12,") names incident 12; any other word starting with # is a mistake,
+# never text that silently lands on the channel's incident.
+_REF = re.compile(r"#(\d{1,9})[:,]?")
 # "sev2", "SEV-9", "sev": meant as a severity (and checked); "severe" starts a title.
 _SEVERITY_TOKEN = re.compile(r"sev[-_]?\d*:?", re.IGNORECASE)
 # Slack escapes mentions as <@U123> or <@U123|name> (the manifest sets should_escape);
@@ -182,14 +185,14 @@ def _parse_incident(text: str) -> Command:
         case "list" | "ls":
             return _parse_list(rest)
         case "show" | "timeline":
-            number, rest = _take_ref(rest)
+            number, rest = _take_ref(rest, sub.lower())
             _no_more(rest, sub.lower())
             return ShowIncident(number, with_timeline=sub.lower() == "timeline")
         case "ack" | "acknowledge":
             number = _ref_only(rest, "ack")
             return Acknowledge(number)
         case "update":
-            number, rest = _take_ref(rest)
+            number, rest = _take_ref(rest, "update")
             return PostUpdate(number, _text(rest, "update", "What's the update?"))
         case "status":
             return _parse_status(rest)
@@ -198,12 +201,12 @@ def _parse_incident(text: str) -> Command:
         case "lead":
             return _parse_lead(rest)
         case "note":
-            number, rest = _take_ref(rest)
+            number, rest = _take_ref(rest, "note")
             return AddNote(number, _text(rest, "note", "The note is empty."))
         case "mitigated" | "mitigate":
             return Mitigate(_ref_only(rest, "mitigated"))
         case "resolve" | "resolved":
-            number, rest = _take_ref(rest)
+            number, rest = _take_ref(rest, "resolve")
             return Resolve(number, _text(rest, "resolve", "", required=False))
         case "reopen":
             return Reopen(_ref_only(rest, "reopen"))
@@ -227,10 +230,8 @@ def _parse_open(text: str) -> OpenIncident:
             )
         text = rest
     if not text.strip():
-        if severity is None:
-            return OpenIncident(title=None, severity=None)
-        raise CommandError("The incident needs a title.", usage("open"))
-    title = " ".join(text.split())
+        return OpenIncident(title=None, severity=severity)  # the front asks with a form
+    title = " ".join(plain_text(text).split())
     if len(title) > MAX_TITLE:
         raise CommandError(
             f"That title is {len(title):,} characters; keep it to {MAX_TITLE} "
@@ -248,7 +249,7 @@ def _parse_list(text: str) -> ListIncidents:
 
 
 def _parse_status(text: str) -> SetStatus:
-    number, rest = _take_ref(text)
+    number, rest = _take_ref(text, "status")
     word, rest = _split(rest)
     try:
         status = Status(word.lower())
@@ -267,7 +268,7 @@ def _parse_status(text: str) -> SetStatus:
 
 
 def _parse_severity(text: str) -> SetSeverity:
-    number, rest = _take_ref(text)
+    number, rest = _take_ref(text, "sev")
     word, rest = _split(rest)
     severity = Severity.parse(word)
     if severity is None:
@@ -279,7 +280,7 @@ def _parse_severity(text: str) -> SetSeverity:
 
 
 def _parse_lead(text: str) -> SetLead:
-    number, rest = _take_ref(text)
+    number, rest = _take_ref(text, "lead")
     word, rest = _split(rest)
     if not word:
         raise CommandError("Who should lead?", usage("lead"))
@@ -302,23 +303,32 @@ def _split(text: str) -> tuple[str, str]:
     return parts[0], parts[1] if len(parts) > 1 else ""
 
 
-def _take_ref(text: str) -> tuple[int | None, str]:
+def _take_ref(text: str, name: str) -> tuple[int | None, str]:
     first, rest = _split(text)
-    match = _REF.fullmatch(first)
-    if match is None:
+    if not first.startswith("#"):
         return None, text
-    return int(match.group(1)), rest
+    return _ref(first, name), rest
 
 
-def _trailing_ref(text: str, name: str, number: int | None) -> int:
-    match = _NUMBER.fullmatch(text.strip())
-    if match is None or number is not None:
-        raise CommandError(f"I didn't understand `{_clip(text)}`.", usage(name))
+def _ref(word: str, name: str) -> int:
+    match = _REF.fullmatch(word)
+    if match is None:
+        raise CommandError(
+            f"`{_clip(word)}` isn't an incident number: write it as #N, for example #12.",
+            usage(name),
+        )
     return int(match.group(1))
 
 
+def _trailing_ref(text: str, name: str, number: int | None) -> int:
+    """`sev 2 #3`: the incident may also follow the value."""
+    if number is not None or not text.strip().startswith("#") or len(text.split()) > 1:
+        raise CommandError(f"I didn't understand `{_clip(text)}`.", usage(name))
+    return _ref(text.strip(), name)
+
+
 def _ref_only(text: str, name: str) -> int | None:
-    number, rest = _take_ref(text)
+    number, rest = _take_ref(text, name)
     _no_more(rest, name)
     return number
 
@@ -329,7 +339,7 @@ def _no_more(text: str, name: str) -> None:
 
 
 def _text(text: str, name: str, missing: str, *, required: bool = True) -> str:
-    text = text.strip()
+    text = plain_text(text).strip()
     if required and not text:
         raise CommandError(missing, usage(name))
     if len(text) > MAX_TEXT:

@@ -14,6 +14,7 @@ written together by the caller in one transaction. A step that isn't allowed rai
 from __future__ import annotations
 
 __all__ = [
+    "WORKING_STATUSES",
     "Change",
     "acknowledge",
     "add_note",
@@ -90,7 +91,7 @@ def acknowledge(incident: Incident, actor: UserId, at: datetime) -> Change:
     if incident.acknowledged_at is not None:
         raise IllegalTransition(
             f"{incident.key} was already acknowledged by <@{incident.acknowledged_by}> "
-            f"at {incident.acknowledged_at:%H:%M} UTC."
+            f"at {incident.acknowledged_at:%Y-%m-%d %H:%M} UTC."
         )
     changed = replace(
         incident,
@@ -116,7 +117,9 @@ def set_status(
             f"{incident.key} is already {status.value}. To post progress, use "
             f"`/lucia incident update #{incident.number} <text>`."
         )
-    changed = replace(incident, status=status, updated_at=at)
+    # Back from mitigated: the mitigation didn't hold, so it no longer counts.
+    mitigated_at = None if incident.status is Status.MITIGATED else incident.mitigated_at
+    changed = replace(incident, status=status, mitigated_at=mitigated_at, updated_at=at)
     line = f"Status {incident.status.value} → {status.value}" + (f": {text}" if text else "")
     return Change(
         changed,
@@ -206,7 +209,6 @@ def resolve(incident: Incident, summary: str, actor: UserId, at: datetime) -> Ch
         incident,
         status=Status.RESOLVED,
         resolved_at=at,
-        mitigated_at=incident.mitigated_at or at,
         summary=summary or incident.summary,
         updated_at=at,
     )
@@ -220,11 +222,16 @@ def resolve(incident: Incident, summary: str, actor: UserId, at: datetime) -> Ch
 def reopen(incident: Incident, actor: UserId, at: datetime) -> Change:
     if incident.status is not Status.RESOLVED:
         raise IllegalTransition(f"{incident.key} is still open ({incident.status.value}).")
+    # A reopened incident is live again: it needs a fresh acknowledgement, and the old
+    # resolution summary no longer describes it (both stay in the timeline).
     changed = replace(
         incident,
         status=Status.INVESTIGATING,
         resolved_at=None,
         mitigated_at=None,
+        acknowledged_at=None,
+        acknowledged_by=None,
+        summary="",
         updated_at=at,
     )
     return Change(changed, _event(changed, EventKind.REOPENED, actor, at, "Reopened"))

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-__all__ = ["IncidentChat", "IncidentStore", "IncidentTransaction"]
+__all__ = ["IncidentChat", "IncidentStore", "IncidentTransaction", "Posted"]
 
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from typing import Protocol
 
 from bot.incidents.model import Incident, TimelineEvent
 from bot.types import UserId
+
+
+@dataclass(frozen=True)
+class Posted:
+    """Where a message landed: the channel's id (even if it was named) and the message's."""
+
+    channel_id: str
+    message_id: str
 
 
 class IncidentTransaction(Protocol):
@@ -56,7 +65,8 @@ class IncidentChat(Protocol):
 
     async def update_card(self, channel_id: str, message_id: str, incident: Incident) -> None: ...
 
-    async def post_announcement(self, channel_id: str, incident: Incident) -> str: ...
+    async def post_announcement(self, channel: str, incident: Incident) -> Posted:
+        """Announce in a channel given by id or name."""
 
     async def update_announcement(
         self, channel_id: str, message_id: str, incident: Incident

@@ -14,15 +14,17 @@ from bot.incidents.model import Incident, Severity, TimelineEvent
 class Done:
     """A change was stored. `warnings` say what the chat side couldn't do afterwards."""
 
-    text: str
+    text: str  # plain text, for any front
     incident: Incident
     warnings: tuple[str, ...] = ()
+    event: TimelineEvent | None = None  # the step taken, for fronts that render it richly
 
 
 @dataclass(frozen=True)
 class Listing:
-    incidents: Sequence[Incident]
+    incidents: Sequence[Incident]  # newest first
     include_closed: bool
+    more: bool = False  # older ones exist beyond those listed
 
 
 @dataclass(frozen=True)

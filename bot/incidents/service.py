@@ -66,8 +66,8 @@ class IncidentService:
             case cmd.OpenIncident(title=str(), severity=severity):
                 return await self.open(command, severity or DEFAULT_SEVERITY, inv)
             case cmd.ListIncidents(include_closed=include_closed):
-                incidents = await self._store.list(include_closed=include_closed, limit=LIST_LIMIT)
-                return Listing(incidents, include_closed)
+                found = await self._store.list(include_closed=include_closed, limit=LIST_LIMIT + 1)
+                return Listing(found[:LIST_LIMIT], include_closed, more=len(found) > LIST_LIMIT)
             case cmd.ShowIncident(with_timeline=with_timeline):
                 incident = await self._find(command.number, inv)
                 events = await self._store.timeline(incident.number) if with_timeline else None
@@ -122,16 +122,16 @@ class IncidentService:
                 incident = await self._save_refs(incident, card_ts=ts)
         if self._announcement_channel:
             drawn.add(incident.updated_at)
-            ts = await self._attempt(
+            posted = await self._attempt(
                 warnings,
                 "announce it in the incidents channel",
                 self._chat.post_announcement(self._announcement_channel, incident),
             )
-            if ts:
+            if posted:
                 incident = await self._save_refs(
                     incident,
-                    announcement_channel_id=self._announcement_channel,
-                    announcement_ts=ts,
+                    announcement_channel_id=posted.channel_id,
+                    announcement_ts=posted.message_id,
                 )
         latest = await self._store.get(incident.number)
         if latest is not None and drawn - {latest.updated_at}:
@@ -211,7 +211,9 @@ class IncidentService:
             await tx.append(change.event)
         log.info("incident_changed", extra={"incident": number, "kind": change.event.kind.value})
         warnings = await self._after_change(change)
-        return Done(f"{change.incident.key}: {change.event.text}", change.incident, warnings)
+        return Done(
+            f"{change.incident.key}: {change.event.text}", change.incident, warnings, change.event
+        )
 
     def _step(self, command: cmd.IncidentCommand, incident: Incident, actor: UserId) -> Change:
         at = self._clock()

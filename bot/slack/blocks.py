@@ -61,7 +61,7 @@ class Message:
 
 
 def escape(text: str) -> str:
-    """Text typed into a form, made safe for mrkdwn (no surprise @channel or links)."""
+    """Plain text (what people typed) made safe for mrkdwn: no surprise @channel or links."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
@@ -76,10 +76,10 @@ def _who(user: str | None) -> str:
     return "Lucia" if user == "lucia" else f"<@{user}>"
 
 
-def _headline(incident: Incident) -> str:
+def _headline(incident: Incident, *, mrkdwn: bool) -> str:
+    title = escape(incident.title) if mrkdwn else incident.title
     return (
-        f"{_SEVERITY_ICON[incident.severity]} {incident.key} · {incident.severity.label} · "
-        f"{incident.title}"
+        f"{_SEVERITY_ICON[incident.severity]} {incident.key} · {incident.severity.label} · {title}"
     )
 
 
@@ -91,7 +91,10 @@ def incident_card(incident: Incident) -> Message:
         else "_not yet_"
     )
     blocks: list[Block] = [
-        {"type": "header", "text": {"type": "plain_text", "text": _headline(incident)[:150]}},
+        {
+            "type": "header",
+            "text": {"type": "plain_text", "text": _headline(incident, mrkdwn=False)[:150]},
+        },
         {
             "type": "section",
             "block_id": "facts",
@@ -115,15 +118,16 @@ def incident_card(incident: Incident) -> Message:
         },
     ]
     if incident.description:
-        blocks.insert(2, _section(incident.description[:MAX_TEXT]))
+        blocks.insert(2, _section(escape(incident.description[:MAX_TEXT])))
     if incident.summary:
-        blocks.insert(2, _section(f"*Summary:* {incident.summary[:MAX_TEXT]}"))
+        blocks.insert(2, _section(f"*Summary:* {escape(incident.summary[:MAX_TEXT])}"))
     if incident.status.is_open:
         blocks.append(
             {"type": "actions", "block_id": "incident_actions", "elements": _card_buttons(incident)}
         )
     return Message(
-        f"{incident.key} ({incident.severity.label}, {incident.status.value}): {incident.title}",
+        f"{incident.key} ({incident.severity.label}, {incident.status.value}): "
+        f"{escape(incident.title)}",
         blocks,
     )
 
@@ -163,32 +167,39 @@ def _section(text: str) -> Block:
 
 def announcement(incident: Incident) -> Message:
     where = f" · <#{incident.channel_id}>" if incident.channel_id else ""
-    line = (
-        f"*{_headline(incident)}*\n{_STATUS_ICON[incident.status]} {incident.status.value}"
-        f" · lead {_who(incident.lead)}{where}"
-    )
+    state = f"{_STATUS_ICON[incident.status]} {incident.status.value}"
+    line = f"*{_headline(incident, mrkdwn=True)}*\n{state} · lead {_who(incident.lead)}{where}"
     return Message(
-        f"{incident.key} ({incident.severity.label}): {incident.title}", [_section(line)]
+        f"{incident.key} ({incident.severity.label}): {escape(incident.title)}",
+        [_section(line)],
     )
 
 
 def event_line(event: TimelineEvent) -> str:
-    at = _date(event.at, "{time}")
+    return f"{_date(event.at, '{time}')} {_who(event.actor)} {_event_body(event)}"
+
+
+def _event_body(event: TimelineEvent, *, after_actor: bool = True) -> str:
+    """What happened, for "<actor> …" (after_actor) or on its own, as a sentence."""
+    text = escape(event.text)
     match event.kind:
         case EventKind.UPDATE:
-            body = f"posted an update: {event.text}"
+            body = f"posted an update: {text}"
         case EventKind.NOTE:
-            body = f"noted: {event.text}"
+            body = f"noted: {text}"
+        case EventKind.LEAD_CHANGED:
+            body = f"made {_who(str(event.data.get('lead', '')))} the lead"
         case _:
-            body = event.text[0].lower() + event.text[1:] if event.text else event.kind.value
-    return f"{at} {_who(event.actor)} {body}"
+            body = text[0].lower() + text[1:] if text else event.kind.value
+    return body if after_actor else body[0].upper() + body[1:]
 
 
 def reply_message(reply: Reply) -> Message:
     match reply:
-        case Done(text=text, warnings=warnings):
-            lines = [f"✅ {text}", *(f"⚠️ {w}" for w in warnings)]
-            return Message("\n".join(lines), [_section("\n".join(lines))])
+        case Done(text=text, incident=incident, event=event, warnings=warnings):
+            done = f"{incident.key}: {_event_body(event, after_actor=False)}" if event else text
+            lines = [f"✅ {done}", *(f"⚠️ {w}" for w in warnings)]
+            return Message("\n".join(lines)[:MAX_TEXT], _chunked_sections(lines[0], lines[1:]))
         case Listing():
             return _listing(reply)
         case Detail(incident=incident, timeline=timeline):
@@ -204,11 +215,14 @@ def _listing(listing: Listing) -> Message:
         return Message(text, [_section(text)])
     lines = [
         f"*{i.key}* {_SEVERITY_ICON[i.severity]} {i.severity.label} · {i.status.value} · "
-        f"{i.title} · lead {_who(i.lead)}" + (f" · <#{i.channel_id}>" if i.channel_id else "")
+        f"{escape(i.title)} · lead {_who(i.lead)}"
+        + (f" · <#{i.channel_id}>" if i.channel_id else "")
         for i in listing.incidents
     ]
     title = "Incidents" if listing.include_closed else "Open incidents"
-    return Message(f"{title}: {len(lines)}", _chunked_sections(f"*{title}*", lines))
+    if listing.more:
+        title += f" — the newest {len(lines)}; older ones exist (name them with #N)"
+    return Message(title, _chunked_sections(f"*{title}*", lines))
 
 
 def _detail(incident: Incident, timeline: Sequence[TimelineEvent] | None) -> Message:
@@ -226,7 +240,7 @@ def _detail(incident: Incident, timeline: Sequence[TimelineEvent] | None) -> Mes
 def _chunked_sections(head: str, lines: Sequence[str]) -> list[Block]:
     """Lines packed into sections under Slack's 3,000-character section limit."""
     blocks: list[Block] = []
-    chunk = head
+    chunk = head[:2900]
     for line in lines:
         line = line[:2900]
         if len(chunk) + len(line) + 1 > 2900:
@@ -302,7 +316,7 @@ def declare_modal(severity: Severity | None, origin_channel: str | None) -> Bloc
     }
 
 
-def update_modal(incident: Incident) -> Block:
+def update_modal(incident: Incident, origin_channel: str | None) -> Block:
     keep = {
         "text": {"type": "plain_text", "text": f"Keep ({incident.status.value})"},
         "value": "keep",
@@ -315,7 +329,9 @@ def update_modal(incident: Incident) -> Block:
     return {
         "type": "modal",
         "callback_id": UPDATE_CALLBACK,
-        "private_metadata": str(incident.number),
+        "private_metadata": json.dumps(
+            {"number": incident.number, "origin_channel_id": origin_channel}
+        ),
         "title": {"type": "plain_text", "text": f"Update {incident.key}"[:24]},
         "submit": {"type": "plain_text", "text": "Post update"},
         "close": {"type": "plain_text", "text": "Cancel"},

@@ -14,6 +14,7 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.errors import ChannelNameTaken, ChatError
 from bot.incidents.model import Incident, TimelineEvent
+from bot.incidents.ports import Posted
 from bot.slack.blocks import Message, announcement, event_line, incident_card
 from bot.types import UserId
 
@@ -59,8 +60,9 @@ class SlackChat:
     async def update_card(self, channel_id: str, message_id: str, incident: Incident) -> None:
         await self._update(channel_id, message_id, incident_card(incident))
 
-    async def post_announcement(self, channel_id: str, incident: Incident) -> str:
-        return await self._post(channel_id, announcement(incident))
+    async def post_announcement(self, channel: str, incident: Incident) -> Posted:
+        response = await self._send(channel, announcement(incident))
+        return Posted(str(response["channel"]), str(response["ts"]))
 
     async def update_announcement(
         self, channel_id: str, message_id: str, incident: Incident
@@ -80,15 +82,17 @@ class SlackChat:
         return not response["user"].get("deleted", False)
 
     async def _post(self, channel_id: str, message: Message) -> str:
-        response = await _call(
+        return str((await self._send(channel_id, message))["ts"])
+
+    async def _send(self, channel: str, message: Message) -> AsyncSlackResponse:
+        return await _call(
             "chat.postMessage",
             self._client.chat_postMessage,
-            channel=channel_id,
+            channel=channel,
             text=message.text,
             blocks=message.blocks or None,
             unfurl_links=False,
         )
-        return str(response["ts"])
 
     async def _update(self, channel_id: str, ts: str, message: Message) -> None:
         await _call(

@@ -21,11 +21,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.background import BackgroundTasks
 from bot.dedupe import Dedupe
-from bot.errors import StoreUnavailable, UserError
-from bot.incidents.commands import Command, usage
+from bot.errors import DedupeUnavailable, StoreUnavailable, UserError
+from bot.incidents.commands import Command, OpenIncident, usage
 from bot.incidents.replies import AskForDetails
 from bot.incidents.service import IncidentService, Invocation
-from bot.slack.blocks import Message, declare_modal, reply_message
+from bot.slack.blocks import Message, declare_modal, escape, reply_message
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,14 @@ DATABASE_DOWN = (
 )
 
 
+DUPLICATE_OPEN = (
+    "⚠️ You opened an incident titled “{title}” less than a minute ago, so I didn't open "
+    "a second one (`/lucia incident list` shows it). If this is a different incident, "
+    "give it a different title."
+)
+DUPLICATE_OPEN_SECONDS = 60
+
+
 @dataclass(frozen=True)
 class SlackDeps:
     incidents: IncidentService
@@ -59,18 +67,28 @@ async def run_command(
     *,
     client: AsyncWebClient,
     trigger_id: str | None = None,
+    give_back: str = "",
 ) -> None:
+    """`give_back`: what the person wrote in a form, returned to them if it isn't stored."""
+    kept = f"\nWhat you wrote, to copy:\n```{escape(give_back)}```" if give_back else ""
+    if (
+        isinstance(command, OpenIncident)
+        and command.title
+        and not await _first_open(deps, inv.actor, command.title)
+    ):
+        await answer(Message(DUPLICATE_OPEN.format(title=escape(command.title))))
+        return
     try:
         reply = await deps.incidents.run(command, inv)
     except UserError as exc:
-        await answer(Message(f"⚠️ {exc}"))
+        await answer(Message(f"⚠️ {exc}{kept}"))
         return
     except StoreUnavailable:
         log.error("command_failed_database_unreachable", exc_info=True)
-        await answer(Message(DATABASE_DOWN))
+        await answer(Message(DATABASE_DOWN + kept))
         return
     except Exception:
-        await answer(Message(FAILED))
+        await answer(Message(FAILED + kept))
         raise
     if isinstance(reply, AskForDetails):
         if trigger_id is None:
@@ -91,6 +109,15 @@ async def run_command(
     await answer(reply_message(reply))
 
 
+async def _first_open(deps: SlackDeps, actor: str, title: str) -> bool:
+    """A person retyping `incident open` after a Slack timeout gets one incident, not two."""
+    key = f"open:{actor}:{' '.join(title.lower().split())}"
+    try:
+        return await deps.dedupe.claim(key, DUPLICATE_OPEN_SECONDS)
+    except DedupeUnavailable:
+        return True  # two incidents beat none
+
+
 def respond_answer(respond: Callable[..., Awaitable[Any]], *, replace: bool = False) -> Answer:
     """Answer through the response_url of a slash command or a button click."""
 
@@ -105,14 +132,20 @@ def respond_answer(respond: Callable[..., Awaitable[Any]], *, replace: bool = Fa
     return answer
 
 
-def ephemeral_answer(client: AsyncWebClient, channel_id: str | None, user: str) -> Answer:
+def ephemeral_answer(
+    client: AsyncWebClient, channel_id: str | None, user: str, thread_ts: str | None = None
+) -> Answer:
     """Only the user sees it; in a DM when the channel won't take an ephemeral message."""
 
     async def answer(message: Message) -> None:
         if channel_id:
             try:
                 await client.chat_postEphemeral(
-                    channel=channel_id, user=user, text=message.text, blocks=message.blocks or None
+                    channel=channel_id,
+                    user=user,
+                    thread_ts=thread_ts,
+                    text=message.text,
+                    blocks=message.blocks or None,
                 )
                 return
             except SlackApiError as exc:

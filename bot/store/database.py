@@ -40,13 +40,16 @@ def create_engine(url: URL) -> AsyncEngine:
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         # SQLite is single-writer and the bot runs one process on it: one connection,
         # shared in turn by every unit of work, never a "database is locked".
-        engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=30)
+        engine = create_async_engine(
+            url, pool_size=1, max_overflow=0, pool_timeout=30, hide_parameters=True
+        )
         sa.event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     # Statement caches off: Supabase's transaction pooler (6543) can't keep prepared
     # statements, and the session pooler works the same without them.
     return create_async_engine(
         url,
+        hide_parameters=True,  # errors would otherwise carry titles and notes into logs
         pool_size=5,
         max_overflow=5,
         pool_pre_ping=True,

@@ -122,7 +122,7 @@ class SqlIncidentStore:
     async def _connect(self, *, begin: bool = False) -> AsyncIterator[AsyncConnection]:
         try:
             conn = await self._engine.connect()
-        except (OSError, sa.exc.DBAPIError) as exc:
+        except (OSError, sa.exc.DBAPIError, sa.exc.TimeoutError) as exc:
             raise StoreUnavailable(f"database unreachable: {type(exc).__name__}") from exc
         try:
             if begin:
@@ -130,6 +130,14 @@ class SqlIncidentStore:
                     yield conn
             else:
                 yield conn
+        except sa.exc.DBAPIError as exc:
+            # The connection broke midway (its transaction is rolled back): unavailable.
+            # Anything else, a constraint violation say, is a bug and stays what it is.
+            if exc.connection_invalidated or isinstance(
+                exc, sa.exc.OperationalError | sa.exc.InterfaceError
+            ):
+                raise StoreUnavailable(f"database connection lost: {type(exc).__name__}") from exc
+            raise
         finally:
             await conn.close()
 

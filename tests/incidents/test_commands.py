@@ -38,6 +38,11 @@ SEV1, SEV2, SEV3, SEV4 = Severity.SEV1, Severity.SEV2, Severity.SEV3, Severity.S
         ("incident help", Help()),
         # open
         ("incident open", OpenIncident(title=None, severity=None)),
+        ("incident open sev2", OpenIncident(title=None, severity=SEV2)),  # the form, sev2 set
+        (
+            "incident open R&amp;D &lt;api&gt; down <!channel> <@U01BOBBY00|bob>",
+            OpenIncident("R&D <api> down @channel @bob", None),
+        ),
         ("incident open Checkout is down", OpenIncident("Checkout is down", None)),
         ("incident open sev2 Checkout is down", OpenIncident("Checkout is down", SEV2)),
         ("incident open SEV2 Checkout is down", OpenIncident("Checkout is down", SEV2)),
@@ -59,6 +64,13 @@ SEV1, SEV2, SEV3, SEV4 = Severity.SEV1, Severity.SEV2, Severity.SEV3, Severity.S
         # update
         ("incident update Rolling back deploy", PostUpdate(None, "Rolling back deploy")),
         ("incident update #7 Rolling back deploy", PostUpdate(7, "Rolling back deploy")),
+        ("incident update #7: db is back", PostUpdate(7, "db is back")),
+        ("incident update #7, db is back", PostUpdate(7, "db is back")),
+        ("incident note inc-5 had it too", AddNote(None, "inc-5 had it too")),
+        (
+            "incident note see <https://x.io/log|the log>",
+            AddNote(None, "see the log (https://x.io/log)"),
+        ),
         # status: each working status, with and without text
         ("incident status investigating", SetStatus(None, Status.INVESTIGATING, "")),
         (
@@ -115,7 +127,10 @@ def _error(text: str) -> CommandError:
         ("deploy now", ["deploy"], "/lucia help"),
         ("incident explode", ["explode"], "/lucia help"),
         ("incident open sev9 Checkout is down", ["sev9", "sev1", "sev4"], "/lucia incident open"),
-        ("incident open sev2", ["title"], "/lucia incident open"),
+        ("incident update #12a db back", ["#12a", "#N"], "/lucia incident update"),
+        ("incident note #99999999999 hello", ["#9999999", "#N"], "/lucia incident note"),
+        ("incident sev 2 3", ["3"], "/lucia incident sev"),
+        ("incident ack #", ["#", "#N"], "/lucia incident ack"),
         ("incident open " + "x" * 5000, ["5,000", "150"], "/lucia incident open"),
         ("incident list everything", ["everything"], "/lucia incident list"),
         ("incident show #7 please", ["please"], "/lucia incident show"),

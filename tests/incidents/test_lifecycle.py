@@ -180,17 +180,35 @@ def test_resolve_keeps_an_earlier_mitigation_time() -> None:
     assert change.incident.resolved_at == T2
 
 
-def test_resolve_without_mitigation_counts_as_mitigated_then() -> None:
+def test_resolve_without_mitigation_invents_no_mitigation_time() -> None:
+    """The postmortem's time-to-mitigate must come from a real `mitigated`."""
     change = lifecycle.resolve(_declared(), "", BOB, T2)
-    assert change.incident.mitigated_at == T2
+    assert change.incident.mitigated_at is None
+    assert change.incident.resolved_at == T2
 
 
-def test_resolve_without_summary_keeps_the_earlier_summary() -> None:
+def test_resolve_without_summary_after_reopen_has_no_stale_summary() -> None:
     first = lifecycle.resolve(_declared(), "Reverted deploy 4f2a", BOB, T1).incident
     reopened = lifecycle.reopen(first, BOB, T2).incident
+    assert reopened.summary == ""
     change = lifecycle.resolve(reopened, "", BOB, T3)
-    assert change.incident.summary == "Reverted deploy 4f2a"
+    assert change.incident.summary == ""
     assert change.event.text == "Resolved"
+
+
+def test_reopen_needs_a_fresh_acknowledgement() -> None:
+    acked = lifecycle.acknowledge(_declared(), BOB, T1).incident
+    resolved = lifecycle.resolve(acked, "done", BOB, T2).incident
+    reopened = lifecycle.reopen(resolved, CAROL, T3).incident
+    assert reopened.acknowledged_at is None
+    assert reopened.acknowledged_by is None
+    assert lifecycle.acknowledge(reopened, CAROL, T3).incident.acknowledged_by == CAROL
+
+
+def test_going_back_from_mitigated_drops_the_mitigation_time() -> None:
+    mitigated = lifecycle.mitigate(_declared(), BOB, T1).incident
+    change = lifecycle.set_status(mitigated, Status.INVESTIGATING, "it's back", BOB, T2)
+    assert change.incident.mitigated_at is None
 
 
 def test_reopen_goes_back_to_investigating_and_clears_the_end_times() -> None:

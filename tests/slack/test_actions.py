@@ -140,3 +140,33 @@ async def test_declare_form_without_title_shows_the_error_in_the_form(bot: Bot) 
     assert "title" in body["errors"]["title_block"]
     await bot.settle()
     assert bot.slack.calls_to("conversations.create") == []
+
+
+async def test_an_update_the_incident_refuses_is_given_back_to_copy(bot: Bot) -> None:
+    channel = await _open(bot)
+    await bot.click("lucia_update", "1", channel=channel)
+    await bot.settle()
+    (opened,) = bot.slack.calls_to("views.open")
+    await bot.command("incident resolve #1")  # resolved while the form was open
+    await bot.settle()
+
+    submission = slack_fixture("view_submission.json")
+    submission["view"] = opened.args["view"] | {
+        "id": "V01UPDATE2",
+        "state": {
+            "values": {
+                "status_block": {
+                    "status_select": {"type": "static_select", "selected_option": {"value": "keep"}}
+                },
+                "text_block": {
+                    "text_input": {"type": "plain_text_input", "value": "error rate back to 0.1%"}
+                },
+            }
+        },
+    }
+    await bot.interact(submission)
+    await bot.settle()
+    (told,) = bot.slack.calls_to("chat.postEphemeral")
+    assert told.args["channel"] == channel
+    assert "is resolved" in told.args["text"]
+    assert "error rate back to 0.1%" in told.args["text"]

@@ -289,3 +289,88 @@ async def test_the_ack_does_not_wait_for_slow_work(bot: Bot) -> None:
     assert bot.slack.channel_by_name("inc-1-checkout-errors-spiking") is None
     await bot.settle()
     assert bot.slack.channel_by_name("inc-1-checkout-errors-spiking") is not None
+
+
+async def test_a_typed_at_channel_is_shown_but_pings_nobody(bot: Bot) -> None:
+    # With should_escape, Slack hands "@channel" to the bot as <!channel>.
+    await bot.command("incident open sev1 DB down <!channel> <!subteam^S0ONCALL|@oncall>")
+    await bot.settle()
+    posted = json.dumps([m for c in bot.slack.channels.values() for m in c.messages])
+    assert "DB down @channel @oncall" in posted
+    assert "<!channel>" not in posted
+    assert "<!subteam" not in posted
+
+
+async def test_open_with_severity_but_no_title_says_so_and_opens_the_form_preset(bot: Bot) -> None:
+    response = await bot.command("incident open sev1")
+    assert "needs a title" in (await response.json())["text"]
+    await bot.settle()
+    (call,) = bot.slack.calls_to("views.open")
+    severity = call.args["view"]["blocks"][1]["element"]["initial_option"]["value"]
+    assert severity == "sev1"
+
+
+async def test_slack_escaping_is_undone_before_naming_the_channel(bot: Bot) -> None:
+    # What Slack sends for: R&D <api> down @bob
+    await bot.command("incident open sev1 R&amp;D &lt;api&gt; down <@U01BOBBY00|bob>")
+    await bot.settle()
+    (stored,) = await rows(bot, incidents)
+    assert stored["title"] == "R&D <api> down @bob"
+    channel = bot.slack.channel_by_name("inc-1-r-d-api-down-bob")
+    assert channel is not None
+    assert channel.topic == "INC-1 · SEV1 · R&D <api> down @bob"
+    header = channel.messages[0]["blocks"][0]["text"]
+    assert header == {"type": "plain_text", "text": "🔴 INC-1 · SEV1 · R&D <api> down @bob"}
+    announcement = bot.slack.channels[INCIDENTS_CHANNEL].messages[-1]
+    assert "R&amp;D &lt;api&gt; down @bob" in json.dumps(announcement["blocks"])  # mrkdwn
+
+
+async def test_retyping_the_same_open_within_a_minute_opens_one_incident(bot: Bot) -> None:
+    await bot.command("incident open sev1 Payments down", response_key="first")
+    await bot.command("incident open sev1 payments  down", response_key="again")
+    await bot.command("incident open sev1 Payments down", user="U01BOBBY00", response_key="bob")
+    await bot.settle()
+    assert len(await rows(bot, incidents)) == 2  # Alice's once, and Bob's own
+    assert "didn't open a second one" in (await bot.answers("again"))[-1]
+
+
+async def test_a_long_listing_says_it_shows_only_the_newest(bot: Bot) -> None:
+    async with bot.runtime.engine.begin() as conn:
+        for number in range(1, 31):
+            await conn.execute(
+                sa.insert(incidents).values(
+                    number=number,
+                    title=f"Old {number}",
+                    severity="sev4",
+                    status="investigating",
+                    opened_by="U01ALICE00",
+                    created_at=sa.func.now(),
+                    updated_at=sa.func.now(),
+                )
+            )
+    await bot.command("incident list", response_key="list")
+    await bot.settle()
+    listing = json.dumps(bot.slack.response_posts[-1].body)
+    assert "the newest 25; older ones exist" in listing
+    assert "INC-30" in listing
+    assert "INC-5*" not in listing
+
+
+async def test_an_announcement_channel_given_by_name_is_updated_by_its_id(
+    slack_api: FakeSlackAPI, tmp_path: Path
+) -> None:
+    settings = bot_settings(
+        slack_api, f"sqlite:///{tmp_path / 'l.db'}", LUCIA_INCIDENTS_CHANNEL="incidents"
+    )
+    app = await build_server_app(settings, LuciaConfig())
+    async with TestClient(TestServer(app)) as client:
+        bot = Bot(client, slack_api)
+        await bot.command("incident open sev2 Checkout errors spiking")
+        await bot.settle()
+        await bot.command("incident ack #1", response_key="ack")
+        await bot.settle()
+        (stored,) = await rows(bot, incidents)
+        answer = (await bot.answers("ack"))[-1]
+    assert stored["announcement_channel_id"] == INCIDENTS_CHANNEL
+    assert "⚠️" not in answer
+    assert any(c.args["channel"] == INCIDENTS_CHANNEL for c in slack_api.calls_to("chat.update"))

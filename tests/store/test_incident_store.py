@@ -21,6 +21,8 @@ from bot.incidents.model import EventKind, Incident, Severity, Status, TimelineE
 from bot.store.database import create_engine, driver_url
 from bot.store.incident_store import SqlIncidentStore
 from bot.store.migrate import upgrade
+from tests.conftest import proxy_url
+from tests.fakes.tcp_proxy import TcpProxy
 
 ALICE = "U01ALICE00"
 BOB = "U01BOBBY00"
@@ -450,5 +452,25 @@ async def test_an_unreachable_database_raises_store_unavailable(
         async with asyncio.timeout(20):
             with pytest.raises(StoreUnavailable, match="database unreachable"):
                 await operation(store)
+    finally:
+        await engine.dispose()
+
+
+async def test_a_connection_lost_mid_transaction_is_store_unavailable(
+    postgres_proxy: TcpProxy,
+) -> None:
+    engine = create_engine(driver_url(proxy_url(postgres_proxy)))
+    try:
+        await upgrade(engine)
+        store = SqlIncidentStore(engine)
+
+        async def cut_midway() -> None:
+            async with store.transaction() as tx:
+                await tx.next_number()
+                await postgres_proxy.cut()
+                await tx.next_number()
+
+        with pytest.raises(StoreUnavailable):
+            await cut_midway()
     finally:
         await engine.dispose()

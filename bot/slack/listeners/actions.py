@@ -9,14 +9,15 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.errors import UserError
-from bot.incidents.commands import Acknowledge, Resolve, ShowIncident
+from bot.errors import StoreUnavailable, UserError
+from bot.incidents.commands import Acknowledge, Resolve, ShowIncident, usage
 from bot.incidents.replies import Detail
 from bot.incidents.service import Invocation
 from bot.slack.blocks import ACK_ACTION, RESOLVE_ACTION, UPDATE_ACTION, Message, update_modal
-from bot.slack.dispatch import SlackDeps, respond_answer, run_command
+from bot.slack.dispatch import DATABASE_DOWN, SlackDeps, respond_answer, run_command
 
 
 def _number(body: dict[str, Any]) -> int | None:
@@ -67,12 +68,21 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
         await ack()
         # The form must open within 3 s of the click (trigger_id), so this runs inline.
         answer = respond_answer(respond)
+        inv = _invocation(body)
         try:
-            reply = await deps.incidents.run(
-                ShowIncident(_number(body), with_timeline=False), _invocation(body)
+            reply = await deps.incidents.run(ShowIncident(_number(body), with_timeline=False), inv)
+            assert isinstance(reply, Detail)
+            await client.views_open(
+                trigger_id=body["trigger_id"], view=update_modal(reply.incident, inv.channel_id)
             )
         except UserError as exc:
             await answer(Message(f"⚠️ {exc}"))
-            return
-        assert isinstance(reply, Detail)
-        await client.views_open(trigger_id=body["trigger_id"], view=update_modal(reply.incident))
+        except StoreUnavailable:
+            await answer(Message(DATABASE_DOWN))
+        except SlackApiError as exc:
+            code = exc.response.get("error", "unknown_error")
+            await answer(
+                Message(
+                    f"⚠️ I couldn't open the update form ({code}). Use `{usage('update')}` instead."
+                )
+            )

@@ -10,9 +10,9 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import CommandError
-from bot.incidents.commands import Help, OpenIncident, parse
+from bot.incidents.commands import Help, OpenIncident, parse, usage
 from bot.incidents.service import Invocation
-from bot.slack.blocks import help_message
+from bot.slack.blocks import escape, help_message
 from bot.slack.dispatch import SlackDeps, respond_answer, run_command
 
 
@@ -31,7 +31,16 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
             await ack(text=message.text, blocks=message.blocks, response_type="ephemeral")
             return
         if isinstance(parsed, OpenIncident) and parsed.title:
-            await ack(text=f"Opening an incident: {parsed.title} …", response_type="ephemeral")
+            await ack(
+                text=f"Opening an incident: {escape(parsed.title)} …", response_type="ephemeral"
+            )
+        elif isinstance(parsed, OpenIncident) and parsed.severity:
+            # `open sev2` with no title: say what's missing, and open the form for it.
+            await ack(
+                text="⚠️ The incident needs a title: fill in the form, or give it inline.\n"
+                f"Usage: `{usage('open')}`",
+                response_type="ephemeral",
+            )
         else:
             await ack()
         inv = Invocation(actor=command["user_id"], channel_id=command.get("channel_id"))

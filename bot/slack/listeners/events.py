@@ -16,7 +16,7 @@ from bot.incidents.commands import ListIncidents, parse
 from bot.incidents.replies import Listing
 from bot.incidents.service import Invocation
 from bot.slack.blocks import Message, home_view
-from bot.slack.dispatch import SlackDeps, run_command, thread_answer
+from bot.slack.dispatch import SlackDeps, ephemeral_answer, run_command, thread_answer
 
 _LEADING_MENTION = re.compile(r"^\s*<@[UW][A-Z0-9]+(?:\|[^>]*)?>\s*")
 
@@ -34,17 +34,18 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
         if event.get("tab") == "home":
             deps.background.spawn(publish_home(event["user"], client), name="home")
 
+    async def answer_mention(event: dict[str, Any], client: AsyncWebClient) -> None:
+        channel, user = event["channel"], event["user"]
+        thread = event.get("thread_ts") or event["ts"]
+        try:
+            command = parse(_LEADING_MENTION.sub("", event.get("text", ""), count=1))
+        except CommandError as exc:  # echoes what was typed: only its author sees it
+            await ephemeral_answer(client, channel, user, thread)(Message(f"⚠️ {exc}"))
+            return
+        inv = Invocation(actor=user, channel_id=channel)
+        await run_command(deps, command, inv, thread_answer(client, channel, thread), client=client)
+
     @app.event("app_mention")
     async def mention(event: dict[str, Any], client: AsyncWebClient) -> None:
-        channel = event["channel"]
-        answer = thread_answer(client, channel, event.get("thread_ts") or event["ts"])
-        text = _LEADING_MENTION.sub("", event.get("text", ""), count=1)
-        try:
-            command = parse(text)
-        except CommandError as exc:
-            await answer(Message(f"⚠️ {exc}"))
-            return
-        inv = Invocation(actor=event["user"], channel_id=channel)
-        deps.background.spawn(
-            run_command(deps, command, inv, answer, client=client), name="mention"
-        )
+        # Bolt answers Slack when this returns; the work is held for shutdown.
+        deps.background.spawn(answer_mention(event, client), name="mention")

@@ -13,7 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.incidents.commands import MAX_TITLE, OpenIncident, PostUpdate, SetStatus
 from bot.incidents.model import Severity, Status
 from bot.incidents.service import Invocation
-from bot.slack.blocks import DECLARE_CALLBACK, UPDATE_CALLBACK, escape
+from bot.slack.blocks import DECLARE_CALLBACK, UPDATE_CALLBACK
 from bot.slack.dispatch import SlackDeps, ephemeral_answer, run_command
 
 
@@ -44,9 +44,9 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
         metadata = json.loads(body["view"].get("private_metadata") or "{}")
         user = body["user"]["id"]
         command = OpenIncident(
-            title=escape(title),
+            title=title,
             severity=severity,
-            description=escape(_value(values, "description_block", "description_input") or ""),
+            description=_value(values, "description_block", "description_input") or "",
             responders=tuple(_value(values, "responders_block", "responders_select") or ()),
         )
         origin = metadata.get("origin_channel_id")
@@ -64,12 +64,13 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
     @app.view(UPDATE_CALLBACK)
     async def update(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         values = body["view"]["state"]["values"]
-        text = escape((_value(values, "text_block", "text_input") or "").strip())
+        text = (_value(values, "text_block", "text_input") or "").strip()
         if not text:
             await ack(response_action="errors", errors={"text_block": "Say what's new."})
             return
         await ack()
-        number = int(body["view"]["private_metadata"])
+        metadata = json.loads(body["view"]["private_metadata"])
+        number, origin = int(metadata["number"]), metadata.get("origin_channel_id")
         status = _value(values, "status_block", "status_select")
         command = (
             SetStatus(number, Status(status), text)
@@ -81,9 +82,10 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
             run_command(
                 deps,
                 command,
-                Invocation(actor=user),
-                ephemeral_answer(client, None, user),
+                Invocation(actor=user, channel_id=origin),
+                ephemeral_answer(client, origin, user),
                 client=client,
+                give_back=text,
             ),
             name="form-update",
         )
