@@ -56,6 +56,7 @@ class IncidentService:
         self._announcement_channel = announcement_channel
         # One card refresh at a time per incident, so an older render never lands last.
         self._card_locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._provisioning: set[int] = set()  # incidents whose channel/card are being made
 
     async def run(self, command: cmd.Command, inv: Invocation) -> Reply:
         match command:
@@ -94,19 +95,37 @@ class IncidentService:
             await tx.append(change.event)
         log.info("incident_opened", extra={"incident": number, "severity": severity.value})
         invitees = list(dict.fromkeys([inv.actor, *command.responders]))
-        incident, warnings = await self._provision(change.incident, invitees)
+        warnings: list[str] = []
+        incident = await self._provision(change.incident, invitees, warnings)
         where = f" in <#{incident.channel_id}>" if incident.channel_id else ""
-        return Done(f"Opened {incident.key} ({severity.label}){where}.", incident, warnings)
+        return Done(f"Opened {incident.key} ({severity.label}){where}.", incident, tuple(warnings))
+
+    def _unprovisioned(self, incident: Incident) -> bool:
+        return incident.number not in self._provisioning and (
+            incident.channel_id is None
+            or incident.card_ts is None
+            or bool(self._announcement_channel and incident.announcement_ts is None)
+        )
 
     async def _provision(
-        self, incident: Incident, invitees: list[UserId]
-    ) -> tuple[Incident, tuple[str, ...]]:
+        self, incident: Incident, invitees: list[UserId], warnings: list[str]
+    ) -> Incident:
         """Channel, invite, topic, card and announcement: each after the incident is stored,
-        each failure recorded and reported without undoing the incident."""
-        warnings: list[str] = []
+        each failure recorded and reported without undoing the incident. Whatever is already
+        in place is kept, so a later command can finish what a Slack outage interrupted."""
+        self._provisioning.add(incident.number)
+        try:
+            return await self._provision_parts(incident, invitees, warnings)
+        finally:
+            self._provisioning.discard(incident.number)
+
+    async def _provision_parts(
+        self, incident: Incident, invitees: list[UserId], warnings: list[str]
+    ) -> Incident:
         drawn: set[datetime] = set()  # the versions (updated_at) the posted messages show
-        incident = await self._create_channel(incident, warnings)
-        if incident.channel_id:
+        if incident.channel_id is None:
+            incident = await self._create_channel(incident, warnings)
+        if incident.channel_id and incident.card_ts is None:
             channel = incident.channel_id
             await self._attempt(
                 warnings, "invite people to the channel", self._chat.invite(channel, invitees)
@@ -120,7 +139,7 @@ class IncidentService:
             )
             if ts:
                 incident = await self._save_refs(incident, card_ts=ts)
-        if self._announcement_channel:
+        if self._announcement_channel and incident.announcement_ts is None:
             drawn.add(incident.updated_at)
             posted = await self._attempt(
                 warnings,
@@ -137,7 +156,7 @@ class IncidentService:
         if latest is not None and drawn - {latest.updated_at}:
             # Someone changed it (a quick ack) while the card was being posted.
             incident = await self.refresh_cards(incident.number, warnings)
-        return incident, tuple(warnings)
+        return incident
 
     async def _create_channel(self, incident: Incident, warnings: list[str]) -> Incident:
         error: ChatError | None = None
@@ -240,6 +259,9 @@ class IncidentService:
 
     async def _after_change(self, change: Change) -> tuple[str, ...]:
         warnings: list[str] = []
+        if self._unprovisioned(change.incident):
+            invitees = list(dict.fromkeys([change.incident.opened_by, change.event.actor]))
+            await self._provision(change.incident, invitees, warnings)
         incident = await self.refresh_cards(change.incident.number, warnings)
         if incident.channel_id:
             await self._attempt(

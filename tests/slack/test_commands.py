@@ -374,3 +374,26 @@ async def test_an_announcement_channel_given_by_name_is_updated_by_its_id(
     assert stored["announcement_channel_id"] == INCIDENTS_CHANNEL
     assert "⚠️" not in answer
     assert any(c.args["channel"] == INCIDENTS_CHANNEL for c in slack_api.calls_to("chat.update"))
+
+
+async def test_a_channel_that_failed_is_made_by_the_next_command(bot: Bot) -> None:
+    bot.slack.fail_next("conversations.create", "internal_error")
+    await bot.command("incident open sev1 Payments down")
+    await bot.settle()
+    await bot.command("incident ack #1", user="U01BOBBY00", response_key="ack")
+    await bot.settle()
+
+    (stored,) = await rows(bot, incidents)
+    channel = bot.slack.channel_by_name("inc-1-payments-down")
+    assert channel is not None
+    assert stored["channel_id"] == channel.id
+    assert {"U01ALICE00", "U01BOBBY00"} <= channel.members
+    assert len(channel.messages) >= 1  # the card
+    assert "<@U01BOBBY00>" in json.dumps(channel.messages[0]["blocks"])  # shows the ack
+    assert await events_of(bot, 1) == [
+        "declared",
+        "channel_failed",
+        "acknowledged",
+        "channel_created",
+    ]
+    assert len(bot.slack.channels[INCIDENTS_CHANNEL].messages) == 1  # announced once
