@@ -24,6 +24,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot import log_messages as msg
 from bot.background import BackgroundTasks
 from bot.config import LuciaConfig
 from bot.console.chat import ConsoleChat
@@ -150,7 +151,7 @@ async def build_server_app(settings: Settings, config: LuciaConfig) -> web.Appli
     """Everything `lucia-bot serve` runs, as an aiohttp application."""
     bolt: AsyncApp | None = None
     if settings.slack_mode is SlackMode.OFF:
-        log.warning("slack_not_configured", extra={"hint": "use `lucia-bot shell` to chat"})
+        log.warning(msg.SLACK_NOT_CONFIGURED, extra={"hint": "use `lucia-bot shell` to chat"})
         runtime = await build_runtime(settings, config, ConsoleChat(log.info))
         return build_web_app(runtime, None)
     client = build_web_client(settings)
@@ -171,7 +172,7 @@ async def build_server_app(settings: Settings, config: LuciaConfig) -> web.Appli
         app.on_startup.append(connect)
         app.on_shutdown.append(disconnect)
     log.info(
-        "serving",
+        msg.SERVING,
         extra={
             "port": settings.port,
             "slack": settings.slack_mode.value,

@@ -14,6 +14,8 @@ import logging
 from collections.abc import Coroutine
 from typing import Any
 
+from bot import log_messages as msg
+
 log = logging.getLogger(__name__)
 
 
@@ -34,7 +36,9 @@ class BackgroundTasks:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error(
-                "background_task_failed", exc_info=task.exception(), extra={"task": task.get_name()}
+                msg.BACKGROUND_TASK_FAILED,
+                exc_info=task.exception(),
+                extra={"task": task.get_name()},
             )
 
     async def drain(self, limit: float = 25.0) -> None:
@@ -43,7 +47,7 @@ class BackgroundTasks:
         try:
             await self.wait_idle(limit)
         except TimeoutError:
-            log.warning("background_tasks_cancelled", extra={"count": len(self._tasks)})
+            log.warning(msg.BACKGROUND_TASKS_CANCELLED, extra={"count": len(self._tasks)})
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:

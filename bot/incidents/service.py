@@ -14,6 +14,7 @@ from datetime import datetime
 from functools import partial
 from typing import TypeVar
 
+from bot import log_messages as msg
 from bot.errors import ChannelNameTaken, ChatError, IncidentNotFound, UnknownUser
 from bot.incidents import commands as cmd
 from bot.incidents import lifecycle
@@ -93,7 +94,7 @@ class IncidentService:
             )
             await tx.insert(change.incident)
             await tx.append(change.event)
-        log.info("incident_opened", extra={"incident": number, "severity": severity.value})
+        log.info(msg.INCIDENT_OPENED, extra={"incident": number, "severity": severity.value})
         invitees = list(dict.fromkeys([inv.actor, *command.responders]))
         warnings: list[str] = []
         incident = await self._provision(change.incident, invitees, warnings)
@@ -181,7 +182,7 @@ class IncidentService:
         assert error is not None
         warnings.append(f"I couldn't create the incident channel ({error.code}).")
         log.warning(
-            "channel_create_failed", extra={"incident": incident.number, "error": error.code}
+            msg.CHANNEL_CREATE_FAILED, extra={"incident": incident.number, "error": error.code}
         )
         return await self._record(
             incident,
@@ -228,7 +229,7 @@ class IncidentService:
             change = self._step(command, incident, inv.actor)
             await tx.update(change.incident)
             await tx.append(change.event)
-        log.info("incident_changed", extra={"incident": number, "kind": change.event.kind.value})
+        log.info(msg.INCIDENT_CHANGED, extra={"incident": number, "kind": change.event.kind.value})
         warnings = await self._after_change(change)
         return Done(
             f"{change.incident.key}: {change.event.text}", change.incident, warnings, change.event
@@ -312,7 +313,7 @@ class IncidentService:
         try:
             return await call
         except ChatError as exc:
-            log.warning("chat_call_failed", extra={"what": what, "error": exc.code})
+            log.warning(msg.CHAT_CALL_FAILED, extra={"what": what, "error": exc.code})
             warnings.append(f"I couldn't {what} ({exc.code}).")
             return None
 

@@ -16,6 +16,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import log_messages as msg
 from bot.errors import DedupeUnavailable
 from bot.settings import Settings
 from bot.slack.dispatch import SlackDeps
@@ -57,7 +58,7 @@ def build_bolt_app(settings: Settings, client: AsyncWebClient, deps: SlackDeps) 
     @app.error
     async def on_error(error: Exception, body: dict[str, Any]) -> None:
         log.error(
-            "slack_listener_failed",
+            msg.SLACK_LISTENER_FAILED,
             exc_info=error,
             extra={"type": body.get("type"), "command": body.get("command")},
         )
@@ -78,10 +79,10 @@ def _drop_event_retries(deps: SlackDeps) -> Callable[..., Awaitable[BoltResponse
             try:
                 first = await deps.dedupe.claim(f"slack-event:{event_id}", EVENT_DEDUPE_SECONDS)
             except DedupeUnavailable as exc:
-                log.warning("event_dedupe_unavailable", extra={"error": str(exc)})
+                log.warning(msg.EVENT_DEDUPE_UNAVAILABLE, extra={"error": str(exc)})
                 first = True  # handling an event twice beats dropping it
             if not first:
-                log.info("slack_event_retry_dropped", extra={"event_id": event_id})
+                log.info(msg.SLACK_EVENT_RETRY_DROPPED, extra={"event_id": event_id})
                 return BoltResponse(status=200, body="")
         return await next()
 

@@ -19,6 +19,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import log_messages as msg
 from bot.background import BackgroundTasks
 from bot.dedupe import Dedupe
 from bot.errors import DedupeUnavailable, StoreUnavailable, UserError
@@ -84,7 +85,7 @@ async def run_command(
         await answer(Message(f"⚠️ {exc}{kept}"))
         return
     except StoreUnavailable:
-        log.error("command_failed_database_unreachable", exc_info=True)
+        log.error(msg.COMMAND_FAILED_DATABASE_UNREACHABLE, exc_info=True)
         await answer(Message(DATABASE_DOWN + kept))
         return
     except Exception:
@@ -149,7 +150,7 @@ def ephemeral_answer(
                 )
                 return
             except SlackApiError as exc:
-                log.info("ephemeral_fell_back_to_dm", extra={"error": exc.response.get("error")})
+                log.info(msg.EPHEMERAL_FELL_BACK_TO_DM, extra={"error": exc.response.get("error")})
         await client.chat_postMessage(
             channel=user, text=message.text, blocks=message.blocks or None
         )

@@ -1,0 +1,42 @@
+"""Every log message the bot writes, in one place (the JSON log's `message` field).
+
+Messages are event names; the details go in `extra`. Nothing here ever carries a token,
+a secret or a request body.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BACKGROUND_TASKS_CANCELLED",
+    "BACKGROUND_TASK_FAILED",
+    "CHANNEL_CREATE_FAILED",
+    "CHAT_CALL_FAILED",
+    "COMMAND_FAILED_DATABASE_UNREACHABLE",
+    "EPHEMERAL_FELL_BACK_TO_DM",
+    "EVENT_DEDUPE_UNAVAILABLE",
+    "INCIDENT_CHANGED",
+    "INCIDENT_OPENED",
+    "SERVING",
+    "SLACK_EVENT_RETRY_DROPPED",
+    "SLACK_LISTENER_FAILED",
+    "SLACK_NOT_CONFIGURED",
+]
+
+# Process
+SERVING = "serving"  # port, Slack mode, database kind, whether Redis is used
+SLACK_NOT_CONFIGURED = "slack_not_configured"  # serve without Slack: only health routes
+BACKGROUND_TASK_FAILED = "background_task_failed"  # work after an ack raised
+BACKGROUND_TASKS_CANCELLED = "background_tasks_cancelled"  # shutdown limit reached
+
+# Incidents
+INCIDENT_OPENED = "incident_opened"
+INCIDENT_CHANGED = "incident_changed"
+CHANNEL_CREATE_FAILED = "channel_create_failed"
+CHAT_CALL_FAILED = "chat_call_failed"  # stored, but Slack wasn't told (see the warning)
+
+# Slack front
+SLACK_LISTENER_FAILED = "slack_listener_failed"
+SLACK_EVENT_RETRY_DROPPED = "slack_event_retry_dropped"
+EVENT_DEDUPE_UNAVAILABLE = "event_dedupe_unavailable"  # processed anyway
+EPHEMERAL_FELL_BACK_TO_DM = "ephemeral_fell_back_to_dm"
+COMMAND_FAILED_DATABASE_UNREACHABLE = "command_failed_database_unreachable"
