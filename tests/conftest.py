@@ -9,6 +9,7 @@ import json
 import os
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -219,8 +220,15 @@ def bot_settings(slack: FakeSlackAPI, database_url: str, **extra: str) -> Settin
     )
 
 
+@asynccontextmanager
+async def running_bot(slack: FakeSlackAPI, database_url: str, **env: str) -> AsyncIterator[Bot]:
+    """The whole server app, as `lucia-bot serve` builds it, on a local port."""
+    app = await build_server_app(bot_settings(slack, database_url, **env), LuciaConfig())
+    async with TestClient(TestServer(app)) as client:
+        yield Bot(client, slack)
+
+
 @pytest.fixture
 async def bot(slack_api: FakeSlackAPI, database_url: str) -> AsyncIterator[Bot]:
-    app = await build_server_app(bot_settings(slack_api, database_url), LuciaConfig())
-    async with TestClient(TestServer(app)) as client:
-        yield Bot(client, slack_api)
+    async with running_bot(slack_api, database_url) as running:
+        yield running

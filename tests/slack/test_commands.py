@@ -8,12 +8,9 @@ import json
 from pathlib import Path
 
 import sqlalchemy as sa
-from aiohttp.test_utils import TestClient, TestServer
 
-from bot.app import build_server_app
-from bot.config import LuciaConfig
 from bot.store.tables import incidents, timeline_events
-from tests.conftest import INCIDENTS_CHANNEL, Bot, bot_settings
+from tests.conftest import INCIDENTS_CHANNEL, Bot, running_bot
 from tests.fakes.slack_api import FakeSlackAPI
 
 
@@ -253,12 +250,8 @@ async def test_help(bot: Bot) -> None:
 async def test_missing_announcement_channel_is_reported_not_fatal(
     slack_api: FakeSlackAPI, tmp_path: Path
 ) -> None:
-    settings = bot_settings(
-        slack_api, f"sqlite:///{tmp_path / 'l.db'}", LUCIA_INCIDENTS_CHANNEL="C0GONE0000"
-    )
-    app = await build_server_app(settings, LuciaConfig())
-    async with TestClient(TestServer(app)) as client:
-        bot = Bot(client, slack_api)
+    database = f"sqlite:///{tmp_path / 'l.db'}"
+    async with running_bot(slack_api, database, LUCIA_INCIDENTS_CHANNEL="C0GONE0000") as bot:
         await bot.command("incident open sev2 Checkout errors spiking")
         await bot.settle()
         answer = (await bot.answers())[-1]
@@ -359,12 +352,8 @@ async def test_a_long_listing_says_it_shows_only_the_newest(bot: Bot) -> None:
 async def test_an_announcement_channel_given_by_name_is_updated_by_its_id(
     slack_api: FakeSlackAPI, tmp_path: Path
 ) -> None:
-    settings = bot_settings(
-        slack_api, f"sqlite:///{tmp_path / 'l.db'}", LUCIA_INCIDENTS_CHANNEL="incidents"
-    )
-    app = await build_server_app(settings, LuciaConfig())
-    async with TestClient(TestServer(app)) as client:
-        bot = Bot(client, slack_api)
+    database = f"sqlite:///{tmp_path / 'l.db'}"
+    async with running_bot(slack_api, database, LUCIA_INCIDENTS_CHANNEL="incidents") as bot:
         await bot.command("incident open sev2 Checkout errors spiking")
         await bot.settle()
         await bot.command("incident ack #1", response_key="ack")

@@ -6,11 +6,7 @@ import copy
 from pathlib import Path
 from typing import Any
 
-from aiohttp.test_utils import TestClient, TestServer
-
-from bot.app import build_server_app
-from bot.config import LuciaConfig
-from tests.conftest import Bot, bot_settings, slack_fixture
+from tests.conftest import Bot, running_bot, slack_fixture
 from tests.fakes.slack_api import FakeSlackAPI
 
 
@@ -71,11 +67,7 @@ async def test_event_retries_are_processed_once_with_redis_across_restarts(
     database = f"sqlite:///{tmp_path / 'lucia.db'}"
     body = _mention("incident open sev3 Retry me", event_id="Ev0RETRY02")
     for retry_num in (None, "1"):
-        app = await build_server_app(
-            bot_settings(slack_api, database, REDIS_URL=redis_url), LuciaConfig()
-        )
-        async with TestClient(TestServer(app)) as client:
-            bot = Bot(client, slack_api)
+        async with running_bot(slack_api, database, REDIS_URL=redis_url) as bot:
             headers = {"X-Slack-Retry-Num": retry_num} if retry_num else {}
             assert (await bot.event(body, **headers)).status == 200
             await bot.settle()
