@@ -25,7 +25,8 @@ from slack_bolt.async_app import AsyncApp
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import log_messages as msg
-from bot.background import BackgroundTasks
+from bot.alerts.service import AlertService
+from bot.background import BackgroundTasks, SingleFlight
 from bot.config import LuciaConfig
 from bot.console.chat import ConsoleChat
 from bot.dedupe import Dedupe
@@ -34,10 +35,13 @@ from bot.dedupe.redis_dedupe import RedisDedupe
 from bot.errors import DedupeUnavailable, StoreUnavailable
 from bot.incidents.ports import IncidentChat
 from bot.incidents.service import IncidentService
+from bot.sentry.payloads import read_delivery
+from bot.sentry.webhook import SentryWebhook
 from bot.settings import Settings, SlackMode
 from bot.slack.app import build_bolt_app, build_web_client
 from bot.slack.chat import SlackChat
 from bot.slack.dispatch import SlackDeps
+from bot.store.alert_store import SqlAlertStore
 from bot.store.database import create_engine, driver_url, ping
 from bot.store.incident_store import SqlIncidentStore
 from bot.store.migrate import upgrade
@@ -45,7 +49,8 @@ from bot.types import Clock
 
 log = logging.getLogger(__name__)
 
-MAX_BODY = 512 * 1024  # Slack's payloads are a few kB; anything far bigger is refused (413)
+# Slack's payloads are a few kB, Sentry's up to a few hundred; far bigger is refused (413).
+MAX_BODY = 1024 * 1024
 READY_TIMEOUT = 3.0
 
 
@@ -63,6 +68,8 @@ class Runtime:
     dedupe: Dedupe
     background: BackgroundTasks
     incidents: IncidentService
+    alerts: AlertService
+    alert_reader: SingleFlight  # reads kept deliveries into alert groups
 
     async def close(self) -> None:
         await self.background.drain()
@@ -88,7 +95,10 @@ async def build_runtime(
         clock,
         announcement_channel=settings.lucia_incidents_channel,
     )
-    return Runtime(settings, config, engine, dedupe, BackgroundTasks(), incidents)
+    background = BackgroundTasks()
+    alerts = AlertService(SqlAlertStore(engine, clock), read_delivery, clock)
+    reader = SingleFlight(alerts.drain, background, name="alert-reader")
+    return Runtime(settings, config, engine, dedupe, background, incidents, alerts, reader)
 
 
 RUNTIME = web.AppKey("runtime", Runtime)
@@ -139,6 +149,15 @@ def build_web_app(runtime: Runtime, bolt: AsyncApp | None) -> web.Application:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_post("/slack/events", slack_events)
+    sentry = SentryWebhook(
+        runtime.settings, runtime.alerts, runtime.alert_reader, max_body=MAX_BODY
+    )
+    app.router.add_post("/webhooks/sentry", sentry.handle)
+
+    async def read_leftovers(_app: web.Application) -> None:
+        runtime.alert_reader.kick()  # deliveries kept before a crash or a redeploy
+
+    app.on_startup.append(read_leftovers)
 
     async def close_runtime(_app: web.Application) -> None:
         await runtime.close()

@@ -7,11 +7,11 @@ open transaction rolls back.
 
 from __future__ import annotations
 
-__all__ = ["BackgroundTasks"]
+__all__ = ["BackgroundTasks", "SingleFlight"]
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from bot import log_messages as msg
@@ -58,3 +58,34 @@ class BackgroundTasks:
         async with asyncio.timeout(limit):
             while self._tasks:
                 await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+
+class SingleFlight:
+    """A job run in the background, never twice at once: a `kick` while it runs makes it
+    run once more afterwards, so nothing kicked is left waiting."""
+
+    def __init__(
+        self, job: Callable[[], Awaitable[object]], background: BackgroundTasks, *, name: str
+    ) -> None:
+        self._job = job
+        self._background = background
+        self._name = name
+        self._running = False
+        self._again = False
+
+    def kick(self) -> None:
+        if self._running:
+            self._again = True
+            return
+        self._running = True
+        self._background.spawn(self._run(), name=self._name)
+
+    async def _run(self) -> None:
+        try:
+            while True:
+                self._again = False
+                await self._job()
+                if not self._again:
+                    return
+        finally:
+            self._running = False

@@ -9,6 +9,7 @@
     │   └── UnknownUser        a mention that doesn't resolve to a user
     ├── ChatError              the chat service refused or failed a call (Slack error code kept)
     │   └── ChannelNameTaken   the channel name exists already
+    ├── UnreadableDelivery     a webhook kept in the inbox doesn't have the promised shape
     ├── StoreUnavailable       the database can't be reached
     └── DedupeUnavailable      Redis (or the in-process store) can't be reached
 
@@ -30,6 +31,7 @@ __all__ = [
     "LuciaError",
     "StoreUnavailable",
     "UnknownUser",
+    "UnreadableDelivery",
     "UserError",
 ]
 
@@ -86,6 +88,10 @@ class ChatError(LuciaError):
 
 
 class ChannelNameTaken(ChatError):
+    pass
+
+
+class UnreadableDelivery(LuciaError):
     pass
 
 

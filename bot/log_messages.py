@@ -7,6 +7,8 @@ a secret or a request body.
 from __future__ import annotations
 
 __all__ = [
+    "ALERT_DELIVERY_IGNORED",
+    "ALERT_DELIVERY_UNREADABLE",
     "BACKGROUND_TASKS_CANCELLED",
     "BACKGROUND_TASK_FAILED",
     "CHANNEL_CREATE_FAILED",
@@ -16,6 +18,7 @@ __all__ = [
     "EVENT_DEDUPE_UNAVAILABLE",
     "INCIDENT_CHANGED",
     "INCIDENT_OPENED",
+    "SENTRY_WEBHOOK_REFUSED",
     "SERVING",
     "SLACK_EVENT_RETRY_DROPPED",
     "SLACK_LISTENER_FAILED",
@@ -40,3 +43,8 @@ SLACK_EVENT_RETRY_DROPPED = "slack_event_retry_dropped"
 EVENT_DEDUPE_UNAVAILABLE = "event_dedupe_unavailable"  # processed anyway
 EPHEMERAL_FELL_BACK_TO_DM = "ephemeral_fell_back_to_dm"
 COMMAND_FAILED_DATABASE_UNREACHABLE = "command_failed_database_unreachable"
+
+# Alerts
+ALERT_DELIVERY_UNREADABLE = "alert_delivery_unreadable"  # kept in the inbox with the reason
+ALERT_DELIVERY_IGNORED = "alert_delivery_ignored"  # a kind or action with nothing to alert on
+SENTRY_WEBHOOK_REFUSED = "sentry_webhook_refused"  # signature, timestamp, size or JSON

@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     lucia_incidents_channel: str | None = None
     lucia_alerts_channel: str | None = None
     sentry_client_secret: SecretStr | None = None
+    # Sentry's legacy WebHooks plugin signs nothing: it must post to
+    # /webhooks/sentry?token=<this>, compared in constant time.
+    sentry_webhook_token: SecretStr | None = None
     sentry_dsn: str | None = None
     sentry_environment: str | None = None
     render_api_key: SecretStr | None = None
@@ -122,6 +125,11 @@ class Settings(BaseSettings):
                         "must not be set: this is a single-workspace bot using "
                         "SLACK_BOT_TOKEN, and Slack's OAuth settings would replace it",
                     )
+        token = self.sentry_webhook_token
+        if token is not None and len(token.get_secret_value()) < 16:
+            problem(
+                "SENTRY_WEBHOOK_TOKEN", "is too short to be a secret: use 16+ random characters"
+            )
         if self.log_level.upper() not in _LOG_LEVELS:
             problem("LOG_LEVEL", f"`{self.log_level}` isn't one of {', '.join(_LOG_LEVELS)}")
         if not 0 < self.port < 65536:

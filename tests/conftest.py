@@ -56,6 +56,11 @@ def slack_fixture(name: str) -> dict[str, Any]:
     return json.loads((FIXTURES / "slack" / name).read_text())
 
 
+def sentry_fixture(name: str) -> bytes:
+    """The raw bytes, as Sentry would sign and send them."""
+    return (FIXTURES / "sentry" / name).read_bytes()
+
+
 # --- real services -------------------------------------------------------------------
 
 

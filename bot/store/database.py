@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
-__all__ = ["create_engine", "driver_url", "is_sqlite", "ping"]
+__all__ = [
+    "connect",
+    "create_engine",
+    "driver_url",
+    "from_utc",
+    "is_sqlite",
+    "ping",
+    "to_utc",
+]
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from bot.errors import StoreUnavailable
 
@@ -71,3 +83,43 @@ async def ping(engine: AsyncEngine) -> None:
             await conn.execute(sa.text("SELECT 1"))
     except (sa.exc.SQLAlchemyError, OSError) as exc:
         raise StoreUnavailable(f"database unreachable: {type(exc).__name__}") from exc
+
+
+@asynccontextmanager
+async def connect(engine: AsyncEngine, *, begin: bool = False) -> AsyncIterator[AsyncConnection]:
+    """One connection for one unit of work (in a transaction with `begin`).
+
+    A database that can't be reached, or a connection lost midway (its transaction is then
+    rolled back), is `StoreUnavailable`. Anything else, a constraint violation say, is a
+    bug and stays what it is.
+    """
+    try:
+        conn = await engine.connect()
+    except (OSError, sa.exc.DBAPIError, sa.exc.TimeoutError) as exc:
+        raise StoreUnavailable(f"database unreachable: {type(exc).__name__}") from exc
+    try:
+        if begin:
+            async with conn.begin():
+                yield conn
+        else:
+            yield conn
+    except sa.exc.DBAPIError as exc:
+        if exc.connection_invalidated or isinstance(
+            exc, sa.exc.OperationalError | sa.exc.InterfaceError
+        ):
+            raise StoreUnavailable(f"database connection lost: {type(exc).__name__}") from exc
+        raise
+    finally:
+        await conn.close()
+
+
+def to_utc(value: datetime | None) -> datetime | None:
+    """SQLite keeps the wall-clock digits and drops the offset: store UTC digits."""
+    return value.astimezone(UTC) if value is not None else None
+
+
+def from_utc(value: datetime | None) -> Any:
+    """SQLite hands back naive datetimes; everything we store is UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)

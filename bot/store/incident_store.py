@@ -6,14 +6,13 @@ __all__ = ["SqlIncidentStore"]
 
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.errors import StoreUnavailable
 from bot.incidents.model import EventKind, Incident, Severity, Status, TimelineEvent
+from bot.store.database import connect, from_utc, to_utc
 from bot.store.tables import incident_counter, incidents, timeline_events
 
 _COLUMNS = [c.name for c in incidents.columns]
@@ -61,7 +60,7 @@ class _SqlTransaction:
         await self._conn.execute(
             sa.insert(timeline_events).values(
                 incident_number=event.incident_number,
-                at=_to_utc(event.at),
+                at=to_utc(event.at),
                 kind=event.kind.value,
                 actor=event.actor,
                 text=event.text,
@@ -76,7 +75,7 @@ class SqlIncidentStore:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[_SqlTransaction]:
-        async with self._connect(begin=True) as conn:
+        async with connect(self._engine, begin=True) as conn:
             yield _SqlTransaction(conn)
 
     async def get(self, number: int) -> Incident | None:
@@ -89,7 +88,7 @@ class SqlIncidentStore:
         query = sa.select(incidents).order_by(incidents.c.number.desc()).limit(limit)
         if not include_closed:
             query = query.where(incidents.c.status != Status.RESOLVED.value)
-        async with self._connect() as conn:
+        async with connect(self._engine) as conn:
             rows = (await conn.execute(query)).mappings().all()
         return [_incident(dict(row)) for row in rows]
 
@@ -99,12 +98,12 @@ class SqlIncidentStore:
             .where(timeline_events.c.incident_number == number)
             .order_by(timeline_events.c.at, timeline_events.c.id)
         )
-        async with self._connect() as conn:
+        async with connect(self._engine) as conn:
             rows = (await conn.execute(query)).mappings().all()
         return [
             TimelineEvent(
                 incident_number=row["incident_number"],
-                at=_utc(row["at"]),
+                at=from_utc(row["at"]),
                 kind=EventKind(row["kind"]),
                 actor=row["actor"],
                 text=row["text"],
@@ -114,38 +113,15 @@ class SqlIncidentStore:
         ]
 
     async def _one(self, query: sa.Select[Any]) -> Incident | None:
-        async with self._connect() as conn:
+        async with connect(self._engine) as conn:
             row = (await conn.execute(query)).mappings().first()
         return _incident(dict(row)) if row else None
-
-    @asynccontextmanager
-    async def _connect(self, *, begin: bool = False) -> AsyncIterator[AsyncConnection]:
-        try:
-            conn = await self._engine.connect()
-        except (OSError, sa.exc.DBAPIError, sa.exc.TimeoutError) as exc:
-            raise StoreUnavailable(f"database unreachable: {type(exc).__name__}") from exc
-        try:
-            if begin:
-                async with conn.begin():
-                    yield conn
-            else:
-                yield conn
-        except sa.exc.DBAPIError as exc:
-            # The connection broke midway (its transaction is rolled back): unavailable.
-            # Anything else, a constraint violation say, is a bug and stays what it is.
-            if exc.connection_invalidated or isinstance(
-                exc, sa.exc.OperationalError | sa.exc.InterfaceError
-            ):
-                raise StoreUnavailable(f"database connection lost: {type(exc).__name__}") from exc
-            raise
-        finally:
-            await conn.close()
 
 
 def _row(incident: Incident) -> dict[str, Any]:
     values = {name: getattr(incident, name) for name in _COLUMNS}
     for name in _TIMES:
-        values[name] = _to_utc(values[name])
+        values[name] = to_utc(values[name])
     values["severity"] = incident.severity.value
     values["status"] = incident.status.value
     return values
@@ -156,17 +132,5 @@ def _incident(row: Mapping[str, Any]) -> Incident:
     values["severity"] = Severity(values["severity"])
     values["status"] = Status(values["status"])
     for name in _TIMES:
-        values[name] = _utc(values[name])
+        values[name] = from_utc(values[name])
     return Incident(**values)
-
-
-def _to_utc(value: datetime | None) -> datetime | None:
-    """SQLite keeps the wall-clock digits and drops the offset: store UTC digits."""
-    return value.astimezone(UTC) if value is not None else None
-
-
-def _utc(value: datetime | None) -> Any:
-    """SQLite hands back naive datetimes; everything we store is UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)

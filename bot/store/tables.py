@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-__all__ = ["incident_counter", "incidents", "metadata", "timeline_events"]
+__all__ = [
+    "alert_deliveries",
+    "alert_groups",
+    "incident_counter",
+    "incidents",
+    "metadata",
+    "timeline_events",
+]
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
@@ -54,4 +61,36 @@ timeline_events = sa.Table(
     sa.Column("text", sa.Text, nullable=False),
     sa.Column("data", sa.JSON().with_variant(JSONB, "postgresql"), nullable=False),
     sa.Index("ix_timeline_events_incident_at", "incident_number", "at", "id"),
+)
+
+alert_deliveries = sa.Table(
+    "alert_deliveries",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("source", sa.String(32), nullable=False),
+    sa.Column("kind", sa.String(64), nullable=False),
+    sa.Column("body", sa.LargeBinary, nullable=False),
+    sa.Column("received_at", Timestamp, nullable=False),
+    sa.Column("processed_at", Timestamp),
+    sa.Column("outcome", sa.String(16)),
+    sa.Column("error", sa.Text),
+)
+
+alert_groups = sa.Table(
+    "alert_groups",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("key", sa.String(200), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("level", sa.String(16), nullable=False),
+    sa.Column("project", sa.String(200), nullable=False),
+    sa.Column("environment", sa.String(200), nullable=False),
+    sa.Column("rule", sa.Text, nullable=False),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("source", sa.String(32), nullable=False),
+    sa.Column("count", sa.Integer, nullable=False),
+    sa.Column("first_seen", Timestamp, nullable=False),
+    sa.Column("last_seen", Timestamp, nullable=False),
+    sa.Column("resolved_at", Timestamp),
 )

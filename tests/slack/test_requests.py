@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import time
 from urllib.parse import urlencode
 
@@ -71,8 +72,11 @@ async def test_unsigned_request_is_refused(bot: Bot) -> None:
 
 
 async def test_oversized_body_is_refused(bot: Bot) -> None:
-    body = "text=" + "x" * (600 * 1024)
-    response = await bot.post(body, "application/x-www-form-urlencoded")
+    body = "text=" + "x" * (1100 * 1024)  # over the 1 MiB limit
+    headers = sign(body) | {"Content-Type": "application/x-www-form-urlencoded"}
+    response = await bot.client.post(
+        "/slack/events", data=io.BytesIO(body.encode()), headers=headers
+    )
     assert response.status == 413
     assert await _stored(bot) == 0
 

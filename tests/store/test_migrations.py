@@ -18,9 +18,11 @@ from bot.incidents.model import Incident, Severity, Status
 from bot.store.database import create_engine, driver_url
 from bot.store.incident_store import SqlIncidentStore
 from bot.store.migrate import current_revision, head_revision, upgrade
+from bot.store.tables import metadata
 
 ROOT = Path(__file__).resolve().parents[2]
-TABLES = {"alembic_version", "incident_counter", "incidents", "timeline_events"}
+# Every table the code knows, and Alembic's own.
+TABLES = {*metadata.tables, "alembic_version"}
 API_ROLES = ("anon", "authenticated")
 PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
 
@@ -205,6 +207,7 @@ _DEPLOY = """
 import asyncio, sys
 from bot.store.database import create_engine, driver_url, ping
 from bot.store.migrate import upgrade
+from bot.store.tables import metadata
 
 async def main():
     engine = create_engine(driver_url(sys.argv[1]))

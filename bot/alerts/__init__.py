@@ -1,0 +1,1 @@
+"""Alerts: signals from monitoring (Sentry) deduped into alert groups, one per key."""

@@ -1,0 +1,93 @@
+"""Alert intake: keep every delivery first, then read it into alert groups.
+
+A delivery is committed to the inbox before the source gets its 2xx, so a process killed
+right after answering loses nothing: `drain` picks it up after the restart. Reading a
+delivery and updating its group happen in one transaction, so a delivery counts once.
+"""
+
+from __future__ import annotations
+
+__all__ = ["AlertService", "Read", "SignalReader"]
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot import log_messages as msg
+from bot.alerts.model import AlertGroup, AlertSignal, Delivery, Outcome
+from bot.alerts.ports import AlertStore, AlertTransaction
+from bot.errors import UnreadableDelivery
+from bot.types import Clock
+
+log = logging.getLogger(__name__)
+
+BATCH = 100
+
+
+@dataclass(frozen=True)
+class Read:
+    """What a reader made of a delivery: a signal, or why there is none."""
+
+    signal: AlertSignal | None
+    note: str = ""  # e.g. "installation.created: nothing to alert on"
+
+
+SignalReader = Callable[[Delivery], Read]
+
+
+class AlertService:
+    def __init__(self, store: AlertStore, read: SignalReader, clock: Clock) -> None:
+        self._store = store
+        self._read = read
+        self._clock = clock
+
+    async def keep(self, source: str, kind: str, body: bytes) -> int:
+        return await self._store.keep(source, kind, body, self._clock())
+
+    async def drain(self) -> list[tuple[AlertGroup, Outcome]]:
+        """Read every waiting delivery; return the groups that changed, in order."""
+        changed: list[tuple[AlertGroup, Outcome]] = []
+        while True:
+            async with self._store.transaction() as tx:
+                deliveries = await tx.claim_deliveries(BATCH)
+                for delivery in deliveries:
+                    result = await self._apply(tx, delivery)
+                    if result is not None:
+                        changed.append(result)
+            if len(deliveries) < BATCH:
+                return changed
+
+    async def _apply(
+        self, tx: AlertTransaction, delivery: Delivery
+    ) -> tuple[AlertGroup, Outcome] | None:
+        try:
+            read = self._read(delivery)
+        except UnreadableDelivery as exc:
+            log.error(
+                msg.ALERT_DELIVERY_UNREADABLE,
+                extra={"delivery": delivery.id, "kind": delivery.kind, "error": str(exc)},
+            )
+            await tx.finish_delivery(delivery.id, "unreadable", str(exc)[:500])
+            return None
+        if read.signal is None:
+            log.info(
+                msg.ALERT_DELIVERY_IGNORED,
+                extra={"delivery": delivery.id, "kind": delivery.kind, "note": read.note},
+            )
+            await tx.finish_delivery(delivery.id, Outcome.IGNORED.value, read.note)
+            return None
+        group, outcome = await self._record(tx, read.signal)
+        await tx.finish_delivery(delivery.id, outcome.value)
+        return (group, outcome) if group is not None else None
+
+    async def _record(
+        self, tx: AlertTransaction, signal: AlertSignal
+    ) -> tuple[AlertGroup | None, Outcome]:
+        group = await tx.open_group(signal.key)
+        if not signal.firing:
+            if group is None:
+                return None, Outcome.IGNORED
+            return await tx.resolve_group(group, signal.occurred_at), Outcome.RESOLVED
+        if group is None:
+            return await tx.insert_group(signal), Outcome.NEW
+        return await tx.count_repeat(group, signal.occurred_at), Outcome.REPEAT

@@ -1,0 +1,1 @@
+"""The Sentry front: verified webhooks in, read into alert signals."""

@@ -1,0 +1,234 @@
+"""Sentry's webhook payloads as pydantic models, and what each one means as an alert.
+
+Key per alert group (what Sentry's own PagerDuty/Opsgenie integrations use): the Sentry
+issue id for `event_alert`, `error`, `issue` and the legacy plugin; the alert rule id and
+incident identifier for `metric_alert`.
+"""
+
+from __future__ import annotations
+
+__all__ = ["read_delivery"]
+
+import json
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from bot.alerts.model import AlertSignal, Delivery
+from bot.alerts.service import Read
+from bot.errors import UnreadableDelivery
+
+Id = Annotated[str, BeforeValidator(lambda v: str(v) if isinstance(v, int) else v)]
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class _Event(_Payload):
+    """`data.event` of event_alert, `data.error` of error (the same shape)."""
+
+    issue_id: Id
+    title: str = ""
+    level: str = "error"
+    culprit: str | None = None
+    web_url: str = ""
+    url: str = ""
+    environment: str | None = None
+    tags: list[tuple[str, str]] | None = None
+    occurred: datetime | None = Field(default=None, alias="datetime")
+    timestamp: float | None = None
+
+
+class _EventAlertData(_Payload):
+    event: _Event
+    triggered_rule: str = ""
+
+
+class _ErrorData(_Payload):
+    error: _Event
+
+
+class _IssueProject(_Payload):
+    slug: str = ""
+
+
+class _Issue(_Payload):
+    id: Id
+    shortId: str = ""
+    title: str = ""
+    level: str = "error"
+    project: _IssueProject = _IssueProject()
+    web_url: str | None = None
+    permalink: str | None = None
+    lastSeen: datetime | None = None
+
+
+class _IssueData(_Payload):
+    issue: _Issue
+
+
+class _AlertRule(_Payload):
+    id: Id
+    name: str = ""
+    environment: str | None = None
+
+
+class _MetricAlert(_Payload):
+    identifier: Id
+    alert_rule: _AlertRule
+    projects: list[str] = []
+    title: str = ""
+
+
+class _MetricAlertData(_Payload):
+    metric_alert: _MetricAlert
+    description_title: str = ""
+    web_url: str = ""
+
+
+class _Envelope(_Payload):
+    action: str
+    data: dict[str, Any]
+
+
+class _Legacy(_Payload):
+    id: Id
+    project_slug: str = ""
+    project: str = ""
+    level: str = "error"
+    message: str = ""
+    culprit: str | None = None
+    url: str = ""
+    triggering_rules: list[str] = []
+    event: dict[str, Any] = {}
+
+
+# issue actions that end an alert group, and those that (re)start one
+_ISSUE_ENDS = {"resolved", "ignored", "archived"}
+_ISSUE_STARTS = {"created", "unresolved"}
+_PROJECT_IN_URL = re.compile(r"/projects/[^/]+/([^/]+)/")
+
+
+def read_delivery(delivery: Delivery) -> Read:
+    try:
+        payload = json.loads(delivery.body)
+        if delivery.source == "sentry-legacy":
+            return Read(_legacy(_Legacy.model_validate(payload), delivery))
+        envelope = _Envelope.model_validate(payload)
+        return _read(delivery.kind, envelope, delivery)
+    except (ValueError, ValidationError) as exc:
+        raise UnreadableDelivery(f"{delivery.kind}: {_first_error(exc)}") from exc
+
+
+def _read(kind: str, envelope: _Envelope, delivery: Delivery) -> Read:
+    action = envelope.action
+    match kind:
+        case "event_alert" if action == "triggered":
+            data = _EventAlertData.model_validate(envelope.data)
+            return Read(_from_event(data.event, data.triggered_rule, kind, action, delivery))
+        case "error" if action == "created":
+            error = _ErrorData.model_validate(envelope.data).error
+            return Read(_from_event(error, "", kind, action, delivery))
+        case "issue" if action in _ISSUE_ENDS | _ISSUE_STARTS:
+            issue = _IssueData.model_validate(envelope.data).issue
+            return Read(_from_issue(issue, action in _ISSUE_STARTS, action, delivery))
+        case "metric_alert" if action in ("critical", "warning", "resolved", "open"):
+            metric = _MetricAlertData.model_validate(envelope.data)
+            return Read(_from_metric(metric, action, delivery))
+    return Read(None, f"{kind}.{action}: nothing to alert on")
+
+
+def _from_event(
+    event: _Event, rule: str, kind: str, action: str, delivery: Delivery
+) -> AlertSignal:
+    tags = dict(event.tags or [])
+    project = _PROJECT_IN_URL.search(event.url)
+    occurred = event.occurred or (
+        datetime.fromtimestamp(event.timestamp, UTC) if event.timestamp else delivery.received_at
+    )
+    return AlertSignal(
+        key=f"sentry:issue:{event.issue_id}",
+        firing=True,
+        title=event.title or event.culprit or f"Sentry issue {event.issue_id}",
+        level=event.level,
+        project=project.group(1) if project else tags.get("project", ""),
+        environment=event.environment or tags.get("environment", ""),
+        rule=rule,
+        url=event.web_url,
+        source="sentry",
+        resource=kind,
+        action=action,
+        occurred_at=_aware(occurred),
+        tags=tags,
+    )
+
+
+def _from_issue(issue: _Issue, firing: bool, action: str, delivery: Delivery) -> AlertSignal:
+    return AlertSignal(
+        key=f"sentry:issue:{issue.id}",
+        firing=firing,
+        title=issue.title or issue.shortId,
+        level=issue.level,
+        project=issue.project.slug,
+        environment="",  # issue payloads carry no environment
+        rule="",
+        url=issue.web_url or issue.permalink or "",
+        source="sentry",
+        resource="issue",
+        action=action,
+        occurred_at=_aware((firing and issue.lastSeen) or delivery.received_at),
+    )
+
+
+def _from_metric(data: _MetricAlertData, action: str, delivery: Delivery) -> AlertSignal:
+    alert = data.metric_alert
+    return AlertSignal(
+        key=f"sentry:metric:{alert.alert_rule.id}:{alert.identifier}",
+        firing=action != "resolved",
+        title=data.description_title or alert.title or alert.alert_rule.name,
+        level="critical" if action == "critical" else "warning" if action == "warning" else "info",
+        project=", ".join(alert.projects),
+        environment=alert.alert_rule.environment or "",
+        rule=alert.alert_rule.name,
+        url=data.web_url,
+        source="sentry",
+        resource="metric_alert",
+        action=action,
+        occurred_at=delivery.received_at,
+    )
+
+
+def _legacy(payload: _Legacy, delivery: Delivery) -> AlertSignal:
+    event = payload.event
+    pairs = [p for p in event.get("tags") or [] if isinstance(p, list | tuple) and len(p) == 2]
+    tags: Mapping[str, str] = {str(k): str(v) for k, v in pairs}
+    return AlertSignal(
+        key=f"sentry:issue:{payload.id}",
+        firing=True,
+        title=payload.message or str(event.get("title") or "") or payload.culprit or payload.id,
+        level=payload.level,
+        project=payload.project_slug or payload.project,
+        environment=str(event.get("environment") or tags.get("environment", "")),
+        rule=", ".join(payload.triggering_rules),
+        url=payload.url,
+        source="sentry",
+        resource="legacy",
+        action="triggered",
+        occurred_at=delivery.received_at,
+        tags=dict(tags),
+    )
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _first_error(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        err = exc.errors()[0]
+        return f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
+    return str(exc)

@@ -1,0 +1,88 @@
+"""`POST /webhooks/sentry`: verify, keep, answer — well inside Sentry's 1 s.
+
+Sentry never retries an internal integration, so an alert that isn't kept the first time
+is gone: the delivery is committed to the inbox before the 2xx, and read afterwards.
+"""
+
+from __future__ import annotations
+
+__all__ = ["SentryWebhook"]
+
+import hmac
+import json
+import logging
+import time
+
+from aiohttp import web
+
+from bot import log_messages as msg
+from bot.alerts.service import AlertService
+from bot.background import SingleFlight
+from bot.errors import StoreUnavailable
+from bot.sentry.signature import check_delivery
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+LEGACY_KIND = "legacy_plugin"
+
+
+class SentryWebhook:
+    def __init__(
+        self, settings: Settings, alerts: AlertService, reader: SingleFlight, *, max_body: int
+    ) -> None:
+        self._max_body = max_body
+        self._secret = settings.sentry_client_secret
+        self._token = settings.sentry_webhook_token
+        self._alerts = alerts
+        self._reader = reader
+
+    async def handle(self, request: web.Request) -> web.Response:
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return _refuse(413, f"body over the {self._max_body:,}-byte limit")
+        if "token" in request.query:
+            source, kind = "sentry-legacy", LEGACY_KIND
+            refused = self._check_token(request.query["token"])
+        else:
+            source, kind = "sentry", request.headers.get("Sentry-Hook-Resource", "").strip()
+            refused = self._check_signature(request, body)
+        if refused is not None:
+            return refused
+        try:
+            if not isinstance(json.loads(body), dict):
+                return _refuse(400, "body is not a JSON object")
+        except ValueError as exc:
+            return _refuse(400, f"body is not valid JSON: {exc}")
+        try:
+            delivery = await self._alerts.keep(source, kind or "unknown", body)
+        except StoreUnavailable:
+            # Not kept, so not acknowledged: a 503 at least shows in Sentry's request log.
+            return _refuse(503, "the alert could not be stored; the database is unreachable")
+        self._reader.kick()
+        return web.json_response({"accepted": delivery})
+
+    def _check_signature(self, request: web.Request, body: bytes) -> web.Response | None:
+        if self._secret is None:
+            return _refuse(503, "SENTRY_CLIENT_SECRET is not configured on this bot")
+        reason = check_delivery(
+            body,
+            request.headers.get("Sentry-Hook-Signature"),
+            request.headers.get("Sentry-Hook-Timestamp"),
+            self._secret.get_secret_value(),
+            time.time(),
+        )
+        return _refuse(401, reason) if reason else None
+
+    def _check_token(self, given: str) -> web.Response | None:
+        if self._token is None:
+            return _refuse(401, "legacy webhooks are off (SENTRY_WEBHOOK_TOKEN is not set)")
+        if not hmac.compare_digest(given.encode(), self._token.get_secret_value().encode()):
+            return _refuse(401, "wrong token")
+        return None
+
+
+def _refuse(status: int, reason: str) -> web.Response:
+    log.warning(msg.SENTRY_WEBHOOK_REFUSED, extra={"status": status, "reason": reason})
+    return web.json_response({"error": reason}, status=status)
