@@ -19,12 +19,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import log_messages as msg
+from bot.alerts.model import NoticeTiming
+from bot.alerts.notices import NoticeBoard
+from bot.alerts.ports import AlertChat
 from bot.alerts.service import AlertService
 from bot.background import BackgroundTasks, SingleFlight
 from bot.config import LuciaConfig
@@ -70,15 +74,41 @@ class Runtime:
     incidents: IncidentService
     alerts: AlertService
     alert_reader: SingleFlight  # reads kept deliveries into alert groups
+    notice_sender: SingleFlight  # shows alert groups in Slack when their notices are due
+    ticker: AsyncIOScheduler  # only wakes the sender: the timers themselves are rows
+
+    def start(self) -> None:
+        """In the running loop: wake the sender every second; read what a crash left."""
+
+        async def tick() -> None:  # a coroutine, so APScheduler runs it on this loop
+            self.notice_sender.kick()
+
+        self.ticker.add_job(
+            tick,
+            "interval",
+            seconds=1,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
+            id="notices",
+        )
+        self.ticker.start()
+        self.alert_reader.kick()
 
     async def close(self) -> None:
+        if self.ticker.running:
+            self.ticker.shutdown(wait=False)
         await self.background.drain()
         await self.dedupe.close()
         await self.engine.dispose()
 
 
 async def build_runtime(
-    settings: Settings, config: LuciaConfig, chat: IncidentChat, clock: Clock = utc_now
+    settings: Settings,
+    config: LuciaConfig,
+    chat: IncidentChat,
+    clock: Clock = utc_now,
+    alert_chat: AlertChat | None = None,
 ) -> Runtime:
     engine = create_engine(driver_url(settings.database_url))
     try:
@@ -96,9 +126,35 @@ async def build_runtime(
         announcement_channel=settings.lucia_incidents_channel,
     )
     background = BackgroundTasks()
-    alerts = AlertService(SqlAlertStore(engine, clock), read_delivery, clock)
-    reader = SingleFlight(alerts.drain, background, name="alert-reader")
-    return Runtime(settings, config, engine, dedupe, background, incidents, alerts, reader)
+    alert_store = SqlAlertStore(engine, clock)
+    board = None
+    if alert_chat is not None and settings.lucia_alerts_channel:
+        timing = NoticeTiming(config.alerts.group_wait, config.alerts.update_interval)
+        board = NoticeBoard(alert_store, alert_chat, settings.lucia_alerts_channel, timing, clock)
+    alerts = AlertService(alert_store, read_delivery, clock, board)
+    sender = SingleFlight(board.send_due if board else _nothing, background, name="notice-sender")
+
+    async def read_then_send() -> None:
+        await alerts.drain()
+        sender.kick()
+
+    reader = SingleFlight(read_then_send, background, name="alert-reader")
+    return Runtime(
+        settings,
+        config,
+        engine,
+        dedupe,
+        background,
+        incidents,
+        alerts,
+        reader,
+        sender,
+        AsyncIOScheduler(timezone="UTC"),
+    )
+
+
+async def _nothing() -> None:
+    return None
 
 
 RUNTIME = web.AppKey("runtime", Runtime)
@@ -154,10 +210,10 @@ def build_web_app(runtime: Runtime, bolt: AsyncApp | None) -> web.Application:
     )
     app.router.add_post("/webhooks/sentry", sentry.handle)
 
-    async def read_leftovers(_app: web.Application) -> None:
-        runtime.alert_reader.kick()  # deliveries kept before a crash or a redeploy
+    async def start(_app: web.Application) -> None:
+        runtime.start()
 
-    app.on_startup.append(read_leftovers)
+    app.on_startup.append(start)
 
     async def close_runtime(_app: web.Application) -> None:
         await runtime.close()
@@ -174,7 +230,8 @@ async def build_server_app(settings: Settings, config: LuciaConfig) -> web.Appli
         runtime = await build_runtime(settings, config, ConsoleChat(log.info))
         return build_web_app(runtime, None)
     client = build_web_client(settings)
-    runtime = await build_runtime(settings, config, SlackChat(client))
+    chat = SlackChat(client)
+    runtime = await build_runtime(settings, config, chat, alert_chat=chat)
     deps = SlackDeps(runtime.incidents, runtime.background, runtime.dedupe)
     bolt = build_bolt_app(settings, client, deps)
     app = build_web_app(runtime, bolt)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 __all__ = [
     "AlertRoute",
+    "AlertsConfig",
     "EscalationPolicy",
     "EscalationStep",
     "LuciaConfig",
@@ -114,6 +115,13 @@ class EscalationPolicy(_Model):
     repeat: int = Field(default=0, ge=0, le=10)
 
 
+class AlertsConfig(_Model):
+    """How alert groups reach Slack (Alertmanager's group_wait; Slack's update pace)."""
+
+    group_wait: Duration = timedelta(seconds=10)
+    update_interval: Duration = timedelta(seconds=5)
+
+
 class LuciaConfig(_Model):
     owners: dict[Role, Owner | None] = {}
     admins: list[str] = []  # Slack user ids allowed to change owners besides the owner
@@ -121,6 +129,7 @@ class LuciaConfig(_Model):
     services: dict[str, Service] = {}
     routing: list[AlertRoute] = []
     escalation: dict[Severity, EscalationPolicy] = {}
+    alerts: AlertsConfig = AlertsConfig()
 
 
 def load_config(path: Path, *, required: bool) -> LuciaConfig:

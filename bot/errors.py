@@ -81,9 +81,10 @@ class UnknownUser(UserError):
 
 
 class ChatError(LuciaError):
-    def __init__(self, method: str, code: str) -> None:
+    def __init__(self, method: str, code: str, *, retry_after: float | None = None) -> None:
         self.method = method
         self.code = code
+        self.retry_after = retry_after  # seconds, when the chat service rate-limited us
         super().__init__(f"{method} failed: {code}")
 
 

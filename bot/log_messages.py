@@ -9,6 +9,7 @@ from __future__ import annotations
 __all__ = [
     "ALERT_DELIVERY_IGNORED",
     "ALERT_DELIVERY_UNREADABLE",
+    "ALERT_NOTICE_DEFERRED",
     "BACKGROUND_TASKS_CANCELLED",
     "BACKGROUND_TASK_FAILED",
     "CHANNEL_CREATE_FAILED",
@@ -47,4 +48,5 @@ COMMAND_FAILED_DATABASE_UNREACHABLE = "command_failed_database_unreachable"
 # Alerts
 ALERT_DELIVERY_UNREADABLE = "alert_delivery_unreadable"  # kept in the inbox with the reason
 ALERT_DELIVERY_IGNORED = "alert_delivery_ignored"  # a kind or action with nothing to alert on
+ALERT_NOTICE_DEFERRED = "alert_notice_deferred"  # Slack refused or rate-limited: sent later
 SENTRY_WEBHOOK_REFUSED = "sentry_webhook_refused"  # signature, timestamp, size or JSON

@@ -226,9 +226,12 @@ def bot_settings(slack: FakeSlackAPI, database_url: str, **extra: str) -> Settin
 
 
 @asynccontextmanager
-async def running_bot(slack: FakeSlackAPI, database_url: str, **env: str) -> AsyncIterator[Bot]:
+async def running_bot(
+    slack: FakeSlackAPI, database_url: str, config: LuciaConfig | None = None, **env: str
+) -> AsyncIterator[Bot]:
     """The whole server app, as `lucia-bot serve` builds it, on a local port."""
-    app = await build_server_app(bot_settings(slack, database_url, **env), LuciaConfig())
+    settings = bot_settings(slack, database_url, **env)
+    app = await build_server_app(settings, config or LuciaConfig())
     async with TestClient(TestServer(app)) as client:
         yield Bot(client, slack)
 

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-__all__ = ["AlertGroup", "AlertSignal", "Delivery", "GroupStatus", "Outcome"]
+__all__ = [
+    "AlertGroup",
+    "AlertSignal",
+    "Delivery",
+    "GroupStatus",
+    "Notice",
+    "NoticeStatus",
+    "NoticeTiming",
+    "Outcome",
+]
 
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 
 @dataclass(frozen=True)
@@ -61,6 +70,40 @@ class AlertGroup:
     first_seen: datetime
     last_seen: datetime
     resolved_at: datetime | None = None
+    notice_id: int | None = None
+
+    @property
+    def group_by(self) -> str:
+        """Alerts of one project and environment are shown together, like Alertmanager's
+        group_by: a flood of distinct issues becomes one message that updates."""
+        return f"{self.project}|{self.environment}"
+
+
+class NoticeStatus(enum.StrEnum):
+    OPEN = "open"  # new alert groups of its project/environment join it
+    CLOSED = "closed"  # everything in it resolved; the next alert starts a new one
+
+
+@dataclass(frozen=True)
+class Notice:
+    """The Slack message a set of alert groups is shown in, and its send timer."""
+
+    id: int
+    group_by: str
+    status: NoticeStatus
+    created_at: datetime
+    version: int  # bumped by every change to what it shows
+    sent_version: int  # the version Slack shows
+    channel_id: str | None = None
+    message_ts: str | None = None
+    sent_at: datetime | None = None
+    due_at: datetime | None = None  # send (again) then; None: nothing to send
+
+
+@dataclass(frozen=True)
+class NoticeTiming:
+    group_wait: timedelta  # how long a new notice gathers alerts before it is first posted
+    update_interval: timedelta  # at most one chat.update per message this often
 
 
 class Outcome(enum.StrEnum):

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-__all__ = ["AlertStore", "AlertTransaction"]
+__all__ = ["AlertChat", "AlertStore", "AlertTransaction"]
 
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Protocol
 
-from bot.alerts.model import AlertGroup, AlertSignal, Delivery
+from bot.alerts.model import AlertGroup, AlertSignal, Delivery, Notice
+from bot.incidents.ports import Posted
 
 
 class AlertTransaction(Protocol):
@@ -27,6 +28,37 @@ class AlertTransaction(Protocol):
 
     async def resolve_group(self, group: AlertGroup, at: datetime) -> AlertGroup: ...
 
+    async def open_notice(self, group_by: str) -> Notice | None:
+        """The open notice of a project/environment, held until the transaction ends."""
+
+    async def notice(self, notice_id: int) -> Notice | None:
+        """A notice, held until the transaction ends."""
+
+    async def create_notice(self, group_by: str, at: datetime, due_at: datetime) -> Notice: ...
+
+    async def attach(self, group: AlertGroup, notice: Notice) -> None: ...
+
+    async def changed_notice(self, notice: Notice, due_at: datetime) -> Notice:
+        """One more change to show: bump the version; send by `due_at` at the latest."""
+
+    async def claim_due_notices(
+        self, now: datetime, lease_until: datetime, limit: int
+    ) -> Sequence[Notice]:
+        """Notices due by `now`, leased until `lease_until` so no other worker sends them."""
+
+    async def notice_sent(
+        self,
+        notice: Notice,
+        channel_id: str,
+        message_ts: str,
+        at: datetime,
+        again_at: datetime,
+        close: bool,
+    ) -> None:
+        """Slack shows `notice.version`; if it changed meanwhile, send again at `again_at`."""
+
+    async def notice_failed(self, notice: Notice, retry_at: datetime) -> None: ...
+
 
 class AlertStore(Protocol):
     async def keep(self, source: str, kind: str, body: bytes, received_at: datetime) -> int:
@@ -37,3 +69,17 @@ class AlertStore(Protocol):
     async def firing(self, limit: int) -> Sequence[AlertGroup]: ...
 
     async def pending_count(self) -> int: ...
+
+    async def groups_of(self, notice_id: int) -> Sequence[AlertGroup]: ...
+
+
+class AlertChat(Protocol):
+    """Where notices are shown. Raises `ChatError` (with `retry_after` on rate limits)."""
+
+    async def post_notice(
+        self, channel: str, notice: Notice, groups: Sequence[AlertGroup]
+    ) -> Posted: ...
+
+    async def update_notice(
+        self, channel_id: str, message_ts: str, notice: Notice, groups: Sequence[AlertGroup]
+    ) -> None: ...

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from bot import log_messages as msg
 from bot.alerts.model import AlertGroup, AlertSignal, Delivery, Outcome
+from bot.alerts.notices import NoticeBoard
 from bot.alerts.ports import AlertStore, AlertTransaction
 from bot.errors import UnreadableDelivery
 from bot.types import Clock
@@ -36,10 +37,17 @@ SignalReader = Callable[[Delivery], Read]
 
 
 class AlertService:
-    def __init__(self, store: AlertStore, read: SignalReader, clock: Clock) -> None:
+    def __init__(
+        self,
+        store: AlertStore,
+        read: SignalReader,
+        clock: Clock,
+        board: NoticeBoard | None = None,
+    ) -> None:
         self._store = store
         self._read = read
         self._clock = clock
+        self.board = board  # None: no alerts channel, alert groups are only stored
 
     async def keep(self, source: str, kind: str, body: bytes) -> int:
         return await self._store.keep(source, kind, body, self._clock())
@@ -78,6 +86,8 @@ class AlertService:
             return None
         group, outcome = await self._record(tx, read.signal)
         await tx.finish_delivery(delivery.id, outcome.value)
+        if group is not None and self.board is not None:
+            await self.board.on_change(tx, group, outcome)
         return (group, outcome) if group is not None else None
 
     async def _record(

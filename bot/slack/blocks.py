@@ -9,6 +9,7 @@ __all__ = [
     "UPDATE_ACTION",
     "UPDATE_CALLBACK",
     "Message",
+    "alert_notice",
     "announcement",
     "declare_modal",
     "escape",
@@ -25,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.alerts.model import AlertGroup, GroupStatus
 from bot.incidents.commands import MAX_TEXT, MAX_TITLE, USAGE
 from bot.incidents.lifecycle import WORKING_STATUSES
 from bot.incidents.model import EventKind, Incident, Severity, Status, TimelineEvent
@@ -365,3 +367,33 @@ def update_modal(incident: Incident, origin_channel: str | None) -> Block:
 def home_view(listing: Listing) -> Block:
     """The App Home tab: what is open right now."""
     return {"type": "home", "blocks": [*_listing(listing).blocks, help_message().blocks[0]]}
+
+
+NOTICE_LINES = 15
+_LEVEL_ICON = {"fatal": "🟥", "critical": "🟥", "error": "🟧", "warning": "🟨"}
+
+
+def alert_notice(groups: Sequence[AlertGroup]) -> Message:
+    """One Slack message for the alert groups of one project and environment."""
+    firing = [g for g in groups if g.status is GroupStatus.FIRING]
+    first = groups[0] if groups else None
+    where = " · ".join(x for x in (first.project, first.environment) if x) if first else ""
+    if firing:
+        head = f"🔥 *{len(firing)} alert{'s' if len(firing) != 1 else ''} firing*"
+    else:
+        head = "✅ *Resolved*"
+    head += f" · {escape(where)}" if where else ""
+    lines = [_alert_line(g) for g in groups[:NOTICE_LINES]]
+    if len(groups) > NOTICE_LINES:
+        lines.append(f"…and {len(groups) - NOTICE_LINES} more")
+    text = f"{len(firing)} firing" + (f" in {where}" if where else "")
+    return Message(text, _chunked_sections(head, lines))
+
+
+def _alert_line(group: AlertGroup) -> str:
+    icon = "✅" if group.status is GroupStatus.RESOLVED else _LEVEL_ICON.get(group.level, "⬜")
+    title = escape(group.title[:200])
+    title = f"<{group.url}|{title}>" if group.url.startswith("https://") else title
+    rule = f" · rule {escape(group.rule)}" if group.rule else ""
+    seen = f"first {_date(group.first_seen, '{time}')}, last {_date(group.last_seen, '{time}')}"
+    return f"{icon} {title} · {group.level} · ×{group.count:,}{rule} · {seen}"

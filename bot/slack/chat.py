@@ -12,10 +12,11 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
+from bot.alerts.model import AlertGroup, Notice
 from bot.errors import ChannelNameTaken, ChatError
 from bot.incidents.model import Incident, TimelineEvent
 from bot.incidents.ports import Posted
-from bot.slack.blocks import Message, announcement, event_line, incident_card
+from bot.slack.blocks import Message, alert_notice, announcement, event_line, incident_card
 from bot.types import UserId
 
 INVITE_BATCH = 30  # conversations.invite's documented maximum is unclear; 30 is safe
@@ -72,6 +73,17 @@ class SlackChat:
     async def post_event(self, channel_id: str, incident: Incident, event: TimelineEvent) -> None:
         await self._post(channel_id, Message(event_line(event)))
 
+    async def post_notice(
+        self, channel: str, notice: Notice, groups: Sequence[AlertGroup]
+    ) -> Posted:
+        response = await self._send(channel, alert_notice(groups))
+        return Posted(str(response["channel"]), str(response["ts"]))
+
+    async def update_notice(
+        self, channel_id: str, message_ts: str, notice: Notice, groups: Sequence[AlertGroup]
+    ) -> None:
+        await self._update(channel_id, message_ts, alert_notice(groups))
+
     async def user_exists(self, user: UserId) -> bool:
         try:
             response = await _call("users.info", self._client.users_info, user=user)
@@ -112,9 +124,12 @@ async def _call(
         return await call(**kwargs)
     except SlackApiError as exc:
         code = str(exc.response.get("error", "unknown_error"))
+        retry_after = None
         if exc.response.status_code == 429:
             code = "ratelimited"
+            headers = {k.lower(): v for k, v in (exc.response.headers or {}).items()}
+            retry_after = float(headers.get("retry-after", 1))
         error_type = ChannelNameTaken if code == "name_taken" else ChatError
-        raise error_type(method, code) from exc
+        raise error_type(method, code, retry_after=retry_after) from exc
     except (SlackClientError, aiohttp.ClientError, OSError, TimeoutError) as exc:
         raise ChatError(method, f"unreachable: {type(exc).__name__}") from exc

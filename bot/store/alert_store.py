@@ -12,9 +12,16 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.alerts.model import AlertGroup, AlertSignal, Delivery, GroupStatus
+from bot.alerts.model import (
+    AlertGroup,
+    AlertSignal,
+    Delivery,
+    GroupStatus,
+    Notice,
+    NoticeStatus,
+)
 from bot.store.database import connect, from_utc, to_utc
-from bot.store.tables import alert_deliveries, alert_groups
+from bot.store.tables import alert_deliveries, alert_groups, alert_notices
 from bot.types import Clock
 
 
@@ -89,6 +96,105 @@ class _SqlAlertTransaction:
     async def resolve_group(self, group: AlertGroup, at: datetime) -> AlertGroup:
         return await self._change(group, status=GroupStatus.RESOLVED.value, resolved_at=to_utc(at))
 
+    async def open_notice(self, group_by: str) -> Notice | None:
+        return await self._one_notice(
+            (alert_notices.c.group_by == group_by)
+            & (alert_notices.c.status == NoticeStatus.OPEN.value)
+        )
+
+    async def notice(self, notice_id: int) -> Notice | None:
+        return await self._one_notice(alert_notices.c.id == notice_id)
+
+    async def _one_notice(self, where: sa.ColumnElement[bool]) -> Notice | None:
+        query = sa.select(alert_notices).where(where).with_for_update()
+        row = (await self._conn.execute(query)).mappings().first()
+        return _notice(dict(row)) if row else None
+
+    async def create_notice(self, group_by: str, at: datetime, due_at: datetime) -> Notice:
+        result = await self._conn.execute(
+            sa.insert(alert_notices)
+            .values(
+                group_by=group_by,
+                status=NoticeStatus.OPEN.value,
+                created_at=to_utc(at),
+                version=1,
+                sent_version=0,
+                due_at=to_utc(due_at),
+            )
+            .returning(*alert_notices.columns)
+        )
+        return _notice(dict(result.mappings().one()))
+
+    async def attach(self, group: AlertGroup, notice: Notice) -> None:
+        await self._conn.execute(
+            sa.update(alert_groups).where(alert_groups.c.id == group.id).values(notice_id=notice.id)
+        )
+
+    async def changed_notice(self, notice: Notice, due_at: datetime) -> Notice:
+        # An earlier deadline (or a running send's lease) stands: changes only ever pull
+        # the next send closer.
+        due = min(notice.due_at, due_at) if notice.due_at else due_at
+        return await self._notice_change(
+            notice, version=alert_notices.c.version + 1, due_at=to_utc(due)
+        )
+
+    async def claim_due_notices(
+        self, now: datetime, lease_until: datetime, limit: int
+    ) -> Sequence[Notice]:
+        query = (
+            sa.select(alert_notices)
+            .where(alert_notices.c.due_at <= to_utc(now))
+            .order_by(alert_notices.c.due_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        notices = [_notice(dict(r)) for r in (await self._conn.execute(query)).mappings()]
+        if notices:
+            await self._conn.execute(
+                sa.update(alert_notices)
+                .where(alert_notices.c.id.in_([n.id for n in notices]))
+                .values(due_at=to_utc(lease_until))
+            )
+        return notices
+
+    async def notice_sent(
+        self,
+        notice: Notice,
+        channel_id: str,
+        message_ts: str,
+        at: datetime,
+        again_at: datetime,
+        close: bool,
+    ) -> None:
+        changed_since = alert_notices.c.version > notice.version
+        await self._conn.execute(
+            sa.update(alert_notices)
+            .where(alert_notices.c.id == notice.id)
+            .values(
+                channel_id=channel_id,
+                message_ts=message_ts,
+                sent_at=to_utc(at),
+                sent_version=notice.version,
+                due_at=sa.case((changed_since, to_utc(again_at)), else_=None),
+                status=sa.case(
+                    (changed_since, alert_notices.c.status),
+                    else_=NoticeStatus.CLOSED.value if close else alert_notices.c.status,
+                ),
+            )
+        )
+
+    async def notice_failed(self, notice: Notice, retry_at: datetime) -> None:
+        await self._notice_change(notice, due_at=to_utc(retry_at))
+
+    async def _notice_change(self, notice: Notice, **values: Any) -> Notice:
+        result = await self._conn.execute(
+            sa.update(alert_notices)
+            .where(alert_notices.c.id == notice.id)
+            .values(**values)
+            .returning(*alert_notices.columns)
+        )
+        return _notice(dict(result.mappings().one()))
+
     async def _change(self, group: AlertGroup, **values: Any) -> AlertGroup:
         result = await self._conn.execute(
             sa.update(alert_groups)
@@ -129,6 +235,16 @@ class SqlAlertStore:
             rows = (await conn.execute(query)).mappings().all()
         return [_group(dict(row)) for row in rows]
 
+    async def groups_of(self, notice_id: int) -> Sequence[AlertGroup]:
+        query = (
+            sa.select(alert_groups)
+            .where(alert_groups.c.notice_id == notice_id)
+            .order_by(alert_groups.c.status, alert_groups.c.last_seen.desc())
+        )
+        async with connect(self._engine) as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        return [_group(dict(row)) for row in rows]
+
     async def pending_count(self) -> int:
         query = sa.select(sa.func.count()).where(alert_deliveries.c.processed_at.is_(None))
         async with connect(self._engine) as conn:
@@ -141,3 +257,10 @@ def _group(row: Mapping[str, Any]) -> AlertGroup:
     for name in ("first_seen", "last_seen", "resolved_at"):
         values[name] = from_utc(values[name])
     return AlertGroup(**values)
+
+
+def _notice(row: dict[str, Any]) -> Notice:
+    row["status"] = NoticeStatus(row["status"])
+    for name in ("created_at", "sent_at", "due_at"):
+        row[name] = from_utc(row[name])
+    return Notice(**row)

@@ -5,6 +5,7 @@ from __future__ import annotations
 __all__ = [
     "alert_deliveries",
     "alert_groups",
+    "alert_notices",
     "incident_counter",
     "incidents",
     "metadata",
@@ -93,4 +94,24 @@ alert_groups = sa.Table(
     sa.Column("first_seen", Timestamp, nullable=False),
     sa.Column("last_seen", Timestamp, nullable=False),
     sa.Column("resolved_at", Timestamp),
+    sa.Column(
+        "notice_id",
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        sa.ForeignKey("alert_notices.id"),
+    ),
+)
+
+alert_notices = sa.Table(
+    "alert_notices",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("group_by", sa.String(400), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("channel_id", sa.String(32)),
+    sa.Column("message_ts", sa.String(32)),
+    sa.Column("sent_at", Timestamp),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("sent_version", sa.Integer, nullable=False),
+    sa.Column("due_at", Timestamp),
 )
