@@ -29,6 +29,7 @@ from bot import log_messages as msg
 from bot.alerts.model import NoticeTiming
 from bot.alerts.notices import NoticeBoard
 from bot.alerts.ports import AlertChat
+from bot.alerts.routing import IncidentRouter
 from bot.alerts.service import AlertService
 from bot.background import BackgroundTasks, SingleFlight
 from bot.config import LuciaConfig
@@ -75,6 +76,7 @@ class Runtime:
     alerts: AlertService
     alert_reader: SingleFlight  # reads kept deliveries into alert groups
     notice_sender: SingleFlight  # shows alert groups in Slack when their notices are due
+    alert_router: SingleFlight  # opens the incidents routing rules ask for
     ticker: AsyncIOScheduler  # only wakes the sender: the timers themselves are rows
 
     def start(self) -> None:
@@ -82,6 +84,7 @@ class Runtime:
 
         async def tick() -> None:  # a coroutine, so APScheduler runs it on this loop
             self.notice_sender.kick()
+            self.alert_router.kick()
 
         self.ticker.add_job(
             tick,
@@ -131,14 +134,18 @@ async def build_runtime(
     if alert_chat is not None and settings.lucia_alerts_channel:
         timing = NoticeTiming(config.alerts.group_wait, config.alerts.update_interval)
         board = NoticeBoard(alert_store, alert_chat, settings.lucia_alerts_channel, timing, clock)
-    alerts = AlertService(alert_store, read_delivery, clock, board)
+    alerts = AlertService(alert_store, read_delivery, clock, board, config.routing)
     sender = SingleFlight(board.send_due if board else _nothing, background, name="notice-sender")
+    router = IncidentRouter(alert_store, incidents, clock)
+    opener = SingleFlight(router.open_pending, background, name="alert-router")
 
-    async def read_then_send() -> None:
-        await alerts.drain()
+    async def read_then_act() -> None:
+        changes = await alerts.drain()
+        opener.kick()
         sender.kick()
+        await router.tell_incidents(changes)
 
-    reader = SingleFlight(read_then_send, background, name="alert-reader")
+    reader = SingleFlight(read_then_act, background, name="alert-reader")
     return Runtime(
         settings,
         config,
@@ -149,6 +156,7 @@ async def build_runtime(
         alerts,
         reader,
         sender,
+        opener,
         AsyncIOScheduler(timezone="UTC"),
     )
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from bot.errors import ConfigError, ConfigProblem
 from bot.incidents.model import Severity
@@ -103,6 +103,12 @@ class AlertRoute(_Model):
     action: Literal["post", "incident"] = "post"
     severity: Severity | None = None
     page: list[Role] = []
+
+    @model_validator(mode="after")
+    def _incident_needs_a_severity(self) -> AlertRoute:
+        if self.action == "incident" and self.severity is None:
+            raise ValueError("a route that opens an incident needs a severity (sev1-sev4)")
+        return self
 
 
 class EscalationStep(_Model):

@@ -10,6 +10,7 @@ __all__ = [
     "ALERT_DELIVERY_IGNORED",
     "ALERT_DELIVERY_UNREADABLE",
     "ALERT_NOTICE_DEFERRED",
+    "ALERT_OPENED_INCIDENT",
     "BACKGROUND_TASKS_CANCELLED",
     "BACKGROUND_TASK_FAILED",
     "CHANNEL_CREATE_FAILED",
@@ -49,4 +50,5 @@ COMMAND_FAILED_DATABASE_UNREACHABLE = "command_failed_database_unreachable"
 ALERT_DELIVERY_UNREADABLE = "alert_delivery_unreadable"  # kept in the inbox with the reason
 ALERT_DELIVERY_IGNORED = "alert_delivery_ignored"  # a kind or action with nothing to alert on
 ALERT_NOTICE_DEFERRED = "alert_notice_deferred"  # Slack refused or rate-limited: sent later
+ALERT_OPENED_INCIDENT = "alert_opened_incident"  # a routing rule opened an incident
 SENTRY_WEBHOOK_REFUSED = "sentry_webhook_refused"  # signature, timestamp, size or JSON

@@ -71,6 +71,12 @@ class AlertGroup:
     last_seen: datetime
     resolved_at: datetime | None = None
     notice_id: int | None = None
+    route_state: str | None = None  # "pending"/"opening" until its incident exists, then "done"
+    route_severity: str | None = None
+    route_page: str | None = None  # launch-gate roles to page, comma-separated
+    incident_number: int | None = None
+    noted_at: datetime | None = None
+    noted_count: int = 0
 
     @property
     def group_by(self) -> str:

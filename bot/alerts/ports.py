@@ -28,6 +28,19 @@ class AlertTransaction(Protocol):
 
     async def resolve_group(self, group: AlertGroup, at: datetime) -> AlertGroup: ...
 
+    async def mark_route(self, group: AlertGroup, severity: str, page: Sequence[str]) -> None:
+        """This group must open an incident: a pending route, kept until it is done."""
+
+    async def claim_routes(
+        self, now: datetime, stale_before: datetime, limit: int
+    ) -> Sequence[AlertGroup]:
+        """Pending routes, and ones whose opener stopped before `stale_before`; leased."""
+
+    async def route_done(self, group: AlertGroup, incident_number: int) -> None: ...
+
+    async def noted(self, group: AlertGroup, at: datetime) -> None:
+        """The incident's timeline was told about this group at `at`."""
+
     async def open_notice(self, group_by: str) -> Notice | None:
         """The open notice of a project/environment, held until the transaction ends."""
 

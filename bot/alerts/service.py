@@ -10,13 +10,15 @@ from __future__ import annotations
 __all__ = ["AlertService", "Read", "SignalReader"]
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 
 from bot import log_messages as msg
 from bot.alerts.model import AlertGroup, AlertSignal, Delivery, Outcome
 from bot.alerts.notices import NoticeBoard
 from bot.alerts.ports import AlertStore, AlertTransaction
+from bot.alerts.routing import route_for
+from bot.config import AlertRoute
 from bot.errors import UnreadableDelivery
 from bot.types import Clock
 
@@ -43,11 +45,13 @@ class AlertService:
         read: SignalReader,
         clock: Clock,
         board: NoticeBoard | None = None,
+        routes: Sequence[AlertRoute] = (),
     ) -> None:
         self._store = store
         self._read = read
         self._clock = clock
         self.board = board  # None: no alerts channel, alert groups are only stored
+        self._routes = routes
 
     async def keep(self, source: str, kind: str, body: bytes) -> int:
         return await self._store.keep(source, kind, body, self._clock())
@@ -86,6 +90,11 @@ class AlertService:
             return None
         group, outcome = await self._record(tx, read.signal)
         await tx.finish_delivery(delivery.id, outcome.value)
+        if group is not None and outcome is Outcome.NEW:
+            route = route_for(read.signal, self._routes)
+            if route is not None and route.action == "incident" and route.severity:
+                await tx.mark_route(group, route.severity.value, [r.value for r in route.page])
+                group = replace(group, route_state="pending")
         if group is not None and self.board is not None:
             await self.board.on_change(tx, group, outcome)
         return (group, outcome) if group is not None else None

@@ -67,6 +67,7 @@ def declare(
     description: str,
     actor: UserId,
     at: datetime,
+    alert_group_id: int | None = None,
 ) -> Change:
     incident = Incident(
         number=number,
@@ -74,10 +75,11 @@ def declare(
         severity=severity,
         status=Status.INVESTIGATING,
         opened_by=actor,
-        lead=actor,
         description=description,
         created_at=at,
         updated_at=at,
+        alert_group_id=alert_group_id,
+        lead=actor if alert_group_id is None else None,  # an alert's incident waits for a lead
     )
     text = f"Declared {severity.label}: {title}"
     return Change(

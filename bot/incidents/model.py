@@ -55,6 +55,8 @@ class EventKind(enum.StrEnum):
     MITIGATED = "mitigated"
     RESOLVED = "resolved"
     REOPENED = "reopened"
+    PAGE_REQUESTED = "page_requested"  # roles to page, from the routing rule (paging acts on it)
+    ALERT = "alert"  # what the linked alert did since: repeats (throttled), resolved in Sentry
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,7 @@ class Incident:
     mitigated_at: datetime | None = None
     resolved_at: datetime | None = None
     summary: str = ""
+    alert_group_id: int | None = None  # the alert group that opened it, if one did
 
     @property
     def key(self) -> str:

@@ -8,7 +8,7 @@ __all__ = ["DEFAULT_SEVERITY", "IncidentService", "Invocation"]
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
@@ -19,17 +19,19 @@ from bot.errors import ChannelNameTaken, ChatError, IncidentNotFound, UnknownUse
 from bot.incidents import commands as cmd
 from bot.incidents import lifecycle
 from bot.incidents.channel_name import channel_name
+from bot.incidents.commands import MAX_TITLE
 from bot.incidents.lifecycle import Change
 from bot.incidents.model import EventKind, Incident, Severity, TimelineEvent
 from bot.incidents.ports import IncidentChat, IncidentStore
 from bot.incidents.replies import AskForDetails, Detail, Done, Listing, Reply, ShowHelp
-from bot.types import Clock, UserId
+from bot.types import Clock, JSONValue, UserId
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
 DEFAULT_SEVERITY = Severity.SEV3
+SYSTEM_ACTOR = "lucia"  # the bot itself, in timelines
 LIST_LIMIT = 25
 CHANNEL_NAME_ATTEMPTS = 5
 
@@ -107,6 +109,59 @@ class IncidentService:
             or incident.card_ts is None
             or bool(self._announcement_channel and incident.announcement_ts is None)
         )
+
+    async def open_for_alert(
+        self,
+        *,
+        alert_group_id: int,
+        title: str,
+        severity: Severity,
+        description: str,
+        page: tuple[str, ...],
+    ) -> Incident:
+        """The incident an alert group's route asks for: opened once, whoever asks again."""
+        existing = await self._store.find_by_alert_group(alert_group_id)
+        if existing is not None:
+            return existing
+        async with self._store.transaction() as tx:
+            number = await tx.next_number()
+            change = lifecycle.declare(
+                number=number,
+                title=title[:MAX_TITLE],
+                severity=severity,
+                description=description,
+                actor=SYSTEM_ACTOR,
+                at=self._clock(),
+                alert_group_id=alert_group_id,
+            )
+            await tx.insert(change.incident)
+            await tx.append(change.event)
+            if page:
+                await tx.append(
+                    TimelineEvent(
+                        number,
+                        change.event.at,
+                        EventKind.PAGE_REQUESTED,
+                        SYSTEM_ACTOR,
+                        f"Page requested: {', '.join(page)} (routing rule)",
+                        {"roles": ",".join(page)},
+                    )
+                )
+        log.info(msg.INCIDENT_OPENED, extra={"incident": number, "severity": severity.value})
+        warnings: list[str] = []
+        return await self._provision(change.incident, [], warnings)
+
+    async def note_alert(self, number: int, text: str, data: Mapping[str, JSONValue]) -> None:
+        """What the incident's alert did; shown in its channel like any timeline event."""
+        async with self._store.transaction() as tx:
+            incident = await tx.get_for_update(number)
+            if incident is None:
+                raise IncidentNotFound(f"There is no incident #{number}.")
+            event = TimelineEvent(
+                number, self._clock(), EventKind.ALERT, SYSTEM_ACTOR, text, dict(data)
+            )
+            await tx.append(event)
+        await self._after_change(Change(incident, event))
 
     async def _provision(
         self, incident: Incident, invitees: list[UserId], warnings: list[str]
@@ -207,7 +262,7 @@ class IncidentService:
             changed = apply(current)
             await tx.update(changed)
             await tx.append(
-                TimelineEvent(incident.number, self._clock(), kind, "lucia", text, dict(data))
+                TimelineEvent(incident.number, self._clock(), kind, SYSTEM_ACTOR, text, dict(data))
             )
         return changed
 

@@ -31,6 +31,7 @@ from bot.incidents.commands import MAX_TEXT, MAX_TITLE, USAGE
 from bot.incidents.lifecycle import WORKING_STATUSES
 from bot.incidents.model import EventKind, Incident, Severity, Status, TimelineEvent
 from bot.incidents.replies import Detail, Done, Listing, Reply, ShowHelp
+from bot.incidents.service import SYSTEM_ACTOR
 
 ACK_ACTION = "lucia_ack"
 UPDATE_ACTION = "lucia_update"
@@ -75,7 +76,7 @@ def _date(incident_at: Any, fmt: str = "{date_short_pretty} {time}") -> str:
 def _who(user: str | None) -> str:
     if not user:
         return "_nobody yet_"
-    return "Lucia" if user == "lucia" else f"<@{user}>"
+    return "Lucia" if user == SYSTEM_ACTOR else f"<@{user}>"
 
 
 def _headline(incident: Incident, *, mrkdwn: bool) -> str:

@@ -96,6 +96,42 @@ class _SqlAlertTransaction:
     async def resolve_group(self, group: AlertGroup, at: datetime) -> AlertGroup:
         return await self._change(group, status=GroupStatus.RESOLVED.value, resolved_at=to_utc(at))
 
+    async def mark_route(self, group: AlertGroup, severity: str, page: Sequence[str]) -> None:
+        await self._change(
+            group, route_state="pending", route_severity=severity, route_page=",".join(page)
+        )
+
+    async def claim_routes(
+        self, now: datetime, stale_before: datetime, limit: int
+    ) -> Sequence[AlertGroup]:
+        waiting = (alert_groups.c.route_state == "pending") | (
+            (alert_groups.c.route_state == "opening")
+            & (alert_groups.c.noted_at < to_utc(stale_before))
+        )
+        query = (
+            sa.select(alert_groups)
+            .where(waiting)
+            .order_by(alert_groups.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        groups = [_group(dict(r)) for r in (await self._conn.execute(query)).mappings()]
+        if groups:  # the lease: noted_at is when this opener started
+            await self._conn.execute(
+                sa.update(alert_groups)
+                .where(alert_groups.c.id.in_([g.id for g in groups]))
+                .values(route_state="opening", noted_at=to_utc(now))
+            )
+        return groups
+
+    async def route_done(self, group: AlertGroup, incident_number: int) -> None:
+        await self._change(
+            group, route_state="done", incident_number=incident_number, noted_at=None
+        )
+
+    async def noted(self, group: AlertGroup, at: datetime) -> None:
+        await self._change(group, noted_at=to_utc(at), noted_count=group.count)
+
     async def open_notice(self, group_by: str) -> Notice | None:
         return await self._one_notice(
             (alert_notices.c.group_by == group_by)
@@ -254,7 +290,7 @@ class SqlAlertStore:
 def _group(row: Mapping[str, Any]) -> AlertGroup:
     values = dict(row)
     values["status"] = GroupStatus(values["status"])
-    for name in ("first_seen", "last_seen", "resolved_at"):
+    for name in ("first_seen", "last_seen", "resolved_at", "noted_at"):
         values[name] = from_utc(values[name])
     return AlertGroup(**values)
 

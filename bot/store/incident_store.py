@@ -84,6 +84,11 @@ class SqlIncidentStore:
     async def find_by_channel(self, channel_id: str) -> Incident | None:
         return await self._one(sa.select(incidents).where(incidents.c.channel_id == channel_id))
 
+    async def find_by_alert_group(self, alert_group_id: int) -> Incident | None:
+        return await self._one(
+            sa.select(incidents).where(incidents.c.alert_group_id == alert_group_id)
+        )
+
     async def list(self, *, include_closed: bool, limit: int) -> Sequence[Incident]:
         query = sa.select(incidents).order_by(incidents.c.number.desc()).limit(limit)
         if not include_closed:

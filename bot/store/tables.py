@@ -48,6 +48,7 @@ incidents = sa.Table(
     sa.Column("acknowledged_by", sa.String(64)),
     sa.Column("mitigated_at", Timestamp),
     sa.Column("resolved_at", Timestamp),
+    sa.Column("alert_group_id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), unique=True),
     sa.Index("ix_incidents_status", "status"),
 )
 
@@ -99,6 +100,12 @@ alert_groups = sa.Table(
         sa.BigInteger().with_variant(sa.Integer, "sqlite"),
         sa.ForeignKey("alert_notices.id"),
     ),
+    sa.Column("route_state", sa.String(16)),
+    sa.Column("route_severity", sa.String(8)),
+    sa.Column("route_page", sa.Text),
+    sa.Column("incident_number", sa.Integer, sa.ForeignKey("incidents.number")),
+    sa.Column("noted_at", Timestamp),
+    sa.Column("noted_count", sa.Integer, nullable=False, server_default="0"),
 )
 
 alert_notices = sa.Table(
