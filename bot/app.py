@@ -37,6 +37,7 @@ from bot.console.chat import ConsoleChat
 from bot.dedupe import Dedupe
 from bot.dedupe.memory import MemoryDedupe
 from bot.dedupe.redis_dedupe import RedisDedupe
+from bot.desk import Desk
 from bot.errors import DedupeUnavailable, StoreUnavailable
 from bot.incidents.ports import IncidentChat
 from bot.incidents.service import IncidentService
@@ -77,6 +78,7 @@ class Runtime:
     alert_reader: SingleFlight  # reads kept deliveries into alert groups
     notice_sender: SingleFlight  # shows alert groups in Slack when their notices are due
     alert_router: SingleFlight  # opens the incidents routing rules ask for
+    desk: Desk  # answers /lucia commands
     ticker: AsyncIOScheduler  # only wakes the sender: the timers themselves are rows
 
     def start(self) -> None:
@@ -157,6 +159,7 @@ async def build_runtime(
         reader,
         sender,
         opener,
+        Desk(incidents, alerts),
         AsyncIOScheduler(timezone="UTC"),
     )
 
@@ -240,7 +243,7 @@ async def build_server_app(settings: Settings, config: LuciaConfig) -> web.Appli
     client = build_web_client(settings)
     chat = SlackChat(client)
     runtime = await build_runtime(settings, config, chat, alert_chat=chat)
-    deps = SlackDeps(runtime.incidents, runtime.background, runtime.dedupe)
+    deps = SlackDeps(runtime.desk, runtime.incidents, runtime.background, runtime.dedupe)
     bolt = build_bolt_app(settings, client, deps)
     app = build_web_app(runtime, bolt)
     if settings.slack_mode is SlackMode.SOCKET:

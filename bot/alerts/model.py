@@ -11,6 +11,7 @@ __all__ = [
     "NoticeStatus",
     "NoticeTiming",
     "Outcome",
+    "Silence",
 ]
 
 import enum
@@ -117,3 +118,24 @@ class Outcome(enum.StrEnum):
     REPEAT = "repeat"  # counted on the open group
     RESOLVED = "resolved"  # the open group was resolved
     IGNORED = "ignored"  # a resolve for a group that isn't open, or nothing to act on
+
+
+@dataclass(frozen=True)
+class Silence:
+    """While it lasts, matching alert groups are counted and kept but not posted, and open
+    no incident."""
+
+    id: int
+    group_id: int | None  # one alert group, or
+    project: str | None  # every alert group of a project
+    reason: str
+    created_by: str
+    created_at: datetime
+    ends_at: datetime
+    lifted_at: datetime | None = None
+    lifted_by: str | None = None
+
+    def covers(self, group: AlertGroup) -> bool:
+        if self.group_id is not None:
+            return self.group_id == group.id
+        return (self.project or "").lower() == group.project.lower()

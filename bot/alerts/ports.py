@@ -9,7 +9,7 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Protocol
 
-from bot.alerts.model import AlertGroup, AlertSignal, Delivery, Notice
+from bot.alerts.model import AlertGroup, AlertSignal, Delivery, Notice, Silence
 from bot.incidents.ports import Posted
 
 
@@ -27,6 +27,8 @@ class AlertTransaction(Protocol):
     async def count_repeat(self, group: AlertGroup, at: datetime) -> AlertGroup: ...
 
     async def resolve_group(self, group: AlertGroup, at: datetime) -> AlertGroup: ...
+
+    async def active_silences(self, now: datetime) -> Sequence[Silence]: ...
 
     async def mark_route(self, group: AlertGroup, severity: str, page: Sequence[str]) -> None:
         """This group must open an incident: a pending route, kept until it is done."""
@@ -84,6 +86,23 @@ class AlertStore(Protocol):
     async def pending_count(self) -> int: ...
 
     async def groups_of(self, notice_id: int) -> Sequence[AlertGroup]: ...
+
+    async def group(self, group_id: int) -> AlertGroup | None: ...
+
+    async def active_silences(self, now: datetime) -> Sequence[Silence]: ...
+
+    async def add_silence(
+        self,
+        group_id: int | None,
+        project: str | None,
+        reason: str,
+        by: str,
+        at: datetime,
+        ends_at: datetime,
+    ) -> Silence: ...
+
+    async def lift_silence(self, silence_id: int, by: str, at: datetime) -> Silence | None:
+        """Lift a silence that is still active; None if there is none."""
 
 
 class AlertChat(Protocol):

@@ -14,17 +14,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from bot import log_messages as msg
-from bot.alerts.model import AlertGroup, AlertSignal, Delivery, Outcome
+from bot.alerts.model import AlertGroup, AlertSignal, Delivery, Outcome, Silence
 from bot.alerts.notices import NoticeBoard
 from bot.alerts.ports import AlertStore, AlertTransaction
 from bot.alerts.routing import route_for
 from bot.config import AlertRoute
-from bot.errors import UnreadableDelivery
+from bot.errors import UnreadableDelivery, UserError
+from bot.incidents.commands import AlertCommand, LiftSilence, ListAlerts, SilenceAlerts
+from bot.incidents.replies import AlertListing, Noted, Reply
+from bot.incidents.service import Invocation
 from bot.types import Clock
 
 log = logging.getLogger(__name__)
 
 BATCH = 100
+LIST_LIMIT = 25
 
 
 @dataclass(frozen=True)
@@ -62,15 +66,16 @@ class AlertService:
         while True:
             async with self._store.transaction() as tx:
                 deliveries = await tx.claim_deliveries(BATCH)
+                silences = await tx.active_silences(self._clock()) if deliveries else []
                 for delivery in deliveries:
-                    result = await self._apply(tx, delivery)
+                    result = await self._apply(tx, delivery, silences)
                     if result is not None:
                         changed.append(result)
             if len(deliveries) < BATCH:
                 return changed
 
     async def _apply(
-        self, tx: AlertTransaction, delivery: Delivery
+        self, tx: AlertTransaction, delivery: Delivery, silences: Sequence[Silence]
     ) -> tuple[AlertGroup, Outcome] | None:
         try:
             read = self._read(delivery)
@@ -90,6 +95,8 @@ class AlertService:
             return None
         group, outcome = await self._record(tx, read.signal)
         await tx.finish_delivery(delivery.id, outcome.value)
+        if group is not None and any(s.covers(group) for s in silences):
+            return group, outcome  # counted and kept; not posted, opens nothing
         if group is not None and outcome is Outcome.NEW:
             route = route_for(read.signal, self._routes)
             if route is not None and route.action == "incident" and route.severity:
@@ -110,3 +117,33 @@ class AlertService:
         if group is None:
             return await tx.insert_group(signal), Outcome.NEW
         return await tx.count_repeat(group, signal.occurred_at), Outcome.REPEAT
+
+    async def run(self, command: AlertCommand, inv: Invocation) -> Reply:
+        now = self._clock()
+        match command:
+            case ListAlerts():
+                firing = await self._store.firing(LIST_LIMIT)
+                return AlertListing(firing, await self._store.active_silences(now))
+            case SilenceAlerts(group_id=group_id, project=project, duration=duration):
+                if group_id is not None and await self._store.group(group_id) is None:
+                    raise UserError(
+                        f"There is no alert group A{group_id}: `/lucia alerts` lists them."
+                    )
+                silence = await self._store.add_silence(
+                    group_id, project, command.reason, inv.actor, now, now + duration
+                )
+                target = f"A{group_id}" if group_id is not None else f"project {project}"
+                why = f" ({command.reason})" if command.reason else ""
+                return Noted(
+                    f"Silenced {target} until {silence.ends_at:%Y-%m-%d %H:%M} UTC"
+                    f"{why}: its alerts are counted but not posted. "
+                    f"`/lucia alerts unsilence S{silence.id}` ends it."
+                )
+            case LiftSilence(silence_id=silence_id):
+                lifted = await self._store.lift_silence(silence_id, inv.actor, now)
+                if lifted is None:
+                    raise UserError(
+                        f"S{silence_id} isn't an active silence: `/lucia alerts` lists them."
+                    )
+                return Noted(f"Lifted silence S{silence_id}.")
+        raise AssertionError(f"unhandled alert command {command!r}")

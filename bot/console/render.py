@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 
 from bot.incidents.commands import USAGE
 from bot.incidents.model import Incident, TimelineEvent
-from bot.incidents.replies import Detail, Done, Listing, Reply, ShowHelp
+from bot.incidents.replies import AlertListing, Detail, Done, Listing, Noted, Reply, ShowHelp
 
 ChannelNames = Callable[[str], str]
 
@@ -71,6 +71,17 @@ def reply_text(reply: Reply) -> str:
             if timeline is not None:
                 text += "\nTimeline (UTC):\n" + "\n".join(event_text(e) for e in timeline)
             return text
+        case Noted(text=text):
+            return f"✅ {text}"
+        case AlertListing(firing=firing, silences=silences):
+            lines = [f"A{g.id} [{g.level}] {g.title} ×{g.count} ({g.project})" for g in firing]
+            lines = lines or ["No alerts firing."]
+            lines += [
+                f"S{s.id} silences {('A' + str(s.group_id)) if s.group_id else s.project} "
+                f"until {_when(s.ends_at)}" + (f": {s.reason}" if s.reason else "")
+                for s in silences
+            ]
+            return "\n".join(lines)
         case ShowHelp():
             return (
                 "Commands:\n"

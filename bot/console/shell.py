@@ -79,13 +79,13 @@ class Shell:
         inv = Invocation(actor=self._user, channel_id=self._channel)
         try:
             command = parse(text)
-            reply = await self._runtime.incidents.run(command, inv)
+            reply = await self._runtime.desk.run(command, inv)
             if isinstance(reply, AskForDetails):
                 details = await self._ask_for_details(reply.severity)
                 if details is None:
                     return
                 command = details
-                reply = await self._runtime.incidents.run(command, inv)
+                reply = await self._runtime.desk.run(command, inv)
         except UserError as exc:
             self._write(f"⚠️ {unformat(str(exc), self._chat.channel_name)}")
             return

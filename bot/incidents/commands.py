@@ -13,9 +13,12 @@ __all__ = [
     "USAGE",
     "Acknowledge",
     "AddNote",
+    "AlertCommand",
     "Command",
     "Help",
     "IncidentCommand",
+    "LiftSilence",
+    "ListAlerts",
     "ListIncidents",
     "Mitigate",
     "OpenIncident",
@@ -26,12 +29,14 @@ __all__ = [
     "SetSeverity",
     "SetStatus",
     "ShowIncident",
+    "SilenceAlerts",
     "parse",
     "usage",
 ]
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 
 from bot.errors import CommandError
 from bot.incidents.lifecycle import WORKING_STATUSES
@@ -57,6 +62,9 @@ USAGE = {
     "mitigated": "/lucia incident mitigated [#N]",
     "resolve": "/lucia incident resolve [#N] [summary]",
     "reopen": "/lucia incident reopen [#N]",
+    "alerts": "/lucia alerts",
+    "silence": "/lucia alerts silence <A12|project> <duration: 30m, 2h, 1d> [reason]",
+    "unsilence": "/lucia alerts unsilence <S3>",
 }
 
 
@@ -138,8 +146,31 @@ class Reopen(IncidentCommand):
     pass
 
 
+@dataclass(frozen=True)
+class ListAlerts:
+    pass
+
+
+@dataclass(frozen=True)
+class SilenceAlerts:
+    group_id: int | None  # one alert group (A12) ...
+    project: str | None  # ... or every alert of a project
+    duration: timedelta
+    reason: str
+
+
+@dataclass(frozen=True)
+class LiftSilence:
+    silence_id: int
+
+
+AlertCommand = ListAlerts | SilenceAlerts | LiftSilence
+
 Command = (
     Help
+    | ListAlerts
+    | SilenceAlerts
+    | LiftSilence
     | OpenIncident
     | ListIncidents
     | ShowIncident
@@ -171,6 +202,8 @@ def parse(text: str) -> Command:
             return Help()
         case "incident" | "inc" | "i":
             return _parse_incident(rest)
+        case "alerts" | "alert":
+            return _parse_alerts(rest)
         case _:
             raise CommandError(f"I don't know the command `{_clip(head)}`.", "/lucia help")
 
@@ -217,6 +250,52 @@ def _parse_incident(text: str) -> Command:
                 "mitigated, resolve or reopen.",
                 "/lucia help",
             )
+
+
+_GROUP = re.compile(r"A(\d{1,12})", re.IGNORECASE)
+_SILENCE = re.compile(r"S?(\d{1,12})", re.IGNORECASE)
+_DURATION = re.compile(r"(\d{1,4})([mhd])", re.IGNORECASE)
+MAX_SILENCE = timedelta(days=30)
+
+
+def _parse_alerts(text: str) -> Command:
+    sub, rest = _split(text)
+    match sub.lower():
+        case "" | "list":
+            return ListAlerts()
+        case "silence":
+            target, rest = _split(rest)
+            span, rest = _split(rest)
+            if not target or not span:
+                raise CommandError("Silence what, and for how long?", usage("silence"))
+            group = _GROUP.fullmatch(target)
+            duration = _duration(span)
+            reason = _text(rest, "silence", "", required=False)
+            if group:
+                return SilenceAlerts(int(group.group(1)), None, duration, reason)
+            return SilenceAlerts(None, plain_text(target).lower(), duration, reason)
+        case "unsilence":
+            match = _SILENCE.fullmatch(rest.strip())
+            if match is None:
+                raise CommandError(
+                    "Which silence? `/lucia alerts` lists them (S3…).", usage("unsilence")
+                )
+            return LiftSilence(int(match.group(1)))
+        case _:
+            raise CommandError(f"`alerts {_clip(sub)}` isn't a command I know.", usage("alerts"))
+
+
+def _duration(text: str) -> timedelta:
+    match = _DURATION.fullmatch(text)
+    if match is None:
+        raise CommandError(
+            f"`{_clip(text)}` isn't a duration like 30m, 2h or 1d.", usage("silence")
+        )
+    amount, unit = int(match.group(1)), match.group(2).lower()
+    duration = timedelta(minutes=amount) * {"m": 1, "h": 60, "d": 1440}[unit]
+    if not timedelta(0) < duration <= MAX_SILENCE:
+        raise CommandError("A silence lasts between a minute and 30 days.", usage("silence"))
+    return duration
 
 
 def _parse_open(text: str) -> OpenIncident:

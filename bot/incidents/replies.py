@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-__all__ = ["AskForDetails", "Detail", "Done", "Listing", "Reply", "ShowHelp"]
+__all__ = [
+    "AlertListing",
+    "AskForDetails",
+    "Detail",
+    "Done",
+    "Listing",
+    "Noted",
+    "Reply",
+    "ShowHelp",
+]
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.alerts.model import AlertGroup, Silence
 from bot.incidents.model import Incident, Severity, TimelineEvent
 
 
@@ -45,4 +55,17 @@ class AskForDetails:
     severity: Severity | None
 
 
-Reply = Done | Listing | Detail | ShowHelp | AskForDetails
+@dataclass(frozen=True)
+class AlertListing:
+    firing: Sequence[AlertGroup]  # newest activity first
+    silences: Sequence[Silence]  # active ones
+
+
+@dataclass(frozen=True)
+class Noted:
+    """A change that isn't an incident's (a silence, say), in one plain sentence."""
+
+    text: str
+
+
+Reply = Done | Listing | Detail | ShowHelp | AskForDetails | AlertListing | Noted

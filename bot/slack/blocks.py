@@ -26,11 +26,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.alerts.model import AlertGroup, GroupStatus
+from bot.alerts.model import AlertGroup, GroupStatus, Silence
 from bot.incidents.commands import MAX_TEXT, MAX_TITLE, USAGE
 from bot.incidents.lifecycle import WORKING_STATUSES
 from bot.incidents.model import EventKind, Incident, Severity, Status, TimelineEvent
-from bot.incidents.replies import Detail, Done, Listing, Reply, ShowHelp
+from bot.incidents.replies import AlertListing, Detail, Done, Listing, Noted, Reply, ShowHelp
 from bot.incidents.service import SYSTEM_ACTOR
 
 ACK_ACTION = "lucia_ack"
@@ -209,7 +209,30 @@ def reply_message(reply: Reply) -> Message:
             return _detail(incident, timeline)
         case ShowHelp():
             return help_message()
+        case Noted(text=text):
+            return Message(f"✅ {text}", [_section(f"✅ {escape(text)}")])
+        case AlertListing(firing=firing, silences=silences):
+            return _alert_listing(firing, silences)
     raise AssertionError(f"no Slack rendering for {reply!r}")
+
+
+def _alert_listing(firing: Sequence[AlertGroup], silences: Sequence[Silence]) -> Message:
+    head = f"*Firing alerts: {len(firing)}*" if firing else "*No alerts firing.* 🎉"
+    lines = [f"`A{g.id}` {_alert_line(g)}" for g in firing]
+    blocks = _chunked_sections(head, lines)
+    if silences:
+        blocks += _chunked_sections(
+            "*Silences*",
+            [
+                f"`S{s.id}` {'A' + str(s.group_id) if s.group_id else escape(s.project or '')}"
+                f" until {_date(s.ends_at)} by {_who(s.created_by)}"
+                + (f" · {escape(s.reason)}" if s.reason else "")
+                for s in silences
+            ],
+        )
+    count = len(firing)
+    text = f"{count} alert{'s' if count != 1 else ''} firing" if count else "No alerts firing."
+    return Message(text, blocks)
 
 
 def _listing(listing: Listing) -> Message:

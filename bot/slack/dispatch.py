@@ -22,6 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import log_messages as msg
 from bot.background import BackgroundTasks
 from bot.dedupe import Dedupe
+from bot.desk import Desk
 from bot.errors import DedupeUnavailable, StoreUnavailable, UserError
 from bot.incidents.commands import Command, OpenIncident, usage
 from bot.incidents.replies import AskForDetails
@@ -55,6 +56,7 @@ DUPLICATE_OPEN_SECONDS = 60
 
 @dataclass(frozen=True)
 class SlackDeps:
+    desk: Desk
     incidents: IncidentService
     background: BackgroundTasks
     dedupe: Dedupe
@@ -80,7 +82,7 @@ async def run_command(
         await answer(Message(DUPLICATE_OPEN.format(title=escape(command.title))))
         return
     try:
-        reply = await deps.incidents.run(command, inv)
+        reply = await deps.desk.run(command, inv)
     except UserError as exc:
         await answer(Message(f"⚠️ {exc}{kept}"))
         return

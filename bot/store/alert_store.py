@@ -19,9 +19,10 @@ from bot.alerts.model import (
     GroupStatus,
     Notice,
     NoticeStatus,
+    Silence,
 )
 from bot.store.database import connect, from_utc, to_utc
-from bot.store.tables import alert_deliveries, alert_groups, alert_notices
+from bot.store.tables import alert_deliveries, alert_groups, alert_notices, silences
 from bot.types import Clock
 
 
@@ -95,6 +96,9 @@ class _SqlAlertTransaction:
 
     async def resolve_group(self, group: AlertGroup, at: datetime) -> AlertGroup:
         return await self._change(group, status=GroupStatus.RESOLVED.value, resolved_at=to_utc(at))
+
+    async def active_silences(self, now: datetime) -> Sequence[Silence]:
+        return await _active_silences(self._conn, now)
 
     async def mark_route(self, group: AlertGroup, severity: str, page: Sequence[str]) -> None:
         await self._change(
@@ -281,6 +285,55 @@ class SqlAlertStore:
             rows = (await conn.execute(query)).mappings().all()
         return [_group(dict(row)) for row in rows]
 
+    async def group(self, group_id: int) -> AlertGroup | None:
+        async with connect(self._engine) as conn:
+            query = sa.select(alert_groups).where(alert_groups.c.id == group_id)
+            row = (await conn.execute(query)).mappings().first()
+        return _group(dict(row)) if row else None
+
+    async def active_silences(self, now: datetime) -> Sequence[Silence]:
+        async with connect(self._engine) as conn:
+            return await _active_silences(conn, now)
+
+    async def add_silence(
+        self,
+        group_id: int | None,
+        project: str | None,
+        reason: str,
+        by: str,
+        at: datetime,
+        ends_at: datetime,
+    ) -> Silence:
+        async with connect(self._engine, begin=True) as conn:
+            result = await conn.execute(
+                sa.insert(silences)
+                .values(
+                    group_id=group_id,
+                    project=project,
+                    reason=reason,
+                    created_by=by,
+                    created_at=to_utc(at),
+                    ends_at=to_utc(ends_at),
+                )
+                .returning(*silences.columns)
+            )
+            return _silence(dict(result.mappings().one()))
+
+    async def lift_silence(self, silence_id: int, by: str, at: datetime) -> Silence | None:
+        async with connect(self._engine, begin=True) as conn:
+            result = await conn.execute(
+                sa.update(silences)
+                .where(
+                    silences.c.id == silence_id,
+                    silences.c.lifted_at.is_(None),
+                    silences.c.ends_at > to_utc(at),
+                )
+                .values(lifted_at=to_utc(at), lifted_by=by)
+                .returning(*silences.columns)
+            )
+            row = result.mappings().first()
+        return _silence(dict(row)) if row else None
+
     async def pending_count(self) -> int:
         query = sa.select(sa.func.count()).where(alert_deliveries.c.processed_at.is_(None))
         async with connect(self._engine) as conn:
@@ -300,3 +353,18 @@ def _notice(row: dict[str, Any]) -> Notice:
     for name in ("created_at", "sent_at", "due_at"):
         row[name] = from_utc(row[name])
     return Notice(**row)
+
+
+async def _active_silences(conn: AsyncConnection, now: datetime) -> list[Silence]:
+    query = (
+        sa.select(silences)
+        .where(silences.c.lifted_at.is_(None), silences.c.ends_at > to_utc(now))
+        .order_by(silences.c.id)
+    )
+    return [_silence(dict(r)) for r in (await conn.execute(query)).mappings()]
+
+
+def _silence(row: dict[str, Any]) -> Silence:
+    for name in ("created_at", "ends_at", "lifted_at"):
+        row[name] = from_utc(row[name])
+    return Silence(**row)

@@ -9,6 +9,7 @@ __all__ = [
     "incident_counter",
     "incidents",
     "metadata",
+    "silences",
     "timeline_events",
 ]
 
@@ -121,4 +122,22 @@ alert_notices = sa.Table(
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("sent_version", sa.Integer, nullable=False),
     sa.Column("due_at", Timestamp),
+)
+
+silences = sa.Table(
+    "silences",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column(
+        "group_id",
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        sa.ForeignKey("alert_groups.id"),
+    ),
+    sa.Column("project", sa.String(200)),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("ends_at", Timestamp, nullable=False),
+    sa.Column("lifted_at", Timestamp),
+    sa.Column("lifted_by", sa.String(64)),
 )
