@@ -136,7 +136,7 @@ async def build_runtime(
     if alert_chat is not None and settings.lucia_alerts_channel:
         timing = NoticeTiming(config.alerts.group_wait, config.alerts.update_interval)
         board = NoticeBoard(alert_store, alert_chat, settings.lucia_alerts_channel, timing, clock)
-    alerts = AlertService(alert_store, read_delivery, clock, board, config.routing)
+    alerts = AlertService(alert_store, read_delivery, clock, board, config.routing, incidents)
     sender = SingleFlight(board.send_due if board else _nothing, background, name="notice-sender")
     router = IncidentRouter(alert_store, incidents, clock)
     opener = SingleFlight(router.open_pending, background, name="alert-router")

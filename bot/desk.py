@@ -5,11 +5,18 @@ from __future__ import annotations
 __all__ = ["Desk"]
 
 from bot.alerts.service import AlertService
-from bot.incidents.commands import AlertCommand, Command, LiftSilence, ListAlerts, SilenceAlerts
+from bot.incidents.commands import (
+    AlertCommand,
+    Command,
+    LiftSilence,
+    ListAlerts,
+    NoticeAction,
+    SilenceAlerts,
+)
 from bot.incidents.replies import Reply
 from bot.incidents.service import IncidentService, Invocation
 
-_ALERT_COMMANDS = (ListAlerts, SilenceAlerts, LiftSilence)
+_ALERT_COMMANDS = (ListAlerts, SilenceAlerts, LiftSilence, NoticeAction)
 
 
 class Desk:

@@ -105,6 +105,8 @@ class Notice:
     message_ts: str | None = None
     sent_at: datetime | None = None
     due_at: datetime | None = None  # send (again) then; None: nothing to send
+    acknowledged_by: str | None = None
+    acknowledged_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from bot import log_messages as msg
 from bot.alerts.model import AlertGroup, GroupStatus, Notice, NoticeTiming, Outcome
 from bot.alerts.ports import AlertChat, AlertStore, AlertTransaction
-from bot.errors import ChatError
+from bot.errors import ChatError, UserError
 from bot.types import Clock
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,19 @@ class NoticeBoard:
             notice = await tx.notice(group.notice_id)
             if notice is not None:
                 await tx.changed_notice(notice, self._next_send(notice, now))
+
+    async def acknowledge(self, notice_id: int, by: str) -> Notice:
+        now = self._clock()
+        async with self._store.transaction() as tx:
+            notice = await tx.notice(notice_id)
+            if notice is None:
+                raise UserError("That alert message is gone from the database.")
+            if notice.acknowledged_by is not None:
+                raise UserError(
+                    f"<@{notice.acknowledged_by}> already acknowledged these alerts "
+                    f"at {notice.acknowledged_at:%H:%M} UTC."
+                )
+            return await tx.acknowledge_notice(notice, by, now, self._next_send(notice, now))
 
     def _next_send(self, notice: Notice, now: datetime) -> datetime:
         if notice.sent_at is None:  # still gathering: keep the group_wait deadline

@@ -74,6 +74,10 @@ class AlertTransaction(Protocol):
 
     async def notice_failed(self, notice: Notice, retry_at: datetime) -> None: ...
 
+    async def acknowledge_notice(
+        self, notice: Notice, by: str, at: datetime, due_at: datetime
+    ) -> Notice: ...
+
 
 class AlertStore(Protocol):
     async def keep(self, source: str, kind: str, body: bytes, received_at: datetime) -> int:

@@ -12,17 +12,27 @@ __all__ = ["AlertService", "Read", "SignalReader"]
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 from bot import log_messages as msg
-from bot.alerts.model import AlertGroup, AlertSignal, Delivery, Outcome, Silence
+from bot.alerts.model import AlertGroup, AlertSignal, Delivery, GroupStatus, Outcome, Silence
 from bot.alerts.notices import NoticeBoard
 from bot.alerts.ports import AlertStore, AlertTransaction
 from bot.alerts.routing import route_for
 from bot.config import AlertRoute
 from bot.errors import UnreadableDelivery, UserError
-from bot.incidents.commands import AlertCommand, LiftSilence, ListAlerts, SilenceAlerts
-from bot.incidents.replies import AlertListing, Noted, Reply
-from bot.incidents.service import Invocation
+from bot.incidents.commands import (
+    AcknowledgeNotice,
+    AlertCommand,
+    LiftSilence,
+    ListAlerts,
+    OpenIncidentFromNotice,
+    SilenceAlerts,
+    SilenceNotice,
+)
+from bot.incidents.model import Severity
+from bot.incidents.replies import AlertListing, Done, Noted, Reply
+from bot.incidents.service import IncidentService, Invocation
 from bot.types import Clock
 
 log = logging.getLogger(__name__)
@@ -50,7 +60,9 @@ class AlertService:
         clock: Clock,
         board: NoticeBoard | None = None,
         routes: Sequence[AlertRoute] = (),
+        incidents: IncidentService | None = None,
     ) -> None:
+        self._incidents = incidents
         self._store = store
         self._read = read
         self._clock = clock
@@ -139,6 +151,15 @@ class AlertService:
                     f"{why}: its alerts are counted but not posted. "
                     f"`/lucia alerts unsilence S{silence.id}` ends it."
                 )
+            case AcknowledgeNotice(notice_id=notice_id):
+                if self.board is None:
+                    raise UserError("Alert messages aren't set up on this bot.")
+                await self.board.acknowledge(notice_id, inv.actor)
+                return Noted("Acknowledged these alerts: the message now says so.")
+            case SilenceNotice(notice_id=notice_id, duration=duration):
+                return await self._silence_notice(notice_id, duration, inv.actor, now)
+            case OpenIncidentFromNotice(notice_id=notice_id):
+                return await self._open_from_notice(notice_id, inv.actor)
             case LiftSilence(silence_id=silence_id):
                 lifted = await self._store.lift_silence(silence_id, inv.actor, now)
                 if lifted is None:
@@ -147,3 +168,52 @@ class AlertService:
                     )
                 return Noted(f"Lifted silence S{silence_id}.")
         raise AssertionError(f"unhandled alert command {command!r}")
+
+    async def _silence_notice(
+        self, notice_id: int, duration: timedelta, actor: str, now: datetime
+    ) -> Noted:
+        groups = [
+            g for g in await self._store.groups_of(notice_id) if g.status is GroupStatus.FIRING
+        ]
+        projects = sorted({g.project for g in groups if g.project})
+        targets: list[tuple[int | None, str | None]] = (
+            [(None, p) for p in projects] if projects else [(g.id, None) for g in groups]
+        )
+        if not targets:
+            raise UserError("Nothing in that message is firing any more.")
+        for group_id, project in targets:
+            await self._store.add_silence(
+                group_id, project, "from the alert message", actor, now, now + duration
+            )
+        names = ", ".join(p or f"A{g}" for g, p in targets)
+        return Noted(
+            f"Silenced {names} for {_span(duration)}: counted, not posted. "
+            "`/lucia alerts` lists silences."
+        )
+
+    async def _open_from_notice(self, notice_id: int, actor: str) -> Reply:
+        firing = [
+            g for g in await self._store.groups_of(notice_id) if g.status is GroupStatus.FIRING
+        ]
+        if not firing or self._incidents is None:
+            raise UserError("Nothing in that message is firing any more.")
+        top = firing[0]  # the most recently active
+        if top.incident_number is not None:
+            raise UserError(f"These alerts are already INC-{top.incident_number}.")
+        incident = await self._incidents.open_for_alert(
+            alert_group_id=top.id,
+            title=top.title,
+            severity=Severity(top.route_severity or Severity.SEV2.value),
+            description=f"Opened from the alert message: {top.title}\n{top.url}".strip(),
+            page=(),
+            opened_by=actor,
+        )
+        async with self._store.transaction() as tx:
+            await tx.route_done(top, incident.number)
+        where = f" in <#{incident.channel_id}>" if incident.channel_id else ""
+        return Done(f"Opened {incident.key} ({incident.severity.label}){where}.", incident)
+
+
+def _span(duration: timedelta) -> str:
+    minutes = int(duration.total_seconds() // 60)
+    return f"{minutes // 60} h" if minutes % 60 == 0 else f"{minutes} min"

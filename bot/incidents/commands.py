@@ -12,6 +12,7 @@ __all__ = [
     "MAX_TITLE",
     "USAGE",
     "Acknowledge",
+    "AcknowledgeNotice",
     "AddNote",
     "AlertCommand",
     "Command",
@@ -21,7 +22,9 @@ __all__ = [
     "ListAlerts",
     "ListIncidents",
     "Mitigate",
+    "NoticeAction",
     "OpenIncident",
+    "OpenIncidentFromNotice",
     "PostUpdate",
     "Reopen",
     "Resolve",
@@ -30,6 +33,7 @@ __all__ = [
     "SetStatus",
     "ShowIncident",
     "SilenceAlerts",
+    "SilenceNotice",
     "parse",
     "usage",
 ]
@@ -164,13 +168,45 @@ class LiftSilence:
     silence_id: int
 
 
-AlertCommand = ListAlerts | SilenceAlerts | LiftSilence
+@dataclass(frozen=True)
+class NoticeAction:
+    """A click on an alert notice's button (no text form)."""
+
+    notice_id: int
+
+
+@dataclass(frozen=True)
+class AcknowledgeNotice(NoticeAction):
+    pass
+
+
+@dataclass(frozen=True)
+class SilenceNotice(NoticeAction):
+    duration: timedelta
+
+
+@dataclass(frozen=True)
+class OpenIncidentFromNotice(NoticeAction):
+    pass
+
+
+AlertCommand = (
+    ListAlerts
+    | SilenceAlerts
+    | LiftSilence
+    | AcknowledgeNotice
+    | SilenceNotice
+    | OpenIncidentFromNotice
+)
 
 Command = (
     Help
     | ListAlerts
     | SilenceAlerts
     | LiftSilence
+    | AcknowledgeNotice
+    | SilenceNotice
+    | OpenIncidentFromNotice
     | OpenIncident
     | ListIncidents
     | ShowIncident

@@ -67,6 +67,7 @@ def declare(
     description: str,
     actor: UserId,
     at: datetime,
+    lead: UserId | None,
     alert_group_id: int | None = None,
 ) -> Change:
     incident = Incident(
@@ -79,7 +80,7 @@ def declare(
         created_at=at,
         updated_at=at,
         alert_group_id=alert_group_id,
-        lead=actor if alert_group_id is None else None,  # an alert's incident waits for a lead
+        lead=lead,
     )
     text = f"Declared {severity.label}: {title}"
     return Change(

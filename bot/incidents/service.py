@@ -93,6 +93,7 @@ class IncidentService:
                 description=command.description,
                 actor=inv.actor,
                 at=self._clock(),
+                lead=inv.actor,
             )
             await tx.insert(change.incident)
             await tx.append(change.event)
@@ -118,8 +119,10 @@ class IncidentService:
         severity: Severity,
         description: str,
         page: tuple[str, ...],
+        opened_by: UserId = SYSTEM_ACTOR,
     ) -> Incident:
-        """The incident an alert group's route asks for: opened once, whoever asks again."""
+        """The incident an alert group asks for (its route, or someone's click): opened once,
+        whoever asks again. Opened by Lucia it has no lead yet; by a person, they lead."""
         existing = await self._store.find_by_alert_group(alert_group_id)
         if existing is not None:
             return existing
@@ -130,8 +133,9 @@ class IncidentService:
                 title=title[:MAX_TITLE],
                 severity=severity,
                 description=description,
-                actor=SYSTEM_ACTOR,
+                actor=opened_by,
                 at=self._clock(),
+                lead=None if opened_by == SYSTEM_ACTOR else opened_by,
                 alert_group_id=alert_group_id,
             )
             await tx.insert(change.incident)
@@ -149,7 +153,8 @@ class IncidentService:
                 )
         log.info(msg.INCIDENT_OPENED, extra={"incident": number, "severity": severity.value})
         warnings: list[str] = []
-        return await self._provision(change.incident, [], warnings)
+        invitees = [] if opened_by == SYSTEM_ACTOR else [opened_by]
+        return await self._provision(change.incident, invitees, warnings)
 
     async def note_alert(self, number: int, text: str, data: Mapping[str, JSONValue]) -> None:
         """What the incident's alert did; shown in its channel like any timeline event."""

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 __all__ = [
     "ACK_ACTION",
+    "ALERT_ACK_ACTION",
+    "ALERT_OPEN_ACTION",
+    "ALERT_SILENCE_ACTION",
     "DECLARE_CALLBACK",
     "RESOLVE_ACTION",
     "UPDATE_ACTION",
@@ -26,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.alerts.model import AlertGroup, GroupStatus, Silence
+from bot.alerts.model import AlertGroup, GroupStatus, Notice, Silence
 from bot.incidents.commands import MAX_TEXT, MAX_TITLE, USAGE
 from bot.incidents.lifecycle import WORKING_STATUSES
 from bot.incidents.model import EventKind, Incident, Severity, Status, TimelineEvent
@@ -397,7 +400,12 @@ NOTICE_LINES = 15
 _LEVEL_ICON = {"fatal": "🟥", "critical": "🟥", "error": "🟧", "warning": "🟨"}
 
 
-def alert_notice(groups: Sequence[AlertGroup]) -> Message:
+ALERT_OPEN_ACTION = "lucia_alert_open"
+ALERT_ACK_ACTION = "lucia_alert_ack"
+ALERT_SILENCE_ACTION = "lucia_alert_silence"
+
+
+def alert_notice(notice: Notice, groups: Sequence[AlertGroup]) -> Message:
     """One Slack message for the alert groups of one project and environment."""
     firing = [g for g in groups if g.status is GroupStatus.FIRING]
     first = groups[0] if groups else None
@@ -410,8 +418,31 @@ def alert_notice(groups: Sequence[AlertGroup]) -> Message:
     lines = [_alert_line(g) for g in groups[:NOTICE_LINES]]
     if len(groups) > NOTICE_LINES:
         lines.append(f"…and {len(groups) - NOTICE_LINES} more")
+    blocks = _chunked_sections(head, lines)
+    if notice.acknowledged_by and notice.acknowledged_at:
+        blocks.append(
+            {
+                "type": "context",
+                "elements": [
+                    {
+                        "type": "mrkdwn",
+                        "text": (
+                            f"Acknowledged by {_who(notice.acknowledged_by)} "
+                            f"at {_date(notice.acknowledged_at, '{time}')}"
+                        ),
+                    }
+                ],
+            }
+        )
+    if firing:
+        value = str(notice.id)
+        buttons = [_button("Open incident", ALERT_OPEN_ACTION, value, style="danger")]
+        if notice.acknowledged_by is None:
+            buttons.append(_button("Acknowledge", ALERT_ACK_ACTION, value, style="primary"))
+        buttons.append(_button("Silence 1h", ALERT_SILENCE_ACTION, value))
+        blocks.append({"type": "actions", "block_id": "alert_actions", "elements": buttons})
     text = f"{len(firing)} firing" + (f" in {where}" if where else "")
-    return Message(text, _chunked_sections(head, lines))
+    return Message(text, blocks)
 
 
 def _alert_line(group: AlertGroup) -> str:

@@ -76,13 +76,13 @@ class SlackChat:
     async def post_notice(
         self, channel: str, notice: Notice, groups: Sequence[AlertGroup]
     ) -> Posted:
-        response = await self._send(channel, alert_notice(groups))
+        response = await self._send(channel, alert_notice(notice, groups))
         return Posted(str(response["channel"]), str(response["ts"]))
 
     async def update_notice(
         self, channel_id: str, message_ts: str, notice: Notice, groups: Sequence[AlertGroup]
     ) -> None:
-        await self._update(channel_id, message_ts, alert_notice(groups))
+        await self._update(channel_id, message_ts, alert_notice(notice, groups))
 
     async def user_exists(self, user: UserId) -> bool:
         try:

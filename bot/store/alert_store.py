@@ -226,6 +226,18 @@ class _SqlAlertTransaction:
     async def notice_failed(self, notice: Notice, retry_at: datetime) -> None:
         await self._notice_change(notice, due_at=to_utc(retry_at))
 
+    async def acknowledge_notice(
+        self, notice: Notice, by: str, at: datetime, due_at: datetime
+    ) -> Notice:
+        due = min(notice.due_at, due_at) if notice.due_at else due_at
+        return await self._notice_change(
+            notice,
+            acknowledged_by=by,
+            acknowledged_at=to_utc(at),
+            version=alert_notices.c.version + 1,
+            due_at=to_utc(due),
+        )
+
     async def _notice_change(self, notice: Notice, **values: Any) -> Notice:
         result = await self._conn.execute(
             sa.update(alert_notices)
@@ -350,7 +362,7 @@ def _group(row: Mapping[str, Any]) -> AlertGroup:
 
 def _notice(row: dict[str, Any]) -> Notice:
     row["status"] = NoticeStatus(row["status"])
-    for name in ("created_at", "sent_at", "due_at"):
+    for name in ("created_at", "sent_at", "due_at", "acknowledged_at"):
         row[name] = from_utc(row[name])
     return Notice(**row)
 

@@ -122,6 +122,8 @@ alert_notices = sa.Table(
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("sent_version", sa.Integer, nullable=False),
     sa.Column("due_at", Timestamp),
+    sa.Column("acknowledged_by", sa.String(64)),
+    sa.Column("acknowledged_at", Timestamp),
 )
 
 silences = sa.Table(

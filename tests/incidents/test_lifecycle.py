@@ -35,6 +35,7 @@ def _declared(severity: Severity = Severity.SEV2) -> Incident:
         description="500s on /checkout",
         actor=ALICE,
         at=T0,
+        lead=ALICE,
     ).incident
 
 
@@ -66,6 +67,7 @@ def test_declare_opens_an_investigating_incident_led_by_the_declarer() -> None:
         description="500s on /checkout",
         actor=ALICE,
         at=T0,
+        lead=ALICE,
     )
     incident = change.incident
     assert incident.key == "INC-7"
