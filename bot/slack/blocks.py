@@ -441,7 +441,8 @@ def alert_notice(notice: Notice, groups: Sequence[AlertGroup]) -> Message:
             buttons.append(_button("Acknowledge", ALERT_ACK_ACTION, value, style="primary"))
         buttons.append(_button("Silence 1h", ALERT_SILENCE_ACTION, value))
         blocks.append({"type": "actions", "block_id": "alert_actions", "elements": buttons})
-    text = f"{len(firing)} firing" + (f" in {where}" if where else "")
+    total = sum(g.count for g in groups)
+    text = f"{len(firing)} firing" + (f" in {where}" if where else "") + f" ({total:,} events)"
     return Message(text, blocks)
 
 
