@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot import log_messages as msg
 from bot.alerts.model import NoticeTiming
 from bot.alerts.notices import NoticeBoard
-from bot.alerts.ports import AlertChat
+from bot.alerts.ports import AlertChat, RepeatCounter
 from bot.alerts.routing import IncidentRouter
 from bot.alerts.service import AlertService
 from bot.background import BackgroundTasks, SingleFlight
@@ -36,7 +36,8 @@ from bot.config import LuciaConfig
 from bot.console.chat import ConsoleChat
 from bot.dedupe import Dedupe
 from bot.dedupe.memory import MemoryDedupe
-from bot.dedupe.redis_dedupe import RedisDedupe
+from bot.dedupe.redis_counter import RedisRepeatCounter
+from bot.dedupe.redis_dedupe import RedisDedupe, connect_redis
 from bot.desk import Desk
 from bot.errors import DedupeUnavailable, StoreUnavailable
 from bot.incidents.ports import IncidentChat
@@ -78,6 +79,7 @@ class Runtime:
     alert_reader: SingleFlight  # reads kept deliveries into alert groups
     notice_sender: SingleFlight  # shows alert groups in Slack when their notices are due
     alert_router: SingleFlight  # opens the incidents routing rules ask for
+    repeat_folder: SingleFlight  # moves repeats counted in Redis onto their groups
     desk: Desk  # answers /lucia commands
     ticker: AsyncIOScheduler  # only wakes the sender: the timers themselves are rows
 
@@ -85,6 +87,7 @@ class Runtime:
         """In the running loop: wake the sender every second; read what a crash left."""
 
         async def tick() -> None:  # a coroutine, so APScheduler runs it on this loop
+            self.repeat_folder.kick()
             self.notice_sender.kick()
             self.alert_router.kick()
 
@@ -121,9 +124,11 @@ async def build_runtime(
     except BaseException:
         await engine.dispose()
         raise
-    dedupe: Dedupe = (
-        RedisDedupe.from_url(settings.redis_url) if settings.redis_url else MemoryDedupe()
-    )
+    dedupe: Dedupe = MemoryDedupe()
+    counter: RepeatCounter | None = None  # without Redis every delivery uses the inbox
+    if settings.redis_url:
+        redis = connect_redis(settings.redis_url)
+        dedupe, counter = RedisDedupe(redis), RedisRepeatCounter(redis)
     incidents = IncidentService(
         SqlIncidentStore(engine),
         chat,
@@ -136,7 +141,10 @@ async def build_runtime(
     if alert_chat is not None and settings.lucia_alerts_channel:
         timing = NoticeTiming(config.alerts.group_wait, config.alerts.update_interval)
         board = NoticeBoard(alert_store, alert_chat, settings.lucia_alerts_channel, timing, clock)
-    alerts = AlertService(alert_store, read_delivery, clock, board, config.routing, incidents)
+    alerts = AlertService(
+        alert_store, read_delivery, clock, board, config.routing, incidents, counter
+    )
+    folder = SingleFlight(alerts.fold_repeats, background, name="repeat-folder")
     sender = SingleFlight(board.send_due if board else _nothing, background, name="notice-sender")
     router = IncidentRouter(alert_store, incidents, clock)
     opener = SingleFlight(router.open_pending, background, name="alert-router")
@@ -159,6 +167,7 @@ async def build_runtime(
         reader,
         sender,
         opener,
+        folder,
         Desk(incidents, alerts),
         AsyncIOScheduler(timezone="UTC"),
     )

@@ -20,6 +20,8 @@ __all__ = [
     "EVENT_DEDUPE_UNAVAILABLE",
     "INCIDENT_CHANGED",
     "INCIDENT_OPENED",
+    "REPEATS_WITHOUT_GROUP",
+    "REPEAT_COUNTER_UNAVAILABLE",
     "SENTRY_WEBHOOK_REFUSED",
     "SERVING",
     "SLACK_EVENT_RETRY_DROPPED",
@@ -51,4 +53,6 @@ ALERT_DELIVERY_UNREADABLE = "alert_delivery_unreadable"  # kept in the inbox wit
 ALERT_DELIVERY_IGNORED = "alert_delivery_ignored"  # a kind or action with nothing to alert on
 ALERT_NOTICE_DEFERRED = "alert_notice_deferred"  # Slack refused or rate-limited: sent later
 ALERT_OPENED_INCIDENT = "alert_opened_incident"  # a routing rule opened an incident
+REPEAT_COUNTER_UNAVAILABLE = "repeat_counter_unavailable"  # Redis down: the inbox takes all
+REPEATS_WITHOUT_GROUP = "repeats_without_group"  # counted for a key the database doesn't know
 SENTRY_WEBHOOK_REFUSED = "sentry_webhook_refused"  # signature, timestamp, size or JSON

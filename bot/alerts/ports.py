@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["AlertChat", "AlertStore", "AlertTransaction"]
+__all__ = ["AlertChat", "AlertStore", "AlertTransaction", "RepeatCounter"]
 
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
@@ -22,11 +22,16 @@ class AlertTransaction(Protocol):
     async def open_group(self, key: str) -> AlertGroup | None:
         """The firing group for `key`, held until the transaction ends."""
 
+    async def latest_group(self, key: str) -> AlertGroup | None:
+        """The newest group of `key`, firing or not, held until the transaction ends."""
+
     async def insert_group(self, signal: AlertSignal) -> AlertGroup: ...
 
     async def count_repeat(self, group: AlertGroup, at: datetime) -> AlertGroup: ...
 
     async def resolve_group(self, group: AlertGroup, at: datetime) -> AlertGroup: ...
+
+    async def add_repeats(self, group: AlertGroup, repeats: int, at: datetime) -> AlertGroup: ...
 
     async def active_silences(self, now: datetime) -> Sequence[Silence]: ...
 
@@ -119,3 +124,26 @@ class AlertChat(Protocol):
     async def update_notice(
         self, channel_id: str, message_ts: str, notice: Notice, groups: Sequence[AlertGroup]
     ) -> None: ...
+
+
+class RepeatCounter(Protocol):
+    """Repeats of an alert that is known to be firing, counted in one round trip.
+
+    Only a repeat of a key the reader has marked firing is counted here; anything else
+    goes through the inbox. Counts are folded into the database later. Every method
+    raises `DedupeUnavailable` when the store can't be reached (callers then use the
+    inbox: slower, but nothing is lost).
+    """
+
+    async def count(self, key: str, at: datetime) -> bool:
+        """True if `key` is marked firing and this repeat was counted."""
+
+    async def mark_firing(self, keys: Sequence[str]) -> None: ...
+
+    async def forget(self, keys: Sequence[str]) -> None: ...
+
+    async def take(self) -> dict[str, tuple[int, datetime]]:
+        """Counts gathered since the last fold (count, last seen), held until `folded`."""
+
+    async def folded(self) -> None:
+        """The counts from `take` are in the database."""

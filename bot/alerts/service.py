@@ -17,10 +17,10 @@ from datetime import datetime, timedelta
 from bot import log_messages as msg
 from bot.alerts.model import AlertGroup, AlertSignal, Delivery, GroupStatus, Outcome, Silence
 from bot.alerts.notices import NoticeBoard
-from bot.alerts.ports import AlertStore, AlertTransaction
+from bot.alerts.ports import AlertStore, AlertTransaction, RepeatCounter
 from bot.alerts.routing import route_for
 from bot.config import AlertRoute
-from bot.errors import UnreadableDelivery, UserError
+from bot.errors import DedupeUnavailable, UnreadableDelivery, UserError
 from bot.incidents.commands import (
     AcknowledgeNotice,
     AlertCommand,
@@ -61,16 +61,63 @@ class AlertService:
         board: NoticeBoard | None = None,
         routes: Sequence[AlertRoute] = (),
         incidents: IncidentService | None = None,
+        counter: RepeatCounter | None = None,
     ) -> None:
         self._incidents = incidents
+        self._counter = counter  # None: every delivery goes through the inbox
         self._store = store
         self._read = read
         self._clock = clock
         self.board = board  # None: no alerts channel, alert groups are only stored
         self._routes = routes
 
-    async def keep(self, source: str, kind: str, body: bytes) -> int:
-        return await self._store.keep(source, kind, body, self._clock())
+    async def keep(
+        self, source: str, kind: str, body: bytes, repeat_key: str | None = None
+    ) -> int | None:
+        """Keep a delivery durably; None when it was counted as a repeat instead.
+
+        `repeat_key` is the group key of a firing-only delivery: if the reader already
+        has that group firing, the repeat is counted in one Redis round trip."""
+        now = self._clock()
+        if repeat_key is not None and self._counter is not None:
+            try:
+                if await self._counter.count(repeat_key, now):
+                    return None
+            except DedupeUnavailable as exc:
+                log.warning(msg.REPEAT_COUNTER_UNAVAILABLE, extra={"error": str(exc)})
+        return await self._store.keep(source, kind, body, now)
+
+    async def fold_repeats(self) -> int:
+        """Move repeats counted in Redis onto their alert groups; how many were folded."""
+        if self._counter is None:
+            return 0
+        try:
+            counts = await self._counter.take()
+        except DedupeUnavailable as exc:
+            log.warning(msg.REPEAT_COUNTER_UNAVAILABLE, extra={"error": str(exc)})
+            return 0
+        if not counts:
+            return 0
+        stale: list[str] = []  # markers to drop: their repeats go through the inbox again
+        async with self._store.transaction() as tx:
+            silences = await tx.active_silences(self._clock())
+            for key, (repeats, seen) in counts.items():
+                group = await tx.open_group(key) or await tx.latest_group(key)
+                if group is None:  # a marker without a group: the database was replaced
+                    log.warning(msg.REPEATS_WITHOUT_GROUP, extra={"key": key, "count": repeats})
+                    stale.append(key)
+                    continue
+                if group.status is not GroupStatus.FIRING:  # resolved in the meantime
+                    stale.append(key)
+                group = await tx.add_repeats(group, repeats, seen)
+                if self.board is not None and not any(s.covers(group) for s in silences):
+                    await self.board.on_change(tx, group, Outcome.REPEAT)
+        try:
+            await self._counter.folded()
+            await self._counter.forget(stale)
+        except DedupeUnavailable as exc:  # folded again later: over-counting beats losing
+            log.warning(msg.REPEAT_COUNTER_UNAVAILABLE, extra={"error": str(exc)})
+        return sum(repeats for repeats, _ in counts.values())
 
     async def drain(self) -> list[tuple[AlertGroup, Outcome]]:
         """Read every waiting delivery; return the groups that changed, in order."""
@@ -84,7 +131,20 @@ class AlertService:
                     if result is not None:
                         changed.append(result)
             if len(deliveries) < BATCH:
+                await self._tell_counter(changed)
                 return changed
+
+    async def _tell_counter(self, changed: list[tuple[AlertGroup, Outcome]]) -> None:
+        """Mark firing groups so their repeats skip the inbox; forget resolved ones."""
+        if self._counter is None or not changed:
+            return
+        firing = [g.key for g, o in changed if o in (Outcome.NEW, Outcome.REPEAT)]
+        resolved = [g.key for g, o in changed if o is Outcome.RESOLVED]
+        try:
+            await self._counter.forget(resolved)
+            await self._counter.mark_firing([k for k in firing if k not in resolved])
+        except DedupeUnavailable as exc:
+            log.warning(msg.REPEAT_COUNTER_UNAVAILABLE, extra={"error": str(exc)})
 
     async def _apply(
         self, tx: AlertTransaction, delivery: Delivery, silences: Sequence[Silence]

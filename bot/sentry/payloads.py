@@ -7,7 +7,7 @@ incident identifier for `metric_alert`.
 
 from __future__ import annotations
 
-__all__ = ["read_delivery"]
+__all__ = ["read_delivery", "repeat_key"]
 
 import json
 import re
@@ -111,6 +111,24 @@ class _Legacy(_Payload):
 _ISSUE_ENDS = {"resolved", "ignored", "archived"}
 _ISSUE_STARTS = {"created", "unresolved"}
 _PROJECT_IN_URL = re.compile(r"/projects/[^/]+/([^/]+)/")
+
+
+def repeat_key(kind: str, payload: Mapping[str, Any]) -> str | None:
+    """The group key of a delivery that can only say "still firing", read cheaply.
+
+    Such a delivery may skip the inbox when its group is already firing. Everything that
+    can change a group beyond its count (a resolve, a metric alert's level) returns None.
+    """
+    action, data = payload.get("action"), payload.get("data")
+    if kind == "legacy_plugin":
+        issue = payload.get("id")
+    elif isinstance(data, Mapping) and (kind, action) == ("event_alert", "triggered"):
+        issue = (data.get("event") or {}).get("issue_id")
+    elif isinstance(data, Mapping) and (kind, action) == ("error", "created"):
+        issue = (data.get("error") or {}).get("issue_id")
+    else:
+        return None
+    return f"sentry:issue:{issue}" if isinstance(issue, str | int) and issue != "" else None
 
 
 def read_delivery(delivery: Delivery) -> Read:

@@ -19,6 +19,7 @@ from bot import log_messages as msg
 from bot.alerts.service import AlertService
 from bot.background import SingleFlight
 from bot.errors import StoreUnavailable
+from bot.sentry.payloads import repeat_key
 from bot.sentry.signature import check_delivery
 from bot.settings import Settings
 
@@ -51,15 +52,19 @@ class SentryWebhook:
         if refused is not None:
             return refused
         try:
-            if not isinstance(json.loads(body), dict):
-                return _refuse(400, "body is not a JSON object")
+            payload = json.loads(body)
         except ValueError as exc:
             return _refuse(400, f"body is not valid JSON: {exc}")
+        if not isinstance(payload, dict):
+            return _refuse(400, "body is not a JSON object")
+        kind = kind or "unknown"
         try:
-            delivery = await self._alerts.keep(source, kind or "unknown", body)
+            delivery = await self._alerts.keep(source, kind, body, repeat_key(kind, payload))
         except StoreUnavailable:
             # Not kept, so not acknowledged: a 503 at least shows in Sentry's request log.
             return _refuse(503, "the alert could not be stored; the database is unreachable")
+        if delivery is None:
+            return web.json_response({"counted": True})  # a repeat of a firing alert
         self._reader.kick()
         return web.json_response({"accepted": delivery})
 

@@ -68,6 +68,17 @@ class _SqlAlertTransaction:
         row = (await self._conn.execute(query)).mappings().first()
         return _group(dict(row)) if row else None
 
+    async def latest_group(self, key: str) -> AlertGroup | None:
+        query = (
+            sa.select(alert_groups)
+            .where(alert_groups.c.key == key)
+            .order_by(alert_groups.c.id.desc())
+            .limit(1)
+            .with_for_update()
+        )
+        row = (await self._conn.execute(query)).mappings().first()
+        return _group(dict(row)) if row else None
+
     async def insert_group(self, signal: AlertSignal) -> AlertGroup:
         values = {
             "key": signal.key,
@@ -92,6 +103,11 @@ class _SqlAlertTransaction:
         # Deliveries can arrive out of order: last_seen never goes back.
         return await self._change(
             group, count=alert_groups.c.count + 1, last_seen=to_utc(max(group.last_seen, at))
+        )
+
+    async def add_repeats(self, group: AlertGroup, repeats: int, at: datetime) -> AlertGroup:
+        return await self._change(
+            group, count=alert_groups.c.count + repeats, last_seen=to_utc(max(group.last_seen, at))
         )
 
     async def resolve_group(self, group: AlertGroup, at: datetime) -> AlertGroup:

@@ -1,0 +1,91 @@
+"""With Redis, repeats of a firing alert skip the inbox and are folded onto their group."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+
+import pytest
+import sqlalchemy as sa
+
+from bot.store.tables import alert_deliveries, alert_groups
+from tests.alerts.test_notices import ALERTS, FAST, issue_alert, shown
+from tests.conftest import Bot, running_bot, sentry_fixture
+from tests.fakes.slack_api import FakeSlackAPI
+from tests.sentry.test_webhook import SECRET, deliver
+
+
+async def _count(bot: Bot, query: sa.Select[tuple[int]]) -> int:
+    async with bot.runtime.engine.connect() as conn:
+        return int((await conn.execute(query)).scalar_one())
+
+
+def deliveries() -> sa.Select[tuple[int]]:
+    return sa.select(sa.func.count()).select_from(alert_deliveries)
+
+
+def group_count() -> sa.Select[tuple[int]]:
+    return sa.select(sa.func.coalesce(sa.func.sum(alert_groups.c.count), 0))
+
+
+@pytest.fixture
+async def bot(slack_api: FakeSlackAPI, database_url: str, redis_url: str) -> AsyncIterator[Bot]:
+    slack_api.add_channel("alerts", channel_id=ALERTS)
+    env = {"SENTRY_CLIENT_SECRET": SECRET, "LUCIA_ALERTS_CHANNEL": ALERTS, "REDIS_URL": redis_url}
+    async with running_bot(slack_api, database_url, FAST, **env) as running:
+        yield running
+
+
+async def test_repeats_are_counted_in_redis_and_folded_onto_the_group(bot: Bot) -> None:
+    body = issue_alert(5)
+    assert "accepted" in await (await deliver(bot, body, "event_alert")).json()
+    await bot.settle()  # the reader marks the group firing
+    answers = await asyncio.gather(*(deliver(bot, body, "event_alert") for _ in range(100)))
+    bodies = [await a.json() for a in answers]
+    assert bodies == [{"counted": True}] * 100
+    assert await _count(bot, deliveries()) == 1  # the repeats never touched the inbox
+
+    async def folded() -> bool:
+        return await _count(bot, group_count()) == 101
+
+    async with asyncio.timeout(10):
+        while not await folded():  # noqa: ASYNC110 - the fold runs on its own timer
+            await asyncio.sleep(0.1)
+    await shown(bot.slack.channels[ALERTS], "×101")
+
+
+async def test_after_a_resolve_repeats_go_through_the_inbox_again(bot: Bot) -> None:
+    body = issue_alert(1638821441)  # the issue that issue.resolved.json resolves
+    await deliver(bot, body, "event_alert")
+    await bot.settle()
+    await deliver(bot, sentry_fixture("issue.resolved.json"), "issue")
+    await bot.settle()
+    again = await (await deliver(bot, body, "event_alert")).json()
+    assert "accepted" in again
+    await bot.settle()
+    async with bot.runtime.engine.connect() as conn:
+        statuses = [
+            r[0]
+            for r in await conn.execute(
+                sa.select(alert_groups.c.status).order_by(alert_groups.c.id)
+            )
+        ]
+    assert statuses == ["resolved", "firing"]  # the same alert fires again: a new group
+
+
+async def test_with_redis_down_every_delivery_is_kept_in_the_database(
+    slack_api: FakeSlackAPI, database_url: str
+) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    env = {"SENTRY_CLIENT_SECRET": SECRET, "REDIS_URL": f"redis://127.0.0.1:{closed}/0"}
+    async with running_bot(slack_api, database_url, FAST, **env) as bot:
+        body = issue_alert(9)
+        for _ in range(5):
+            response = await deliver(bot, body, "event_alert")
+            assert response.status == 200
+            await bot.settle()
+        assert await _count(bot, deliveries()) == 5
+        assert await _count(bot, group_count()) == 5

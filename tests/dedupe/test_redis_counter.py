@@ -1,0 +1,53 @@
+"""`RedisRepeatCounter` against real Redis: one round trip per repeat, nothing lost in a fold."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.dedupe.redis_counter import RedisRepeatCounter
+from bot.dedupe.redis_dedupe import connect_redis
+from bot.errors import DedupeUnavailable
+
+T0 = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def counter(redis_url: str) -> AsyncIterator[RedisRepeatCounter]:
+    client = connect_redis(redis_url)
+    yield RedisRepeatCounter(client)
+    await client.aclose()
+
+
+async def test_only_keys_marked_firing_are_counted(counter: RedisRepeatCounter) -> None:
+    assert not await counter.count("sentry:issue:1", T0)
+    await counter.mark_firing(["sentry:issue:1"])
+    assert await counter.count("sentry:issue:1", T0)
+    await counter.forget(["sentry:issue:1"])
+    assert not await counter.count("sentry:issue:1", T0)
+
+
+async def test_take_returns_counts_and_last_seen_until_folded(
+    counter: RedisRepeatCounter,
+) -> None:
+    await counter.mark_firing(["a", "b"])
+    for i in range(5):
+        await counter.count("a", T0 + timedelta(seconds=i))
+    await counter.count("b", T0)
+    taken = await counter.take()
+    assert taken == {"a": (5, T0 + timedelta(seconds=4)), "b": (1, T0)}
+    await counter.count("a", T0)  # arrives during the fold: kept for the next one
+    assert await counter.take() == taken  # a fold that died is retried, not lost
+    await counter.folded()
+    assert await counter.take() == {"a": (1, T0)}
+
+
+async def test_an_unreachable_redis_says_so() -> None:
+    client = connect_redis("redis://127.0.0.1:1/0")
+    try:
+        with pytest.raises(DedupeUnavailable):
+            await RedisRepeatCounter(client).count("k", T0)
+    finally:
+        await client.aclose()
