@@ -123,15 +123,19 @@ class AlertService:
         """Read every waiting delivery; return the groups that changed, in order."""
         changed: list[tuple[AlertGroup, Outcome]] = []
         while True:
+            batch: list[tuple[AlertGroup, Outcome]] = []
             async with self._store.transaction() as tx:
                 deliveries = await tx.claim_deliveries(BATCH)
                 silences = await tx.active_silences(self._clock()) if deliveries else []
                 for delivery in deliveries:
                     result = await self._apply(tx, delivery, silences)
                     if result is not None:
-                        changed.append(result)
+                        batch.append(result)
+            # After each batch, not at the end: during a flood the inbox only shrinks once
+            # repeats of the groups just made can skip it.
+            await self._tell_counter(batch)
+            changed += batch
             if len(deliveries) < BATCH:
-                await self._tell_counter(changed)
                 return changed
 
     async def _tell_counter(self, changed: list[tuple[AlertGroup, Outcome]]) -> None:
