@@ -52,7 +52,7 @@ async def serving(env: dict[str, str], cwd: Path | None = None) -> AsyncIterator
         "serve",
         env=full_env,
         cwd=cwd,
-        stdout=asyncio.subprocess.DEVNULL,
+        stdout=open(os.environ.get("LUCIA_BENCH_LOG", os.devnull), "ab"),  # noqa: SIM115, ASYNC230
         stderr=asyncio.subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}"

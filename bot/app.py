@@ -87,6 +87,7 @@ class Runtime:
         """In the running loop: wake the sender every second; read what a crash left."""
 
         async def tick() -> None:  # a coroutine, so APScheduler runs it on this loop
+            self.alert_reader.kick()  # after a failed read, or another process's crash
             self.repeat_folder.kick()
             self.notice_sender.kick()
             self.alert_router.kick()

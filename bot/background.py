@@ -89,3 +89,5 @@ class SingleFlight:
                     return
         finally:
             self._running = False
+            if self._again:  # kicked while a run failed: that kick still gets its run
+                self.kick()

@@ -10,6 +10,7 @@
     ├── ChatError              the chat service refused or failed a call (Slack error code kept)
     │   └── ChannelNameTaken   the channel name exists already
     ├── UnreadableDelivery     a webhook kept in the inbox doesn't have the promised shape
+    ├── StoreConflict          a uniqueness rule refused a write that raced another one
     ├── StoreUnavailable       the database can't be reached
     └── DedupeUnavailable      Redis (or the in-process store) can't be reached
 
@@ -29,6 +30,7 @@ __all__ = [
     "IllegalTransition",
     "IncidentNotFound",
     "LuciaError",
+    "StoreConflict",
     "StoreUnavailable",
     "UnknownUser",
     "UnreadableDelivery",
@@ -93,6 +95,10 @@ class ChannelNameTaken(ChatError):
 
 
 class UnreadableDelivery(LuciaError):
+    pass
+
+
+class StoreConflict(LuciaError):
     pass
 
 

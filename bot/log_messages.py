@@ -7,6 +7,7 @@ a secret or a request body.
 from __future__ import annotations
 
 __all__ = [
+    "ALERT_DELIVERY_FAILED",
     "ALERT_DELIVERY_IGNORED",
     "ALERT_DELIVERY_UNREADABLE",
     "ALERT_NOTICE_DEFERRED",
@@ -50,6 +51,7 @@ COMMAND_FAILED_DATABASE_UNREACHABLE = "command_failed_database_unreachable"
 
 # Alerts
 ALERT_DELIVERY_UNREADABLE = "alert_delivery_unreadable"  # kept in the inbox with the reason
+ALERT_DELIVERY_FAILED = "alert_delivery_failed"  # kept, marked failed with the reason
 ALERT_DELIVERY_IGNORED = "alert_delivery_ignored"  # a kind or action with nothing to alert on
 ALERT_NOTICE_DEFERRED = "alert_notice_deferred"  # Slack refused or rate-limited: sent later
 ALERT_OPENED_INCIDENT = "alert_opened_incident"  # a routing rule opened an incident

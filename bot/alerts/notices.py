@@ -28,6 +28,7 @@ from bot.types import Clock
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=60)
+GONE = frozenset({"message_not_found", "cant_update_message"})
 RETRY = timedelta(seconds=5)
 BATCH = 20
 
@@ -108,7 +109,10 @@ class NoticeBoard:
                 extra={"notice": notice.id, "error": exc.code, "seconds": wait.seconds},
             )
             async with self._store.transaction() as tx:
-                await tx.notice_failed(notice, self._clock() + wait)
+                # A deleted message (GONE) is posted anew rather than updated forever.
+                await tx.notice_failed(
+                    notice, self._clock() + wait, forget_message=exc.code in GONE
+                )
             return 0
         now = self._clock()
         settled = bool(groups) and all(g.status is GroupStatus.RESOLVED for g in groups)

@@ -14,6 +14,10 @@ from bot.incidents.ports import Posted
 
 
 class AlertTransaction(Protocol):
+    def savepoint(self) -> AbstractAsyncContextManager[None]:
+        """Undo only what is done inside on error: `StoreConflict` for a uniqueness race,
+        `StoreUnavailable` for a lost connection, the error itself otherwise."""
+
     async def claim_deliveries(self, limit: int) -> Sequence[Delivery]:
         """Unprocessed deliveries, oldest first, held so no other worker takes them."""
 
@@ -27,7 +31,11 @@ class AlertTransaction(Protocol):
 
     async def insert_group(self, signal: AlertSignal) -> AlertGroup: ...
 
-    async def count_repeat(self, group: AlertGroup, at: datetime) -> AlertGroup: ...
+    async def count_repeat(self, group: AlertGroup, signal: AlertSignal) -> AlertGroup:
+        """One more; the level rises to the most severe seen, empty details are filled."""
+
+    async def fire_again(self, previous: AlertGroup, count: int, at: datetime) -> AlertGroup:
+        """A new firing group like a resolved one, for repeats counted after its resolve."""
 
     async def resolve_group(self, group: AlertGroup, at: datetime) -> AlertGroup: ...
 
@@ -77,7 +85,10 @@ class AlertTransaction(Protocol):
     ) -> None:
         """Slack shows `notice.version`; if it changed meanwhile, send again at `again_at`."""
 
-    async def notice_failed(self, notice: Notice, retry_at: datetime) -> None: ...
+    async def notice_failed(
+        self, notice: Notice, retry_at: datetime, *, forget_message: bool = False
+    ) -> None:
+        """Send again at `retry_at`; as a new message if the old one is gone."""
 
     async def acknowledge_notice(
         self, notice: Notice, by: str, at: datetime, due_at: datetime

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 __all__ = ["AlertService", "Read", "SignalReader"]
 
+import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from bot import log_messages as msg
 from bot.alerts.model import AlertGroup, AlertSignal, Delivery, GroupStatus, Outcome, Silence
@@ -20,7 +21,13 @@ from bot.alerts.notices import NoticeBoard
 from bot.alerts.ports import AlertStore, AlertTransaction, RepeatCounter
 from bot.alerts.routing import route_for
 from bot.config import AlertRoute
-from bot.errors import DedupeUnavailable, UnreadableDelivery, UserError
+from bot.errors import (
+    DedupeUnavailable,
+    StoreConflict,
+    StoreUnavailable,
+    UnreadableDelivery,
+    UserError,
+)
 from bot.incidents.commands import (
     AcknowledgeNotice,
     AlertCommand,
@@ -38,6 +45,7 @@ from bot.types import Clock
 log = logging.getLogger(__name__)
 
 BATCH = 100
+COUNTER_BACKOFF = timedelta(seconds=5)
 LIST_LIMIT = 25
 
 
@@ -65,6 +73,7 @@ class AlertService:
     ) -> None:
         self._incidents = incidents
         self._counter = counter  # None: every delivery goes through the inbox
+        self._counter_back_at = datetime.min.replace(tzinfo=UTC)
         self._store = store
         self._read = read
         self._clock = clock
@@ -79,11 +88,15 @@ class AlertService:
         `repeat_key` is the group key of a firing-only delivery: if the reader already
         has that group firing, the repeat is counted in one Redis round trip."""
         now = self._clock()
-        if repeat_key is not None and self._counter is not None:
+        use_counter = self._counter is not None and now >= self._counter_back_at
+        if repeat_key is not None and use_counter:
+            assert self._counter is not None
             try:
                 if await self._counter.count(repeat_key, now):
                     return None
             except DedupeUnavailable as exc:
+                # Don't make every webhook wait on a sick Redis: the inbox for a while.
+                self._counter_back_at = now + COUNTER_BACKOFF
                 log.warning(msg.REPEAT_COUNTER_UNAVAILABLE, extra={"error": str(exc)})
         return await self._store.keep(source, kind, body, now)
 
@@ -102,16 +115,20 @@ class AlertService:
         async with self._store.transaction() as tx:
             silences = await tx.active_silences(self._clock())
             for key, (repeats, seen) in counts.items():
-                group = await tx.open_group(key) or await tx.latest_group(key)
-                if group is None:  # a marker without a group: the database was replaced
-                    log.warning(msg.REPEATS_WITHOUT_GROUP, extra={"key": key, "count": repeats})
-                    stale.append(key)
-                    continue
-                if group.status is not GroupStatus.FIRING:  # resolved in the meantime
-                    stale.append(key)
-                group = await tx.add_repeats(group, repeats, seen)
+                group = await tx.open_group(key)
+                outcome = Outcome.REPEAT
+                if group is None:
+                    # Resolved since it was marked: this is the alert firing again.
+                    previous = await tx.latest_group(key)
+                    if previous is None:  # a marker the database doesn't know (restored?)
+                        log.warning(msg.REPEATS_WITHOUT_GROUP, extra={"key": key, "count": repeats})
+                        stale.append(key)
+                        continue
+                    group, outcome = await tx.fire_again(previous, repeats, seen), Outcome.NEW
+                else:
+                    group = await tx.add_repeats(group, repeats, seen)
                 if self.board is not None and not any(s.covers(group) for s in silences):
-                    await self.board.on_change(tx, group, Outcome.REPEAT)
+                    await self.board.on_change(tx, group, outcome)
         try:
             await self._counter.folded()
             await self._counter.forget(stale)
@@ -128,7 +145,7 @@ class AlertService:
                 deliveries = await tx.claim_deliveries(BATCH)
                 silences = await tx.active_silences(self._clock()) if deliveries else []
                 for delivery in deliveries:
-                    result = await self._apply(tx, delivery, silences)
+                    result = await self._apply_safely(tx, delivery, silences)
                     if result is not None:
                         batch.append(result)
             # After each batch, not at the end: during a flood the inbox only shrinks once
@@ -149,6 +166,32 @@ class AlertService:
             await self._counter.mark_firing([k for k in firing if k not in resolved])
         except DedupeUnavailable as exc:
             log.warning(msg.REPEAT_COUNTER_UNAVAILABLE, extra={"error": str(exc)})
+
+    async def _apply_safely(
+        self, tx: AlertTransaction, delivery: Delivery, silences: Sequence[Silence]
+    ) -> tuple[AlertGroup, Outcome] | None:
+        """One delivery in its own savepoint: a bad one is marked failed with the reason
+        and the inbox moves on; it never blocks the deliveries behind it."""
+        for attempt in (1, 2):
+            try:
+                async with tx.savepoint():
+                    return await self._apply(tx, delivery, silences)
+            except StoreConflict:
+                if attempt == 2:  # another process raced us twice: let the error show
+                    raise
+            except (StoreUnavailable, asyncio.CancelledError):
+                raise
+            except Exception as exc:
+                log.error(
+                    msg.ALERT_DELIVERY_FAILED,
+                    exc_info=exc,
+                    extra={"delivery": delivery.id, "kind": delivery.kind},
+                )
+                await tx.finish_delivery(
+                    delivery.id, "failed", f"{type(exc).__name__}: {exc}"[:500]
+                )
+                return None
+        return None
 
     async def _apply(
         self, tx: AlertTransaction, delivery: Delivery, silences: Sequence[Silence]
@@ -171,16 +214,21 @@ class AlertService:
             return None
         group, outcome = await self._record(tx, read.signal)
         await tx.finish_delivery(delivery.id, outcome.value)
-        if group is not None and any(s.covers(group) for s in silences):
+        if group is None:
+            return None
+        silenced = any(s.covers(group) for s in silences)
+        if silenced and outcome is not Outcome.RESOLVED:
             return group, outcome  # counted and kept; not posted, opens nothing
-        if group is not None and outcome is Outcome.NEW:
+        if group.route_state is None and read.signal.firing:
+            # Until a route is decided, each firing signal may decide it: a metric alert
+            # going warning → critical must reach its critical-only rule.
             route = route_for(read.signal, self._routes)
             if route is not None and route.action == "incident" and route.severity:
                 await tx.mark_route(group, route.severity.value, [r.value for r in route.page])
                 group = replace(group, route_state="pending")
-        if group is not None and self.board is not None:
+        if self.board is not None:
             await self.board.on_change(tx, group, outcome)
-        return (group, outcome) if group is not None else None
+        return group, outcome
 
     async def _record(
         self, tx: AlertTransaction, signal: AlertSignal
@@ -192,7 +240,7 @@ class AlertService:
             return await tx.resolve_group(group, signal.occurred_at), Outcome.RESOLVED
         if group is None:
             return await tx.insert_group(signal), Outcome.NEW
-        return await tx.count_repeat(group, signal.occurred_at), Outcome.REPEAT
+        return await tx.count_repeat(group, signal), Outcome.REPEAT
 
     async def run(self, command: AlertCommand, inv: Invocation) -> Reply:
         now = self._clock()
@@ -269,7 +317,7 @@ class AlertService:
             title=top.title,
             severity=Severity(top.route_severity or Severity.SEV2.value),
             description=f"Opened from the alert message: {top.title}\n{top.url}".strip(),
-            page=(),
+            page=tuple(r for r in (top.route_page or "").split(",") if r),
             opened_by=actor,
         )
         async with self._store.transaction() as tx:

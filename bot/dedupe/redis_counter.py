@@ -9,6 +9,7 @@ from __future__ import annotations
 
 __all__ = ["RedisRepeatCounter"]
 
+import asyncio
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +20,8 @@ from redis.exceptions import RedisError, ResponseError
 from bot.errors import DedupeUnavailable
 
 FIRING_TTL_SECONDS = 3600  # a marker outlives quiet spells; the reader renews it
+FOLD_LOCK_MS = 30_000  # a folder that dies frees the lock after this
+COUNT_TIMEOUT = 0.25  # seconds: Sentry waits 1 s in all, so a slow Redis is skipped
 
 _COUNT = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
@@ -50,8 +53,9 @@ class RedisRepeatCounter:
     async def count(self, key: str, at: datetime) -> bool:
         keys = [self._marker(key), self._hashes[0], self._hashes[1]]
         try:
-            counted = await self._count_script(keys=keys, args=[key, at.timestamp()])
-        except RedisError as exc:
+            async with asyncio.timeout(COUNT_TIMEOUT):
+                counted = await self._count_script(keys=keys, args=[key, at.timestamp()])
+        except (RedisError, TimeoutError) as exc:
             raise DedupeUnavailable(f"redis: {type(exc).__name__}") from exc
         return bool(counted)
 
@@ -63,7 +67,14 @@ class RedisRepeatCounter:
 
     async def take(self) -> dict[str, tuple[int, datetime]]:
         try:
+            # One folder at a time across processes (Render runs two during a deploy):
+            # two folding the same counts would add them twice.
+            lock = self._prefix + "fold-lock"
+            if not await self._redis.set(lock, 1, nx=True, px=FOLD_LOCK_MS):
+                return {}
             counts, seen = await self._take_script(keys=self._hashes)
+            if not counts:  # nothing to fold: the lock is free at once, not in 30 s
+                await self._redis.delete(lock)
         except (RedisError, ResponseError) as exc:
             raise DedupeUnavailable(f"redis: {type(exc).__name__}") from exc
         last_seen = dict(zip(seen[::2], seen[1::2], strict=True))
@@ -74,7 +85,7 @@ class RedisRepeatCounter:
 
     async def folded(self) -> None:
         try:
-            await self._redis.delete(self._hashes[2], self._hashes[3])
+            await self._redis.delete(self._hashes[2], self._hashes[3], self._prefix + "fold-lock")
         except RedisError as exc:
             raise DedupeUnavailable(f"redis: {type(exc).__name__}") from exc
 

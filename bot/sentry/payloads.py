@@ -133,7 +133,8 @@ def repeat_key(kind: str, payload: Mapping[str, Any]) -> str | None:
 
 def read_delivery(delivery: Delivery) -> Read:
     try:
-        payload = json.loads(delivery.body)
+        # Postgres text can't hold NUL, and no alert needs one.
+        payload = json.loads(delivery.body.replace(b"\\u0000", b""))
         if delivery.source == "sentry-legacy":
             return Read(_legacy(_Legacy.model_validate(payload), delivery))
         envelope = _Envelope.model_validate(payload)
@@ -165,9 +166,7 @@ def _from_event(
 ) -> AlertSignal:
     tags = dict(event.tags or [])
     project = _PROJECT_IN_URL.search(event.url)
-    occurred = event.occurred or (
-        datetime.fromtimestamp(event.timestamp, UTC) if event.timestamp else delivery.received_at
-    )
+    occurred = event.occurred or _from_timestamp(event.timestamp) or delivery.received_at
     return AlertSignal(
         key=f"sentry:issue:{event.issue_id}",
         firing=True,
@@ -239,6 +238,13 @@ def _legacy(payload: _Legacy, delivery: Delivery) -> AlertSignal:
         occurred_at=delivery.received_at,
         tags=dict(tags),
     )
+
+
+def _from_timestamp(value: float | None) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(value, UTC) if value else None
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def _aware(value: datetime) -> datetime:

@@ -16,16 +16,14 @@ def check_delivery(
     """None when the delivery is genuine and fresh; otherwise why it is refused."""
     if not signature:
         return "missing Sentry-Hook-Signature"
-    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, signature.strip().lower()):
+    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest().encode()
+    given = signature.strip().lower().encode("ascii", "replace")
+    if not hmac.compare_digest(expected, given):
         return "signature does not match the body"
     # The timestamp isn't signed, but a replayed body with a stale one is still refused.
-    try:
-        sent = float(timestamp) if timestamp else None
-    except ValueError:
-        sent = None
-    if sent is None:
+    if not timestamp or not timestamp.strip().isdigit():
         return "missing or unreadable Sentry-Hook-Timestamp"
+    sent = int(timestamp.strip())
     if abs(now - sent) > MAX_SKEW_SECONDS:
         return f"Sentry-Hook-Timestamp is {int(now - sent)} s away from now"
     return None

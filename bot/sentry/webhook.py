@@ -1,4 +1,5 @@
-"""`POST /webhooks/sentry`: verify, keep, answer — well inside Sentry's 1 s.
+"""`POST /webhooks/sentry`: verify, keep, answer — inside Sentry's 1 s (a slow Redis is
+given 250 ms, then skipped).
 
 Sentry never retries an internal integration, so an alert that isn't kept the first time
 is gone: the delivery is committed to the inbox before the 2xx, and read afterwards.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 __all__ = ["SqlAlertStore"]
 
+import asyncio
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -21,15 +22,32 @@ from bot.alerts.model import (
     NoticeStatus,
     Silence,
 )
+from bot.errors import StoreConflict, StoreUnavailable
 from bot.store.database import connect, from_utc, to_utc
 from bot.store.tables import alert_deliveries, alert_groups, alert_notices, silences
 from bot.types import Clock
+
+KEEP_BATCH = 200  # deliveries per group commit
 
 
 class _SqlAlertTransaction:
     def __init__(self, conn: AsyncConnection, clock_now: datetime) -> None:
         self._conn = conn
         self._now = clock_now
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        try:
+            async with self._conn.begin_nested():
+                yield
+        except sa.exc.IntegrityError as exc:
+            raise StoreConflict(type(exc.orig).__name__ if exc.orig else "conflict") from exc
+        except sa.exc.DBAPIError as exc:
+            if _refuses_the_value(exc):
+                raise  # this delivery can never be stored as it is: marked failed
+            # Anything else (a deadlock with another worker, a lost connection) is
+            # transient: the whole batch rolls back and is read again on the next tick.
+            raise StoreUnavailable(f"database refused the batch: {type(exc).__name__}") from exc
 
     async def claim_deliveries(self, limit: int) -> Sequence[Delivery]:
         # SKIP LOCKED: two bot processes drain the same inbox without taking the same row.
@@ -84,9 +102,9 @@ class _SqlAlertTransaction:
             "key": signal.key,
             "status": GroupStatus.FIRING.value,
             "title": signal.title,
-            "level": signal.level,
-            "project": signal.project,
-            "environment": signal.environment,
+            "level": _cap(signal.level, 16),
+            "project": _cap(signal.project, 200),
+            "environment": _cap(signal.environment, 200),
             "rule": signal.rule,
             "url": signal.url,
             "source": signal.source,
@@ -99,11 +117,36 @@ class _SqlAlertTransaction:
         )
         return _group(dict(result.mappings().one()))
 
-    async def count_repeat(self, group: AlertGroup, at: datetime) -> AlertGroup:
+    async def count_repeat(self, group: AlertGroup, signal: AlertSignal) -> AlertGroup:
         # Deliveries can arrive out of order: last_seen never goes back.
-        return await self._change(
-            group, count=alert_groups.c.count + 1, last_seen=to_utc(max(group.last_seen, at))
+        values: dict[str, Any] = {
+            "count": alert_groups.c.count + 1,
+            "last_seen": to_utc(max(group.last_seen, signal.occurred_at)),
+        }
+        if _severity(signal.level) > _severity(group.level):
+            values |= {"level": _cap(signal.level, 16), "title": signal.title}
+        for name in ("environment", "rule", "url"):
+            if not getattr(group, name) and getattr(signal, name):
+                values[name] = _cap(getattr(signal, name), 200 if name == "environment" else 2000)
+        return await self._change(group, **values)
+
+    async def fire_again(self, previous: AlertGroup, count: int, at: datetime) -> AlertGroup:
+        values = {
+            name: getattr(previous, name)
+            for name in ("key", "title", "level", "project", "environment", "rule", "url", "source")
+        }
+        result = await self._conn.execute(
+            sa.insert(alert_groups)
+            .values(
+                **values,
+                status=GroupStatus.FIRING.value,
+                count=count,
+                first_seen=to_utc(at),
+                last_seen=to_utc(at),
+            )
+            .returning(*alert_groups.columns)
         )
+        return _group(dict(result.mappings().one()))
 
     async def add_repeats(self, group: AlertGroup, repeats: int, at: datetime) -> AlertGroup:
         return await self._change(
@@ -187,9 +230,9 @@ class _SqlAlertTransaction:
         )
 
     async def changed_notice(self, notice: Notice, due_at: datetime) -> Notice:
-        # An earlier deadline (or a running send's lease) stands: changes only ever pull
-        # the next send closer.
-        due = min(notice.due_at, due_at) if notice.due_at else due_at
+        # A send already planned stands — the group_wait deadline, a running send's lease
+        # or a rate-limit back-off; a change only sets one when none is planned.
+        due = notice.due_at or due_at
         return await self._notice_change(
             notice, version=alert_notices.c.version + 1, due_at=to_utc(due)
         )
@@ -239,13 +282,16 @@ class _SqlAlertTransaction:
             )
         )
 
-    async def notice_failed(self, notice: Notice, retry_at: datetime) -> None:
-        await self._notice_change(notice, due_at=to_utc(retry_at))
+    async def notice_failed(
+        self, notice: Notice, retry_at: datetime, *, forget_message: bool = False
+    ) -> None:
+        gone = {"message_ts": None, "channel_id": None} if forget_message else {}
+        await self._notice_change(notice, due_at=to_utc(retry_at), **gone)
 
     async def acknowledge_notice(
         self, notice: Notice, by: str, at: datetime, due_at: datetime
     ) -> Notice:
-        due = min(notice.due_at, due_at) if notice.due_at else due_at
+        due = notice.due_at or due_at
         return await self._notice_change(
             notice,
             acknowledged_by=by,
@@ -277,15 +323,49 @@ class SqlAlertStore:
     def __init__(self, engine: AsyncEngine, clock: Clock) -> None:
         self._engine = engine
         self._clock = clock
+        self._waiting: list[tuple[dict[str, Any], asyncio.Future[int]]] = []
+        self._committing = False
 
     async def keep(self, source: str, kind: str, body: bytes, received_at: datetime) -> int:
-        async with connect(self._engine, begin=True) as conn:
-            result = await conn.execute(
-                sa.insert(alert_deliveries)
-                .values(source=source, kind=kind, body=body, received_at=to_utc(received_at))
-                .returning(alert_deliveries.c.id)
-            )
-            return int(result.scalar_one())
+        """Committed when this returns. Deliveries arriving while a commit is under way
+        are committed together in the next one (group commit): in a flood each webhook
+        still waits for its own durable commit, but the database does a few, not one each.
+        """
+        row = {"source": source, "kind": kind, "body": body, "received_at": to_utc(received_at)}
+        done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._waiting.append((row, done))
+        if not self._committing:  # this caller commits for everyone waiting, batch by batch
+            self._committing = True
+            try:
+                while self._waiting:
+                    batch, self._waiting = self._waiting[:KEEP_BATCH], self._waiting[KEEP_BATCH:]
+                    await self._commit(batch)
+            finally:
+                self._committing = False
+                for _, waiting in self._waiting:  # cancelled mid-way: nobody left to commit
+                    waiting.set_exception(StoreUnavailable("not stored: the commit was cut off"))
+                self._waiting = []
+        return await done
+
+    async def _commit(self, batch: list[tuple[dict[str, Any], asyncio.Future[int]]]) -> None:
+        try:
+            async with connect(self._engine, begin=True) as conn:
+                result = await conn.execute(
+                    sa.insert(alert_deliveries).returning(
+                        alert_deliveries.c.id, sort_by_parameter_order=True
+                    ),
+                    [row for row, _ in batch],
+                )
+                ids = [int(i) for i in result.scalars()]
+        except BaseException as exc:  # each waiting caller gets the failure as its own
+            for _, done in batch:
+                if not done.done():
+                    done.set_exception(exc)
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+            return
+        for (_, done), delivery_id in zip(batch, ids, strict=True):
+            done.set_result(delivery_id)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[_SqlAlertTransaction]:
@@ -396,3 +476,22 @@ def _silence(row: dict[str, Any]) -> Silence:
     for name in ("created_at", "ends_at", "lifted_at"):
         row[name] = from_utc(row[name])
     return Silence(**row)
+
+
+_SEVERITY = {"debug": 0, "info": 1, "warning": 2, "error": 3, "critical": 4, "fatal": 4}
+
+
+def _severity(level: str) -> int:
+    return _SEVERITY.get(level.lower(), 3)
+
+
+def _cap(text: str, limit: int) -> str:
+    """What fits the column: Sentry sends no promises about lengths."""
+    return text[:limit]
+
+
+def _refuses_the_value(exc: sa.exc.DBAPIError) -> bool:
+    """SQLSTATE class 22 (data exception: too long, bad encoding…) on PostgreSQL; SQLite
+    enforces no lengths, so its data errors are the same kind of refusal."""
+    state = getattr(exc.orig, "sqlstate", None)
+    return isinstance(exc, sa.exc.DataError) or (isinstance(state, str) and state[:2] == "22")

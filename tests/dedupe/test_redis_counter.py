@@ -30,8 +30,13 @@ async def test_only_keys_marked_firing_are_counted(counter: RedisRepeatCounter) 
 
 
 async def test_take_returns_counts_and_last_seen_until_folded(
-    counter: RedisRepeatCounter,
+    counter: RedisRepeatCounter, redis_url: str
 ) -> None:
+    async def expire_fold_lock() -> None:
+        client = connect_redis(redis_url)
+        await client.delete("lucia:fold-lock")
+        await client.aclose()
+
     await counter.mark_firing(["a", "b"])
     for i in range(5):
         await counter.count("a", T0 + timedelta(seconds=i))
@@ -39,7 +44,9 @@ async def test_take_returns_counts_and_last_seen_until_folded(
     taken = await counter.take()
     assert taken == {"a": (5, T0 + timedelta(seconds=4)), "b": (1, T0)}
     await counter.count("a", T0)  # arrives during the fold: kept for the next one
-    assert await counter.take() == taken  # a fold that died is retried, not lost
+    assert await counter.take() == {}  # one folder at a time: no second take meanwhile
+    await expire_fold_lock()  # the folder died; its lock expired
+    assert await counter.take() == taken  # its counts are folded again, not lost
     await counter.folded()
     assert await counter.take() == {"a": (1, T0)}
 
@@ -51,3 +58,11 @@ async def test_an_unreachable_redis_says_so() -> None:
             await RedisRepeatCounter(client).count("k", T0)
     finally:
         await client.aclose()
+
+
+async def test_an_empty_fold_leaves_the_next_fold_free(counter: RedisRepeatCounter) -> None:
+    assert await counter.take() == {}
+    assert await counter.take() == {}
+    await counter.mark_firing(["a"])
+    await counter.count("a", T0)
+    assert await counter.take() == {"a": (1, T0)}
