@@ -158,3 +158,6 @@ class RepeatCounter(Protocol):
 
     async def folded(self) -> None:
         """The counts from `take` are in the database."""
+
+    async def release(self) -> None:
+        """The fold failed: keep its counts for the next `take`, and let it happen now."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 __all__ = ["AlertService", "Read", "SignalReader"]
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -112,23 +113,30 @@ class AlertService:
         if not counts:
             return 0
         stale: list[str] = []  # markers to drop: their repeats go through the inbox again
-        async with self._store.transaction() as tx:
-            silences = await tx.active_silences(self._clock())
-            for key, (repeats, seen) in counts.items():
-                group = await tx.open_group(key)
-                outcome = Outcome.REPEAT
-                if group is None:
-                    # Resolved since it was marked: this is the alert firing again.
-                    previous = await tx.latest_group(key)
-                    if previous is None:  # a marker the database doesn't know (restored?)
-                        log.warning(msg.REPEATS_WITHOUT_GROUP, extra={"key": key, "count": repeats})
-                        stale.append(key)
-                        continue
-                    group, outcome = await tx.fire_again(previous, repeats, seen), Outcome.NEW
-                else:
-                    group = await tx.add_repeats(group, repeats, seen)
-                if self.board is not None and not any(s.covers(group) for s in silences):
-                    await self.board.on_change(tx, group, outcome)
+        try:
+            async with self._store.transaction() as tx:
+                silences = await tx.active_silences(self._clock())
+                for key, (repeats, seen) in counts.items():
+                    group = await tx.open_group(key)
+                    outcome = Outcome.REPEAT
+                    if group is None:
+                        # Resolved since it was marked: this is the alert firing again.
+                        previous = await tx.latest_group(key)
+                        if previous is None:  # a marker the database doesn't know (restored?)
+                            log.warning(
+                                msg.REPEATS_WITHOUT_GROUP, extra={"key": key, "count": repeats}
+                            )
+                            stale.append(key)
+                            continue
+                        group, outcome = await tx.fire_again(previous, repeats, seen), Outcome.NEW
+                    else:
+                        group = await tx.add_repeats(group, repeats, seen)
+                    if self.board is not None and not any(s.covers(group) for s in silences):
+                        await self.board.on_change(tx, group, outcome)
+        except BaseException:
+            with contextlib.suppress(DedupeUnavailable):  # the next tick folds them again
+                await self._counter.release()
+            raise
         try:
             await self._counter.folded()
             await self._counter.forget(stale)

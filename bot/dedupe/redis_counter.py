@@ -89,6 +89,12 @@ class RedisRepeatCounter:
         except RedisError as exc:
             raise DedupeUnavailable(f"redis: {type(exc).__name__}") from exc
 
+    async def release(self) -> None:
+        try:
+            await self._redis.delete(self._prefix + "fold-lock")
+        except RedisError as exc:
+            raise DedupeUnavailable(f"redis: {type(exc).__name__}") from exc
+
     def _marker(self, key: str) -> str:
         return f"{self._prefix}firing:{key}"
 
