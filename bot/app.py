@@ -142,12 +142,10 @@ async def build_runtime(
     if alert_chat is not None and settings.lucia_alerts_channel:
         timing = NoticeTiming(config.alerts.group_wait, config.alerts.update_interval)
         board = NoticeBoard(alert_store, alert_chat, settings.lucia_alerts_channel, timing, clock)
-    alerts = AlertService(
-        alert_store, read_delivery, clock, board, config.routing, incidents, counter
-    )
+    router = IncidentRouter(alert_store, incidents, clock)
+    alerts = AlertService(alert_store, read_delivery, clock, board, config.routing, router, counter)
     folder = SingleFlight(alerts.fold_repeats, background, name="repeat-folder")
     sender = SingleFlight(board.send_due if board else _nothing, background, name="notice-sender")
-    router = IncidentRouter(alert_store, incidents, clock)
     opener = SingleFlight(router.open_pending, background, name="alert-router")
 
     async def read_then_act() -> None:

@@ -19,9 +19,9 @@ from bot import log_messages as msg
 from bot.alerts.model import AlertGroup, AlertSignal, Outcome
 from bot.alerts.ports import AlertStore
 from bot.config import AlertMatch, AlertRoute
-from bot.incidents.model import Severity
-from bot.incidents.service import IncidentService
-from bot.types import Clock
+from bot.incidents.model import Incident, Severity
+from bot.incidents.service import SYSTEM_ACTOR, IncidentService
+from bot.types import Clock, UserId
 
 log = logging.getLogger(__name__)
 
@@ -65,20 +65,27 @@ class IncidentRouter:
         async with self._store.transaction() as tx:
             groups = await tx.claim_routes(now, stale_before=now - LEASE, limit=20)
         for group in groups:
-            incident = await self._incidents.open_for_alert(
-                alert_group_id=group.id,
-                title=group.title,
-                severity=Severity(group.route_severity or Severity.SEV2.value),
-                description=_describe(group),
-                page=tuple(r for r in (group.route_page or "").split(",") if r),
-            )
-            async with self._store.transaction() as tx:
-                await tx.route_done(group, incident.number)
-            log.info(
-                msg.ALERT_OPENED_INCIDENT,
-                extra={"alert_group": group.id, "incident": incident.number},
-            )
+            await self.open_for(group)
         return len(groups)
+
+    async def open_for(self, group: AlertGroup, opened_by: UserId = SYSTEM_ACTOR) -> Incident:
+        """The incident of one alert group, with its route's severity and roles to page:
+        by the router, or by someone's click on the alert message."""
+        incident = await self._incidents.open_for_alert(
+            alert_group_id=group.id,
+            title=group.title,
+            severity=Severity(group.route_severity or Severity.SEV2.value),
+            description=_describe(group),
+            page=tuple(r for r in (group.route_page or "").split(",") if r),
+            opened_by=opened_by,
+        )
+        async with self._store.transaction() as tx:
+            await tx.route_done(group, incident.number)
+        log.info(
+            msg.ALERT_OPENED_INCIDENT,
+            extra={"alert_group": group.id, "incident": incident.number},
+        )
+        return incident
 
     async def tell_incidents(self, changes: Sequence[tuple[AlertGroup, Outcome]]) -> None:
         """What linked alerts did: each resolve, and repeats at most every `note_every`."""
@@ -105,7 +112,7 @@ class IncidentRouter:
 
 
 def _describe(group: AlertGroup) -> str:
-    parts = [f"Opened by a Sentry alert: {group.title}"]
+    parts = [f"Sentry alert: {group.title}"]
     where = ", ".join(x for x in (group.project, group.environment) if x)
     if where:
         parts.append(f"Where: {where}")

@@ -20,7 +20,7 @@ from bot import log_messages as msg
 from bot.alerts.model import AlertGroup, AlertSignal, Delivery, GroupStatus, Outcome, Silence
 from bot.alerts.notices import NoticeBoard
 from bot.alerts.ports import AlertStore, AlertTransaction, RepeatCounter
-from bot.alerts.routing import route_for
+from bot.alerts.routing import IncidentRouter, route_for
 from bot.config import AlertRoute
 from bot.errors import (
     DedupeUnavailable,
@@ -38,9 +38,8 @@ from bot.incidents.commands import (
     SilenceAlerts,
     SilenceNotice,
 )
-from bot.incidents.model import Severity
 from bot.incidents.replies import AlertListing, Done, Noted, Reply
-from bot.incidents.service import IncidentService, Invocation
+from bot.incidents.service import Invocation
 from bot.types import Clock
 
 log = logging.getLogger(__name__)
@@ -69,10 +68,10 @@ class AlertService:
         clock: Clock,
         board: NoticeBoard | None = None,
         routes: Sequence[AlertRoute] = (),
-        incidents: IncidentService | None = None,
+        router: IncidentRouter | None = None,
         counter: RepeatCounter | None = None,
     ) -> None:
-        self._incidents = incidents
+        self._router = router  # opens incidents for the alert message's button
         self._counter = counter  # None: every delivery goes through the inbox
         self._counter_back_at = datetime.min.replace(tzinfo=UTC)
         self._store = store
@@ -315,21 +314,12 @@ class AlertService:
         firing = [
             g for g in await self._store.groups_of(notice_id) if g.status is GroupStatus.FIRING
         ]
-        if not firing or self._incidents is None:
+        if not firing or self._router is None:
             raise UserError("Nothing in that message is firing any more.")
         top = firing[0]  # the most recently active
         if top.incident_number is not None:
             raise UserError(f"These alerts are already INC-{top.incident_number}.")
-        incident = await self._incidents.open_for_alert(
-            alert_group_id=top.id,
-            title=top.title,
-            severity=Severity(top.route_severity or Severity.SEV2.value),
-            description=f"Opened from the alert message: {top.title}\n{top.url}".strip(),
-            page=tuple(r for r in (top.route_page or "").split(",") if r),
-            opened_by=actor,
-        )
-        async with self._store.transaction() as tx:
-            await tx.route_done(top, incident.number)
+        incident = await self._router.open_for(top, opened_by=actor)
         where = f" in <#{incident.channel_id}>" if incident.channel_id else ""
         return Done(f"Opened {incident.key} ({incident.severity.label}){where}.", incident)
 
