@@ -1,4 +1,5 @@
-"""`RepeatCounter` on Redis: one EVALSHA per duplicate webhook (Upstash bills per command).
+"""`RepeatCounter` on Redis: at most one EVALSHA per duplicate webhook (Upstash bills per
+command). Repeats that arrive together share one: a flood costs a round trip per burst.
 
 lucia:firing:<key>     marker: the reader has a firing group for this key (expires)
 lucia:repeats          hash key -> count      } gathered repeats, renamed to
@@ -23,12 +24,24 @@ FIRING_TTL_SECONDS = 3600  # a marker outlives quiet spells; the reader renews i
 FOLD_LOCK_MS = 30_000  # a folder that dies frees the lock after this
 COUNT_TIMEOUT = 0.25  # seconds: Sentry waits 1 s in all, so a slow Redis is skipped
 
+# KEYS: the two hashes, then one marker per repeat; ARGV: key and time of each repeat.
 _COUNT = """
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
-redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
-return 1
+local counted = {}
+for i = 3, #KEYS do
+  local n = 2 * (i - 2)
+  if redis.call('EXISTS', KEYS[i]) == 1 then
+    redis.call('HINCRBY', KEYS[1], ARGV[n - 1], 1)
+    redis.call('HSET', KEYS[2], ARGV[n - 1], ARGV[n])
+    counted[#counted + 1] = 1
+  else
+    counted[#counted + 1] = 0
+  end
+end
+return counted
 """
+BATCH_LIMIT = 500  # repeats per EVALSHA
+
+_Waiting = tuple[str, float, "asyncio.Future[bool]"]  # group key, when, its answer
 
 # Move the gathered counts aside (unless a fold that died left some there) and return them.
 _TAKE = """
@@ -49,15 +62,47 @@ class RedisRepeatCounter:
         self._hashes = [
             prefix + name for name in ("repeats", "repeats:seen", "folding", "folding:seen")
         ]
+        self._waiting: list[_Waiting] = []
+        self._sender: asyncio.Task[None] | None = None
 
     async def count(self, key: str, at: datetime) -> bool:
-        keys = [self._marker(key), self._hashes[0], self._hashes[1]]
+        """Count a repeat if its group is firing; False when it isn't (keep the delivery).
+
+        The answer waits for Redis, so a counted repeat survives the bot being killed."""
+        answer = asyncio.get_running_loop().create_future()
+        self._waiting.append((key, at.timestamp(), answer))
+        if self._sender is None:
+            self._sender = asyncio.create_task(self._send_waiting())
+        return bool(await answer)
+
+    async def _send_waiting(self) -> None:
+        """One EVALSHA in flight at a time; the repeats that arrive meanwhile form the next.
+
+        Idle, a repeat goes out on the next turn of the loop; in a flood, batches grow
+        with the load instead of the round trips."""
+        batch: list[_Waiting] = []
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting[:BATCH_LIMIT], self._waiting[BATCH_LIMIT:]
+                await self._count_batch(batch)
+        finally:
+            self._sender = None
+            # Only when stopped early (cancelled at shutdown): nobody is left without an answer.
+            _fail([*batch, *self._waiting], DedupeUnavailable("redis: counting stopped"))
+            self._waiting = []
+
+    async def _count_batch(self, batch: list[_Waiting]) -> None:
+        keys = [*self._hashes[:2], *(self._marker(key) for key, _, _ in batch)]
+        args = [value for key, at, _ in batch for value in (key, at)]
         try:
             async with asyncio.timeout(COUNT_TIMEOUT):
-                counted = await self._count_script(keys=keys, args=[key, at.timestamp()])
+                counted = await self._count_script(keys=keys, args=args)
         except (RedisError, TimeoutError) as exc:
-            raise DedupeUnavailable(f"redis: {type(exc).__name__}") from exc
-        return bool(counted)
+            _fail(batch, DedupeUnavailable(f"redis: {type(exc).__name__}"))
+            return
+        for (_, _, answer), one in zip(batch, counted, strict=True):
+            if not answer.done():
+                answer.set_result(bool(one))
 
     async def mark_firing(self, keys: Sequence[str]) -> None:
         await self._each(keys, lambda pipe, k: pipe.set(self._marker(k), 1, ex=FIRING_TTL_SECONDS))
@@ -108,6 +153,12 @@ class RedisRepeatCounter:
                 await pipe.execute()
         except RedisError as exc:
             raise DedupeUnavailable(f"redis: {type(exc).__name__}") from exc
+
+
+def _fail(waiting: list[_Waiting], error: DedupeUnavailable) -> None:
+    for _, _, answer in waiting:
+        if not answer.done():
+            answer.set_exception(error)
 
 
 def _text(value: bytes | str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -66,3 +67,22 @@ async def test_an_empty_fold_leaves_the_next_fold_free(counter: RedisRepeatCount
     await counter.mark_firing(["a"])
     await counter.count("a", T0)
     assert await counter.take() == {"a": (1, T0)}
+
+
+async def test_a_burst_of_repeats_shares_round_trips_and_each_is_counted(
+    counter: RedisRepeatCounter, redis_url: str
+) -> None:
+    # Upstash bills per command: 200 repeats at once must not cost 200 EVALSHAs.
+    async def evalsha_calls() -> int:
+        client = connect_redis(redis_url)
+        stats = await client.info("commandstats")
+        await client.aclose()
+        return int(stats.get("cmdstat_evalsha", {}).get("calls", 0))
+
+    await counter.mark_firing(["a"])
+    before = await evalsha_calls()
+    answers = await asyncio.gather(*(counter.count("a", T0) for _ in range(200)))
+    used = await evalsha_calls() - before
+    assert all(answers)
+    assert 1 <= used <= 3
+    assert await counter.take() == {"a": (200, T0)}
