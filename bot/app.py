@@ -144,9 +144,13 @@ async def build_runtime(
         board = NoticeBoard(alert_store, alert_chat, settings.lucia_alerts_channel, timing, clock)
     router = IncidentRouter(alert_store, incidents, clock)
     alerts = AlertService(alert_store, read_delivery, clock, board, config.routing, router, counter)
-    folder = SingleFlight(alerts.fold_repeats, background, name="repeat-folder")
     sender = SingleFlight(board.send_due if board else _nothing, background, name="notice-sender")
     opener = SingleFlight(router.open_pending, background, name="alert-router")
+
+    async def fold_then_tell() -> None:
+        await router.tell_incidents(await alerts.fold_repeats())
+
+    folder = SingleFlight(fold_then_tell, background, name="repeat-folder")
 
     async def read_then_act() -> None:
         changes = await alerts.drain()

@@ -100,17 +100,18 @@ class AlertService:
                 log.warning(msg.REPEAT_COUNTER_UNAVAILABLE, extra={"error": str(exc)})
         return await self._store.keep(source, kind, body, now)
 
-    async def fold_repeats(self) -> int:
-        """Move repeats counted in Redis onto their alert groups; how many were folded."""
+    async def fold_repeats(self) -> list[tuple[AlertGroup, Outcome]]:
+        """Move repeats counted in Redis onto their alert groups; return the groups changed."""
         if self._counter is None:
-            return 0
+            return []
         try:
             counts = await self._counter.take()
         except DedupeUnavailable as exc:
             log.warning(msg.REPEAT_COUNTER_UNAVAILABLE, extra={"error": str(exc)})
-            return 0
+            return []
         if not counts:
-            return 0
+            return []
+        changed: list[tuple[AlertGroup, Outcome]] = []
         stale: list[str] = []  # markers to drop: their repeats go through the inbox again
         try:
             async with self._store.transaction() as tx:
@@ -130,6 +131,7 @@ class AlertService:
                         group, outcome = await tx.fire_again(previous, repeats, seen), Outcome.NEW
                     else:
                         group = await tx.add_repeats(group, repeats, seen)
+                    changed.append((group, outcome))
                     if self.board is not None and not any(s.covers(group) for s in silences):
                         await self.board.on_change(tx, group, outcome)
         except BaseException:
@@ -141,7 +143,7 @@ class AlertService:
             await self._counter.forget(stale)
         except DedupeUnavailable as exc:  # folded again later: over-counting beats losing
             log.warning(msg.REPEAT_COUNTER_UNAVAILABLE, extra={"error": str(exc)})
-        return sum(repeats for repeats, _ in counts.values())
+        return changed
 
     async def drain(self) -> list[tuple[AlertGroup, Outcome]]:
         """Read every waiting delivery; return the groups that changed, in order."""

@@ -14,7 +14,7 @@ from bot.alerts.model import AlertSignal
 from bot.alerts.routing import route_for
 from bot.config import AlertMatch, AlertRoute, LuciaConfig
 from bot.incidents.model import Severity
-from bot.store.tables import alert_groups, incidents, timeline_events
+from bot.store.tables import alert_deliveries, alert_groups, incidents, timeline_events
 from tests.conftest import Bot, running_bot, sentry_fixture
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.sentry.test_webhook import SECRET, deliver
@@ -134,7 +134,8 @@ async def test_a_matching_alert_opens_an_incident_that_requests_pages(bot: Bot) 
     assert page[0]["data"] == {"roles": "infra,owner"}
 
 
-async def test_repeats_are_noted_throttled_and_a_resolve_is_noted(bot: Bot) -> None:
+async def repeats_then_resolve(bot: Bot) -> list[str]:
+    """A routed alert, five repeats, then Sentry resolves it; the incident's alert notes."""
     await deliver(bot, fatal_alert(), "event_alert")
 
     async def linked() -> bool:
@@ -143,24 +144,48 @@ async def test_repeats_are_noted_throttled_and_a_resolve_is_noted(bot: Bot) -> N
     await until(linked)
     for _ in range(5):
         await deliver(bot, fatal_alert(), "event_alert")
-    await bot.settle()
+
+    async def notes() -> list[str]:
+        query = (
+            sa.select(timeline_events.c.text)
+            .where(timeline_events.c.kind == "alert")
+            .order_by(timeline_events.c.id)
+        )
+        return [str(n["text"]) for n in await rows(bot, query)]
+
+    await until(notes)  # through the inbox at once; from Redis at the next fold
     resolved = json.loads(sentry_fixture("issue.resolved.json"))
     resolved["data"]["issue"]["id"] = "777"
     await deliver(bot, json.dumps(resolved).encode(), "issue")
-    await bot.settle()
+
+    async def resolve_noted() -> bool:
+        return len(await notes()) >= 2
+
+    await until(resolve_noted)
     await asyncio.sleep(0.2)
     await bot.settle()
+    return await notes()
 
-    notes = await rows(
-        bot,
-        sa.select(timeline_events.c.text)
-        .where(timeline_events.c.kind == "alert")
-        .order_by(timeline_events.c.id),
-    )
-    texts = [str(n["text"]) for n in notes]
+
+async def test_repeats_are_noted_throttled_and_a_resolve_is_noted(bot: Bot) -> None:
+    texts = await repeats_then_resolve(bot)
     assert len(texts) == 2  # one repeat note (throttled), one resolve
-    assert texts[0].startswith("The alert keeps firing")
+    assert texts[0].startswith("The alert keeps firing: ×")
     assert texts[1].startswith("Sentry resolved the alert")
+
+
+async def test_repeats_counted_in_redis_are_noted_too(
+    slack_api: FakeSlackAPI, database_url: str, redis_url: str
+) -> None:
+    config = LuciaConfig(routing=ROUTES)
+    env = {"SENTRY_CLIENT_SECRET": SECRET, "REDIS_URL": redis_url}
+    async with running_bot(slack_api, database_url, config, **env) as bot:
+        texts = await repeats_then_resolve(bot)
+        kept = await rows(bot, sa.select(alert_deliveries))
+    assert len(kept) == 2  # the first and the resolve: the repeats were counted in Redis
+    assert len(texts) == 2
+    assert texts[0].startswith("The alert keeps firing: ×")
+    assert texts[1] == "Sentry resolved the alert: Checkout crashes on submit (×6)"
 
 
 async def test_an_alert_no_rule_routes_opens_nothing(bot: Bot) -> None:
