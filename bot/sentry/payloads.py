@@ -9,12 +9,12 @@ from __future__ import annotations
 
 __all__ = ["read_delivery", "repeat_key"]
 
-import json
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
+import orjson
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from bot.alerts.model import AlertSignal, Delivery
@@ -134,7 +134,7 @@ def repeat_key(kind: str, payload: Mapping[str, Any]) -> str | None:
 def read_delivery(delivery: Delivery) -> Read:
     try:
         # Postgres text can't hold NUL, and no alert needs one.
-        payload = json.loads(delivery.body.replace(b"\\u0000", b""))
+        payload = orjson.loads(delivery.body.replace(b"\\u0000", b""))
         if delivery.source == "sentry-legacy":
             return Read(_legacy(_Legacy.model_validate(payload), delivery))
         envelope = _Envelope.model_validate(payload)

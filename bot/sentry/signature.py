@@ -4,7 +4,6 @@ from __future__ import annotations
 
 __all__ = ["MAX_SKEW_SECONDS", "check_delivery"]
 
-import hashlib
 import hmac
 
 MAX_SKEW_SECONDS = 300
@@ -16,7 +15,7 @@ def check_delivery(
     """None when the delivery is genuine and fresh; otherwise why it is refused."""
     if not signature:
         return "missing Sentry-Hook-Signature"
-    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest().encode()
+    expected = hmac.digest(secret.encode(), body, "sha256").hex().encode()
     given = signature.strip().lower().encode("ascii", "replace")
     if not hmac.compare_digest(expected, given):
         return "signature does not match the body"

@@ -10,10 +10,10 @@ from __future__ import annotations
 __all__ = ["SentryWebhook"]
 
 import hmac
-import json
 import logging
 import time
 
+import orjson
 from aiohttp import web
 
 from bot import log_messages as msg
@@ -53,7 +53,7 @@ class SentryWebhook:
         if refused is not None:
             return refused
         try:
-            payload = json.loads(body)
+            payload = orjson.loads(body)
         except ValueError as exc:
             return _refuse(400, f"body is not valid JSON: {exc}")
         if not isinstance(payload, dict):
