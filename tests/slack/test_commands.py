@@ -161,6 +161,7 @@ async def test_illegal_steps_get_a_clear_answer_and_change_nothing(bot: Bot) -> 
     await bot.command("incident ack", channel=channel)
     await bot.settle()
     await bot.command("incident ack", channel=channel, response_key="again")
+    await bot.settle()  # answered before the resolve below; commands run after their ack
     await bot.command("incident resolve", channel=channel)
     await bot.settle()
     await bot.command("incident resolve", channel=channel, response_key="twice")
