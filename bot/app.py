@@ -149,13 +149,21 @@ async def build_runtime(
     sender = SingleFlight(board.send_due if board else _nothing, background, name="notice-sender")
     opener = SingleFlight(router.open_pending, background, name="alert-router")
 
+    # The reader and the folder both lock alert groups, then their shared notice: taking
+    # turns keeps them from deadlocking each other in Postgres. (Against another process
+    # Postgres aborts one of the two, and it is done again on the next tick.)
+    alert_writes = asyncio.Lock()
+
     async def fold_then_tell() -> None:
-        await router.tell_incidents(await alerts.fold_repeats())
+        async with alert_writes:
+            changes = await alerts.fold_repeats()
+        await router.tell_incidents(changes)
 
     folder = SingleFlight(fold_then_tell, background, name="repeat-folder")
 
     async def read_then_act() -> None:
-        changes = await alerts.drain()
+        async with alert_writes:
+            changes = await alerts.drain()
         opener.kick()
         sender.kick()
         await router.tell_incidents(changes)
