@@ -5,7 +5,6 @@ from __future__ import annotations
 __all__ = ["init_sentry", "scrub"]
 
 import json
-import re
 
 import sentry_sdk
 from sentry_sdk.integrations.aiohttp import AioHttpIntegration
@@ -13,21 +12,15 @@ from sentry_sdk.scrubber import DEFAULT_DENYLIST, EventScrubber
 from sentry_sdk.types import Event, Hint
 
 from bot import __version__
+from bot.secret_shapes import SECRET_SHAPES
 from bot.settings import Settings
-
-# Shapes of secrets that may end up in messages or variables despite our care.
-_SECRET_SHAPES = re.compile(
-    r"xox[abposr]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|rnd_[A-Za-z0-9]+|tk_[A-Za-z0-9]+"
-    r"|Bearer\s+[A-Za-z0-9._~+/-]+=*|hooks\.slack\.com/[^\s\"']+|v0=[0-9a-f]{64}"
-    r"|(?<=://)[^:/@\s]+:[^@\s]+(?=@)"
-)
 
 
 def scrub(event: Event, _hint: Hint) -> Event:
     request = event.get("request")
     if isinstance(request, dict):  # the legacy Sentry webhook carries its token there
         request.pop("query_string", None)
-    scrubbed: Event = json.loads(_SECRET_SHAPES.sub("[Filtered]", json.dumps(event, default=str)))
+    scrubbed: Event = json.loads(SECRET_SHAPES.sub("[Filtered]", json.dumps(event, default=str)))
     return scrubbed
 
 
