@@ -3,17 +3,21 @@ Web API stand-in, and the real bot app driven with signed Slack requests."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
 import os
+import socket
+import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
+import aiohttp
 import asyncpg
 import pytest
 import redis.asyncio as aioredis
@@ -212,6 +216,13 @@ class Bot:
         return [p.body.get("text", "") for p in self.slack.response_posts if p.key == key]
 
 
+async def until(check: Callable[[], Awaitable[object]], limit: float = 10.0) -> None:
+    """Poll `check` (the database, a fake's inbox) until it holds; fail after `limit` s."""
+    async with asyncio.timeout(limit):
+        while not await check():  # noqa: ASYNC110 - polling another process's work
+            await asyncio.sleep(0.05)
+
+
 def bot_settings(slack: FakeSlackAPI, database_url: str, **extra: str) -> Settings:
     return load_settings(
         {
@@ -240,3 +251,36 @@ async def running_bot(
 async def bot(slack_api: FakeSlackAPI, database_url: str) -> AsyncIterator[Bot]:
     async with running_bot(slack_api, database_url) as running:
         yield running
+
+
+# --- a bot process ----------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def start_serve(env: dict[str, str], cwd: Path) -> asyncio.subprocess.Process:
+    """`lucia-bot serve` as its own process (to be killed), once /healthz answers."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "serve",
+        cwd=cwd,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    async with aiohttp.ClientSession() as http:
+        for _ in range(200):
+            try:
+                async with http.get(f"http://127.0.0.1:{env['PORT']}/healthz") as response:
+                    if response.status == 200:
+                        return proc
+            except aiohttp.ClientConnectionError:
+                await asyncio.sleep(0.05)
+    proc.kill()
+    raise AssertionError("serve never became healthy")

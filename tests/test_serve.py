@@ -6,7 +6,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import sqlite3
 import sys
 from pathlib import Path
@@ -14,14 +13,8 @@ from urllib.parse import urlencode
 
 import aiohttp
 
-from tests.conftest import INCIDENTS_CHANNEL, SIGNING_SECRET, sign, slack_fixture
+from tests.conftest import INCIDENTS_CHANNEL, SIGNING_SECRET, free_port, sign, slack_fixture
 from tests.fakes.slack_api import FakeSlackAPI
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def _wait_healthy(base: str, proc: asyncio.subprocess.Process) -> None:
@@ -40,7 +33,7 @@ async def _wait_healthy(base: str, proc: asyncio.subprocess.Process) -> None:
 
 
 async def test_sigterm_lets_in_flight_work_finish(slack_api: FakeSlackAPI, tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     database = tmp_path / "lucia.db"
     env = {
         "PATH": os.environ["PATH"],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
@@ -15,7 +15,7 @@ from bot.alerts.routing import route_for
 from bot.config import AlertMatch, AlertRoute, LuciaConfig
 from bot.incidents.model import Severity
 from bot.store.tables import alert_deliveries, alert_groups, incidents, timeline_events
-from tests.conftest import Bot, running_bot, sentry_fixture
+from tests.conftest import Bot, running_bot, sentry_fixture, until
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.sentry.test_webhook import SECRET, deliver
 
@@ -84,12 +84,6 @@ def fatal_alert(issue: str = "777", level: str = "fatal") -> bytes:
         "title": "Checkout crashes on submit",
     }
     return json.dumps(payload).encode()
-
-
-async def until(check: Callable[[], object], limit: float = 10.0) -> None:
-    async with asyncio.timeout(limit):
-        while not await check():  # type: ignore[misc]  # noqa: ASYNC110 - polling the database
-            await asyncio.sleep(0.05)
 
 
 async def rows(bot: Bot, query: sa.Select[tuple[object, ...]]) -> list[dict[str, object]]:

@@ -6,8 +6,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
-import sys
 from pathlib import Path
 
 import aiohttp
@@ -15,39 +13,10 @@ import sqlalchemy as sa
 
 from bot.store.database import create_engine, driver_url
 from bot.store.tables import alert_deliveries, alert_groups
-from tests.conftest import empty_postgres, sentry_fixture
+from tests.conftest import empty_postgres, free_port, sentry_fixture, start_serve
 from tests.sentry.test_webhook import SECRET, signed
 
 DELIVERIES = 200
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-async def _start(env: dict[str, str], cwd: Path) -> asyncio.subprocess.Process:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "serve",
-        cwd=cwd,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    async with aiohttp.ClientSession() as http:
-        for _ in range(200):
-            try:
-                async with http.get(f"http://127.0.0.1:{env['PORT']}/healthz") as response:
-                    if response.status == 200:
-                        return proc
-            except aiohttp.ClientConnectionError:
-                await asyncio.sleep(0.05)
-    proc.kill()
-    raise AssertionError("serve never became healthy")
 
 
 async def _counts(database_url: str) -> tuple[int, int, int]:
@@ -70,7 +39,7 @@ async def test_acknowledged_deliveries_survive_kill_9_and_are_read_after_restart
     database_url = await empty_postgres()
     env = {
         "PATH": os.environ["PATH"],
-        "PORT": str(_free_port()),
+        "PORT": str(free_port()),
         "DATABASE_URL": database_url,
         "SENTRY_CLIENT_SECRET": SECRET,
         "LOG_LEVEL": "WARNING",
@@ -81,7 +50,7 @@ async def test_acknowledged_deliveries_survive_kill_9_and_are_read_after_restart
         template["data"]["event"]["issue_id"] = str(10_000 + issue)
         bodies.append(json.dumps(template).encode())
 
-    proc = await _start(env, tmp_path)
+    proc = await start_serve(env, tmp_path)
     url = f"http://127.0.0.1:{env['PORT']}/webhooks/sentry"
     async with aiohttp.ClientSession() as http:
 
@@ -98,7 +67,7 @@ async def test_acknowledged_deliveries_survive_kill_9_and_are_read_after_restart
     kept, _pending, _groups = await _counts(database_url)  # most still unread, usually
     assert kept == DELIVERIES  # every 2xx was already committed
 
-    proc = await _start(env, tmp_path)  # reads what the killed process didn't
+    proc = await start_serve(env, tmp_path)  # reads what the killed process didn't
     try:
         for _ in range(200):
             _kept, pending, groups = await _counts(database_url)
