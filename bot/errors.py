@@ -27,6 +27,7 @@ __all__ = [
     "ConfigError",
     "ConfigProblem",
     "DedupeUnavailable",
+    "DeliveryFailed",
     "IllegalTransition",
     "IncidentNotFound",
     "LuciaError",
@@ -108,3 +109,7 @@ class StoreUnavailable(LuciaError):
 
 class DedupeUnavailable(LuciaError):
     pass
+
+
+class DeliveryFailed(LuciaError):
+    """A page could not be delivered through one channel (e-mail, push, Slack)."""
