@@ -19,6 +19,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import aiohttp
 import uvloop
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -44,16 +45,22 @@ from bot.desk import Desk
 from bot.errors import DedupeUnavailable, StoreUnavailable
 from bot.incidents.ports import IncidentChat
 from bot.incidents.service import IncidentService
+from bot.notify.email import EmailNotifier
+from bot.notify.push import PushNotifier
+from bot.paging.ports import Notifier
+from bot.paging.service import PagingService
 from bot.sentry.payloads import read_delivery
 from bot.sentry.webhook import SentryWebhook
 from bot.settings import Settings, SlackMode
 from bot.slack.app import build_bolt_app, build_web_client
 from bot.slack.chat import SlackChat
 from bot.slack.dispatch import SlackDeps
+from bot.slack.paging import SlackChannelMention, SlackDirectMessage
 from bot.store.alert_store import SqlAlertStore
 from bot.store.database import create_engine, driver_url, ping
 from bot.store.incident_store import SqlIncidentStore
 from bot.store.migrate import upgrade
+from bot.store.paging_store import SqlPagingStore
 from bot.types import Clock
 
 log = logging.getLogger(__name__)
@@ -82,8 +89,11 @@ class Runtime:
     notice_sender: SingleFlight  # shows alert groups in Slack when their notices are due
     alert_router: SingleFlight  # opens the incidents routing rules ask for
     repeat_folder: SingleFlight  # moves repeats counted in Redis onto their groups
+    paging: PagingService
+    pager: SingleFlight  # starts escalations, fires due steps, sends pages
     desk: Desk  # answers /lucia commands
-    ticker: AsyncIOScheduler  # only wakes the sender: the timers themselves are rows
+    ticker: AsyncIOScheduler  # only wakes the workers: the timers themselves are rows
+    http: aiohttp.ClientSession  # push notifications
 
     def start(self) -> None:
         """In the running loop: wake the sender every second; read what a crash left."""
@@ -93,6 +103,7 @@ class Runtime:
             self.repeat_folder.kick()
             self.notice_sender.kick()
             self.alert_router.kick()
+            self.pager.kick()  # a step due while the bot was down fires now
 
         self.ticker.add_job(
             tick,
@@ -110,6 +121,7 @@ class Runtime:
         if self.ticker.running:
             self.ticker.shutdown(wait=False)
         await self.background.drain()
+        await self.http.close()
         await self.dedupe.close()
         await self.engine.dispose()
 
@@ -120,6 +132,7 @@ async def build_runtime(
     chat: IncidentChat,
     clock: Clock = utc_now,
     alert_chat: AlertChat | None = None,
+    slack: SlackChat | None = None,
 ) -> Runtime:
     engine = create_engine(driver_url(settings.database_url))
     try:
@@ -132,8 +145,9 @@ async def build_runtime(
     if settings.redis_url:
         redis = connect_redis(settings.redis_url)
         dedupe, counter = RedisDedupe(redis), RedisRepeatCounter(redis)
+    incident_store = SqlIncidentStore(engine)
     incidents = IncidentService(
-        SqlIncidentStore(engine),
+        incident_store,
         chat,
         clock,
         announcement_channel=settings.lucia_incidents_channel,
@@ -169,6 +183,26 @@ async def build_runtime(
         await router.tell_incidents(changes)
 
     reader = SingleFlight(read_then_act, background, name="alert-reader")
+
+    http = aiohttp.ClientSession()
+    notifiers: list[Notifier] = []
+    if slack is not None:
+        notifiers += [SlackDirectMessage(slack), SlackChannelMention(slack)]
+    if email := EmailNotifier.from_settings(settings):
+        notifiers.append(email)
+    notifiers.append(PushNotifier.from_settings(settings, http))
+    paging = PagingService(
+        SqlPagingStore(engine), incidents, incident_store, notifiers, config, clock, incidents.show
+    )
+    pager = SingleFlight(paging.tick, background, name="pager")
+    paging.wake = pager.kick
+    incidents.opened = pager.kick  # the first page goes out now, not on the next tick
+    try:
+        await paging.load_config()
+    except BaseException:
+        await http.close()
+        await engine.dispose()
+        raise
     return Runtime(
         settings,
         config,
@@ -181,8 +215,11 @@ async def build_runtime(
         sender,
         opener,
         folder,
-        Desk(incidents, alerts),
+        paging,
+        pager,
+        Desk(incidents, alerts, paging),
         AsyncIOScheduler(timezone="UTC"),
+        http,
     )
 
 
@@ -264,7 +301,7 @@ async def build_server_app(settings: Settings, config: LuciaConfig) -> web.Appli
         return build_web_app(runtime, None)
     client = build_web_client(settings)
     chat = SlackChat(client)
-    runtime = await build_runtime(settings, config, chat, alert_chat=chat)
+    runtime = await build_runtime(settings, config, chat, alert_chat=chat, slack=chat)
     deps = SlackDeps(runtime.desk, runtime.incidents, runtime.background, runtime.dedupe)
     bolt = build_bolt_app(settings, client, deps)
     app = build_web_app(runtime, bolt)

@@ -12,6 +12,7 @@ __all__ = [
     "EscalationStep",
     "LuciaConfig",
     "Owner",
+    "PagingConfig",
     "References",
     "Role",
     "Service",
@@ -119,6 +120,14 @@ class EscalationStep(_Model):
 class EscalationPolicy(_Model):
     steps: list[EscalationStep] = Field(min_length=1)
     repeat: int = Field(default=0, ge=0, le=10)
+    # The emergency fallback contact closes the chain unless a step already pages it.
+    close_with_fallback: bool = True
+
+
+class PagingConfig(_Model):
+    # One person is paged at most once in this window by escalations (a flapping alert
+    # mustn't page them every minute); `/lucia page` by a person always goes through.
+    throttle: Duration = timedelta(minutes=2)
 
 
 class AlertsConfig(_Model):
@@ -135,6 +144,7 @@ class LuciaConfig(_Model):
     services: dict[str, Service] = {}
     routing: list[AlertRoute] = []
     escalation: dict[Severity, EscalationPolicy] = {}
+    paging: PagingConfig = PagingConfig()
     alerts: AlertsConfig = AlertsConfig()
 
 

@@ -6,26 +6,41 @@ __all__ = ["Desk"]
 
 from bot.alerts.service import AlertService
 from bot.incidents.commands import (
+    AcknowledgePage,
     AlertCommand,
     Command,
     LiftSilence,
     ListAlerts,
     NoticeAction,
+    PageSomeone,
+    PagingCommand,
+    SetOwner,
+    SetRef,
+    ShowOwners,
+    ShowRefs,
     SilenceAlerts,
 )
 from bot.incidents.replies import Reply
 from bot.incidents.service import IncidentService, Invocation
+from bot.paging.service import PagingService
 
 _ALERT_COMMANDS = (ListAlerts, SilenceAlerts, LiftSilence, NoticeAction)
+_PAGING_COMMANDS = (PageSomeone, AcknowledgePage, ShowOwners, SetOwner, ShowRefs, SetRef)
 
 
 class Desk:
-    def __init__(self, incidents: IncidentService, alerts: AlertService) -> None:
+    def __init__(
+        self, incidents: IncidentService, alerts: AlertService, paging: PagingService
+    ) -> None:
         self.incidents = incidents
         self.alerts = alerts
+        self.paging = paging
 
     async def run(self, command: Command, inv: Invocation) -> Reply:
         if isinstance(command, _ALERT_COMMANDS):
             alert_command: AlertCommand = command
             return await self.alerts.run(alert_command, inv)
+        if isinstance(command, _PAGING_COMMANDS):
+            paging_command: PagingCommand = command
+            return await self.paging.run(paging_command, inv)
         return await self.incidents.run(command, inv)

@@ -58,3 +58,6 @@ ALERT_OPENED_INCIDENT = "alert_opened_incident"  # a routing rule opened an inci
 REPEAT_COUNTER_UNAVAILABLE = "repeat_counter_unavailable"  # Redis down: the inbox takes all
 REPEATS_WITHOUT_GROUP = "repeats_without_group"  # counted for a key the database doesn't know
 SENTRY_WEBHOOK_REFUSED = "sentry_webhook_refused"  # signature, timestamp, size or JSON
+LAUNCH_GATE_LOADED = "launch_gate_loaded"  # roles/references changed in lucia.yaml, loaded
+PAGE_SENT = "page_sent"  # every channel tried; status sent or failed
+PAGE_DELIVERY_FAILED = "page_delivery_failed"  # one channel (e-mail, push, Slack) failed

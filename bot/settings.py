@@ -50,6 +50,15 @@ class Settings(BaseSettings):
     render_api_key: SecretStr | None = None
     render_api_url: str = "https://api.render.com/v1"
     render_git_commit: str | None = None
+    # Paging outside Slack: e-mail over SMTP, push through an ntfy-compatible server.
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str | None = None
+    smtp_tls: str = "starttls"  # starttls (587), tls (implicit, 465) or none (a local relay)
+    ntfy_url: str = "https://ntfy.sh"
+    ntfy_token: SecretStr | None = None
     lucia_config: Path = Path("lucia.yaml")
     log_level: str = "INFO"
 
@@ -134,6 +143,12 @@ class Settings(BaseSettings):
             problem("LOG_LEVEL", f"`{self.log_level}` isn't one of {', '.join(_LOG_LEVELS)}")
         if not 0 < self.port < 65536:
             problem("PORT", f"{self.port} is not a TCP port")
+        if self.smtp_tls not in ("starttls", "tls", "none"):
+            problem("SMTP_TLS", f"`{self.smtp_tls}` isn't one of starttls, tls, none")
+        if self.smtp_host and not self.smtp_from:
+            problem("SMTP_FROM", "is missing: pages by e-mail need a sender address")
+        if not self.ntfy_url.startswith(("https://", "http://")):
+            problem("NTFY_URL", "must be an http(s) URL of an ntfy server")
         return found
 
 

@@ -10,9 +10,12 @@ from __future__ import annotations
 __all__ = [
     "MAX_TEXT",
     "MAX_TITLE",
+    "REFERENCE_KEYS",
+    "ROLES",
     "USAGE",
     "Acknowledge",
     "AcknowledgeNotice",
+    "AcknowledgePage",
     "AddNote",
     "AlertCommand",
     "Command",
@@ -25,13 +28,19 @@ __all__ = [
     "NoticeAction",
     "OpenIncident",
     "OpenIncidentFromNotice",
+    "PageSomeone",
+    "PagingCommand",
     "PostUpdate",
     "Reopen",
     "Resolve",
     "SetLead",
+    "SetOwner",
+    "SetRef",
     "SetSeverity",
     "SetStatus",
     "ShowIncident",
+    "ShowOwners",
+    "ShowRefs",
     "SilenceAlerts",
     "SilenceNotice",
     "parse",
@@ -69,7 +78,24 @@ USAGE = {
     "alerts": "/lucia alerts",
     "silence": "/lucia alerts silence <A12|project> <duration: 30m, 2h, 1d> [reason]",
     "unsilence": "/lucia alerts unsilence <S3>",
+    "page": "/lucia page <owner|infra|dns|billing|fallback|@user> [message]",
+    "owners": "/lucia owners",
+    "owners set": "/lucia owners set <role> @user [email] [phone]",
+    "refs": "/lucia refs",
+    "refs set": "/lucia refs set <key> <value>",
 }
+
+ROLES = ("owner", "infra", "dns", "billing", "fallback")
+REFERENCE_KEYS = (
+    "staging_url",
+    "staging_api_url",
+    "production_app_url",
+    "production_api_url",
+    "status_page",
+    "runbook",
+    "rollback_doc",
+    "vault_location",
+)
 
 
 def usage(name: str) -> str:
@@ -190,6 +216,46 @@ class OpenIncidentFromNotice(NoticeAction):
     pass
 
 
+@dataclass(frozen=True)
+class PageSomeone:
+    target: str  # a role, or a Slack user id
+    message: str
+    is_role: bool
+
+
+@dataclass(frozen=True)
+class AcknowledgePage:
+    """The Acknowledge button of a page's DM (no text form)."""
+
+    page_id: int
+
+
+@dataclass(frozen=True)
+class ShowOwners:
+    pass
+
+
+@dataclass(frozen=True)
+class SetOwner:
+    role: str
+    user: UserId
+    email: str | None
+    phone: str | None
+
+
+@dataclass(frozen=True)
+class ShowRefs:
+    pass
+
+
+@dataclass(frozen=True)
+class SetRef:
+    key: str
+    value: str
+
+
+PagingCommand = PageSomeone | AcknowledgePage | ShowOwners | SetOwner | ShowRefs | SetRef
+
 AlertCommand = (
     ListAlerts
     | SilenceAlerts
@@ -201,6 +267,12 @@ AlertCommand = (
 
 Command = (
     Help
+    | PageSomeone
+    | AcknowledgePage
+    | ShowOwners
+    | SetOwner
+    | ShowRefs
+    | SetRef
     | ListAlerts
     | SilenceAlerts
     | LiftSilence
@@ -240,6 +312,12 @@ def parse(text: str) -> Command:
             return _parse_incident(rest)
         case "alerts" | "alert":
             return _parse_alerts(rest)
+        case "page":
+            return _parse_page(rest)
+        case "owners" | "owner":
+            return _parse_owners(rest)
+        case "refs" | "references":
+            return _parse_refs(rest)
         case _:
             raise CommandError(f"I don't know the command `{_clip(head)}`.", "/lucia help")
 
@@ -319,6 +397,78 @@ def _parse_alerts(text: str) -> Command:
             return LiftSilence(int(match.group(1)))
         case _:
             raise CommandError(f"`alerts {_clip(sub)}` isn't a command I know.", usage("alerts"))
+
+
+_EMAIL = re.compile(r"(?:<mailto:[^|>]+\|)?([^@\s<>|]+@[^@\s<>|]+?)>?")
+_PHONE = re.compile(r"\+?[0-9][0-9 ().-]{5,30}")
+
+
+def _parse_page(text: str) -> PageSomeone:
+    target, rest = _split(text)
+    if not target:
+        raise CommandError(
+            "Page whom? A role from the launch-gate table, or @someone.", usage("page")
+        )
+    message = _text(rest, "page", "", required=False)
+    if target.lower() in ROLES:
+        return PageSomeone(target.lower(), message, is_role=True)
+    mention = _MENTION.fullmatch(target)
+    if mention is None:
+        raise CommandError(
+            f"`{_clip(target)}` is neither a role ({', '.join(ROLES)}) nor a @mention.",
+            usage("page"),
+        )
+    return PageSomeone(mention.group(1), message, is_role=False)
+
+
+def _parse_owners(text: str) -> ShowOwners | SetOwner:
+    sub, rest = _split(text)
+    if sub == "":
+        return ShowOwners()
+    if sub.lower() != "set":
+        raise CommandError(f"`owners {_clip(sub)}` isn't a command I know.", usage("owners set"))
+    words = rest.split()
+    if len(words) < 2 or words[0].lower() not in ROLES:
+        raise CommandError(
+            f"Set which role to whom? Roles: {', '.join(ROLES)}.", usage("owners set")
+        )
+    mention = _MENTION.fullmatch(words[1])
+    if mention is None:
+        raise CommandError(
+            f"`{_clip(words[1])}` isn't a @mention: type @ and pick the person.",
+            usage("owners set"),
+        )
+    email = phone = None
+    extra = " ".join(words[2:])
+    for word in re.split(r"\s+(?=\S*@|\+)", extra) if extra else []:
+        if found := _EMAIL.fullmatch(word.strip()):
+            email = found.group(1)
+        elif _PHONE.fullmatch(word.strip()):
+            phone = word.strip()
+        else:
+            raise CommandError(
+                f"`{_clip(word)}` is neither an e-mail address nor a phone number.",
+                usage("owners set"),
+            )
+    return SetOwner(words[0].lower(), mention.group(1), email, phone)
+
+
+def _parse_refs(text: str) -> ShowRefs | SetRef:
+    sub, rest = _split(text)
+    if sub == "":
+        return ShowRefs()
+    if sub.lower() != "set":
+        raise CommandError(f"`refs {_clip(sub)}` isn't a command I know.", usage("refs set"))
+    key, value = _split(rest)
+    if key.lower() not in REFERENCE_KEYS:
+        raise CommandError(
+            f"`{_clip(key)}` isn't a reference. Keys: {', '.join(REFERENCE_KEYS)}.",
+            usage("refs set"),
+        )
+    value = plain_text(value).strip()
+    if not value:
+        raise CommandError("Set it to what?", usage("refs set"))
+    return SetRef(key.lower(), value)
 
 
 def _duration(text: str) -> timedelta:

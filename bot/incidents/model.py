@@ -56,6 +56,8 @@ class EventKind(enum.StrEnum):
     RESOLVED = "resolved"
     REOPENED = "reopened"
     PAGE_REQUESTED = "page_requested"  # roles to page, from the routing rule (paging acts on it)
+    ESCALATION = "escalation"  # started, a step fired, stopped, exhausted
+    PAGE = "page"  # one person paged, and what each channel made of it
     ALERT = "alert"  # what the linked alert did since: repeats (throttled), resolved in Sentry
 
 

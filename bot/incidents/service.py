@@ -60,6 +60,7 @@ class IncidentService:
         # One card refresh at a time per incident, so an older render never lands last.
         self._card_locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._provisioning: set[int] = set()  # incidents whose channel/card are being made
+        self.opened: Callable[[], None] = lambda: None  # paging's wake-up (set by the runtime)
 
     async def run(self, command: cmd.Command, inv: Invocation) -> Reply:
         match command:
@@ -101,6 +102,7 @@ class IncidentService:
         invitees = list(dict.fromkeys([inv.actor, *command.responders]))
         warnings: list[str] = []
         incident = await self._provision(change.incident, invitees, warnings)
+        self.opened()
         where = f" in <#{incident.channel_id}>" if incident.channel_id else ""
         return Done(f"Opened {incident.key} ({severity.label}){where}.", incident, tuple(warnings))
 
@@ -154,7 +156,9 @@ class IncidentService:
         log.info(msg.INCIDENT_OPENED, extra={"incident": number, "severity": severity.value})
         warnings: list[str] = []
         invitees = [] if opened_by == SYSTEM_ACTOR else [opened_by]
-        return await self._provision(change.incident, invitees, warnings)
+        incident = await self._provision(change.incident, invitees, warnings)
+        self.opened()
+        return incident
 
     async def note_alert(self, number: int, text: str, data: Mapping[str, JSONValue]) -> None:
         """What the incident's alert did; shown in its channel like any timeline event."""
@@ -167,6 +171,16 @@ class IncidentService:
             )
             await tx.append(event)
         await self._after_change(Change(incident, event))
+
+    async def show(self, event: TimelineEvent) -> None:
+        """An event stored by another part (paging), shown in the incident's channel."""
+        incident = await self._store.get(event.incident_number)
+        if incident is not None and incident.channel_id:
+            await self._attempt(
+                [],
+                "post this in the incident channel",
+                self._chat.post_event(incident.channel_id, incident, event),
+            )
 
     async def _provision(
         self, incident: Incident, invitees: list[UserId], warnings: list[str]

@@ -8,6 +8,7 @@ __all__ = [
     "ALERT_OPEN_ACTION",
     "ALERT_SILENCE_ACTION",
     "DECLARE_CALLBACK",
+    "PAGE_ACK_ACTION",
     "RESOLVE_ACTION",
     "UPDATE_ACTION",
     "UPDATE_CALLBACK",
@@ -20,11 +21,13 @@ __all__ = [
     "help_message",
     "home_view",
     "incident_card",
+    "page_message",
     "reply_message",
     "update_modal",
 ]
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +38,7 @@ from bot.incidents.lifecycle import WORKING_STATUSES
 from bot.incidents.model import EventKind, Incident, Severity, Status, TimelineEvent
 from bot.incidents.replies import AlertListing, Detail, Done, Listing, Noted, Reply, ShowHelp
 from bot.incidents.service import SYSTEM_ACTOR
+from bot.paging.ports import PageMessage
 
 ACK_ACTION = "lucia_ack"
 UPDATE_ACTION = "lucia_update"
@@ -185,9 +189,14 @@ def event_line(event: TimelineEvent) -> str:
     return f"{_date(event.at, '{time}')} {_who(event.actor)} {_event_body(event)}"
 
 
+_USER_MENTION = re.compile(r"&lt;@([UW][A-Z0-9]+)&gt;")
+
+
 def _event_body(event: TimelineEvent, *, after_actor: bool = True) -> str:
     """What happened, for "<actor> …" (after_actor) or on its own, as a sentence."""
     text = escape(event.text)
+    if event.kind in (EventKind.ESCALATION, EventKind.PAGE):  # our own text: people by mention
+        text = _USER_MENTION.sub(r"<@\1>", text)
     match event.kind:
         case EventKind.UPDATE:
             body = f"posted an update: {text}"
@@ -453,3 +462,29 @@ def _alert_line(group: AlertGroup) -> str:
     rule = f" · rule {escape(group.rule)}" if group.rule else ""
     seen = f"first {_date(group.first_seen, '{time}')}, last {_date(group.last_seen, '{time}')}"
     return f"{icon} {title} · {group.level} · ×{group.count:,}{rule} · {seen}"
+
+
+PAGE_ACK_ACTION = "lucia_page_ack"
+
+
+def page_message(page: PageMessage, *, mention: str | None = None) -> Message:
+    """A page: in the person's DM with an Acknowledge button, or as a mention in the
+    incident channel (`mention` is the person's user id)."""
+    title = escape(page.title)
+    if mention is not None:
+        text = f"<@{mention}> you are paged: {title}"
+        return Message(text, [_section(text)])
+    body = escape(page.text).replace("\n", "\n\n", 1)
+    lead = "🚨" if page.urgent else "📟"
+    blocks: list[Block] = [
+        _section(f"{lead} *{title}*"),
+        _section(body[:MAX_TEXT]),
+        {
+            "type": "actions",
+            "block_id": "page_actions",
+            "elements": [_button("Acknowledge", PAGE_ACK_ACTION, str(page.page_id), "primary")],
+        },
+    ]
+    if page.link:
+        blocks.insert(2, _section(f"<{page.link}|Open the incident channel>"))
+    return Message(f"{lead} {title}", blocks)

@@ -93,6 +93,10 @@ class SlackChat:
             raise
         return not response["user"].get("deleted", False)
 
+    async def post_message(self, channel: str, message: Message) -> str:
+        """Any message; its ts. (Pages use it: see bot/slack/paging.py.)"""
+        return await self._post(channel, message)
+
     async def _post(self, channel_id: str, message: Message) -> str:
         return str((await self._send(channel_id, message))["ts"])
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["SqlIncidentStore"]
+__all__ = ["SqlIncidentStore", "append_event", "incident_from_row"]
 
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -44,7 +44,7 @@ class _SqlTransaction:
             .mappings()
             .first()
         )
-        return _incident(dict(row)) if row else None
+        return incident_from_row(row) if row else None
 
     async def insert(self, incident: Incident) -> None:
         await self._conn.execute(sa.insert(incidents).values(**_row(incident)))
@@ -57,16 +57,21 @@ class _SqlTransaction:
         )
 
     async def append(self, event: TimelineEvent) -> None:
-        await self._conn.execute(
-            sa.insert(timeline_events).values(
-                incident_number=event.incident_number,
-                at=to_utc(event.at),
-                kind=event.kind.value,
-                actor=event.actor,
-                text=event.text,
-                data=dict(event.data),
-            )
+        await append_event(self._conn, event)
+
+
+async def append_event(conn: AsyncConnection, event: TimelineEvent) -> None:
+    """The one timeline writer: every store appends events through it."""
+    await conn.execute(
+        sa.insert(timeline_events).values(
+            incident_number=event.incident_number,
+            at=to_utc(event.at),
+            kind=event.kind.value,
+            actor=event.actor,
+            text=event.text,
+            data=dict(event.data),
         )
+    )
 
 
 class SqlIncidentStore:
@@ -95,7 +100,7 @@ class SqlIncidentStore:
             query = query.where(incidents.c.status != Status.RESOLVED.value)
         async with connect(self._engine) as conn:
             rows = (await conn.execute(query)).mappings().all()
-        return [_incident(dict(row)) for row in rows]
+        return [incident_from_row(row) for row in rows]
 
     async def timeline(self, number: int) -> Sequence[TimelineEvent]:
         query = (
@@ -120,7 +125,7 @@ class SqlIncidentStore:
     async def _one(self, query: sa.Select[Any]) -> Incident | None:
         async with connect(self._engine) as conn:
             row = (await conn.execute(query)).mappings().first()
-        return _incident(dict(row)) if row else None
+        return incident_from_row(row) if row else None
 
 
 def _row(incident: Incident) -> dict[str, Any]:
@@ -132,8 +137,8 @@ def _row(incident: Incident) -> dict[str, Any]:
     return values
 
 
-def _incident(row: Mapping[str, Any]) -> Incident:
-    values = dict(row)
+def incident_from_row(row: Mapping[str, Any] | sa.RowMapping) -> Incident:
+    values = {name: row[name] for name in _COLUMNS}
     values["severity"] = Severity(values["severity"])
     values["status"] = Status(values["status"])
     for name in _TIMES:

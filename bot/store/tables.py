@@ -6,9 +6,15 @@ __all__ = [
     "alert_deliveries",
     "alert_groups",
     "alert_notices",
+    "audit_log",
+    "escalations",
     "incident_counter",
     "incidents",
     "metadata",
+    "owners",
+    "page_deliveries",
+    "pages",
+    "refs",
     "silences",
     "timeline_events",
 ]
@@ -142,4 +148,102 @@ silences = sa.Table(
     sa.Column("ends_at", Timestamp, nullable=False),
     sa.Column("lifted_at", Timestamp),
     sa.Column("lifted_by", sa.String(64)),
+)
+
+_Id = sa.BigInteger().with_variant(sa.Integer, "sqlite")
+_Json = sa.JSON().with_variant(JSONB, "postgresql")
+
+owners = sa.Table(
+    "owners",
+    metadata,
+    sa.Column("role", sa.String(16), primary_key=True),
+    sa.Column("name", sa.Text),  # NULL: nobody holds the role
+    sa.Column("slack_user", sa.String(32)),
+    sa.Column("email", sa.Text),
+    sa.Column("phone", sa.String(40)),
+    sa.Column("push_topic", sa.Text),
+    sa.Column("notes", sa.Text, nullable=False, server_default=""),
+    # What lucia.yaml said when this row was last loaded from it: a change in the file
+    # wins over a change made in Slack, an unchanged file doesn't undo one.
+    sa.Column("config_hash", sa.String(64), nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.Column("updated_by", sa.String(64), nullable=False),
+)
+
+refs = sa.Table(
+    "refs",
+    metadata,
+    sa.Column("key", sa.String(40), primary_key=True),
+    sa.Column("value", sa.Text),
+    sa.Column("config_hash", sa.String(64), nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.Column("updated_by", sa.String(64), nullable=False),
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", _Id, primary_key=True),
+    sa.Column("at", Timestamp, nullable=False),
+    sa.Column("actor", sa.String(64), nullable=False),
+    sa.Column("action", sa.String(40), nullable=False),
+    sa.Column("subject", sa.String(80), nullable=False),
+    sa.Column("detail", _Json, nullable=False),
+)
+
+escalations = sa.Table(
+    "escalations",
+    metadata,
+    sa.Column(
+        "incident_number",
+        sa.Integer,
+        sa.ForeignKey("incidents.number"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    sa.Column("chain", _Json, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("round", sa.Integer, nullable=False),
+    sa.Column("step", sa.Integer, nullable=False),
+    sa.Column("due_at", Timestamp),
+    sa.Column("started_at", Timestamp, nullable=False),
+    sa.Column("stopped_at", Timestamp),
+    sa.Index("ix_escalations_status_due", "status", "due_at"),
+)
+
+pages = sa.Table(
+    "pages",
+    metadata,
+    sa.Column("id", _Id, primary_key=True),
+    sa.Column("incident_number", sa.Integer, sa.ForeignKey("incidents.number")),
+    sa.Column("target", sa.String(64), nullable=False),
+    sa.Column("person", sa.String(200), nullable=False),  # who, for the throttle
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("slack_user", sa.String(32)),
+    sa.Column("email", sa.Text),
+    sa.Column("phone", sa.String(40)),
+    sa.Column("push_topic", sa.Text),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("urgent", sa.Boolean, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("due_at", Timestamp, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.Column("finished_at", Timestamp),
+    sa.Column("acknowledged_at", Timestamp),
+    sa.Column("acknowledged_by", sa.String(64)),
+    sa.Index("ix_pages_status_due", "status", "due_at"),
+    sa.Index("ix_pages_person_created", "person", "created_at"),
+)
+
+page_deliveries = sa.Table(
+    "page_deliveries",
+    metadata,
+    sa.Column("id", _Id, primary_key=True),
+    sa.Column("page_id", _Id, sa.ForeignKey("pages.id"), nullable=False),
+    sa.Column("channel", sa.String(32), nullable=False),
+    sa.Column("ok", sa.Boolean, nullable=False),
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.Column("at", Timestamp, nullable=False),
+    sa.UniqueConstraint("page_id", "channel", name="uq_page_deliveries_channel"),
 )

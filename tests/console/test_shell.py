@@ -159,7 +159,8 @@ def test_bad_input_gets_a_clear_message_with_the_usage_and_the_shell_goes_on(
         ),
         ("incident ack now please", "⚠️ I didn't understand `now please`."),
         ("incident sev 7", "⚠️ `7` isn't a severity. Use 1 (worst) to 4."),
-        ("page infra", "⚠️ I don't know the command `page`."),
+        ("frobnicate infra", "⚠️ I don't know the command `frobnicate`."),
+        ("page", "⚠️ Page whom? A role from the launch-gate table, or @someone."),
     ],
 )
 def test_each_mistake_says_what_was_wrong_and_the_right_form(

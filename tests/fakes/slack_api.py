@@ -41,6 +41,7 @@ class SlackCall:
     method: str  # e.g. "chat.postMessage"
     args: dict[str, Any]  # query params + form fields + JSON body, merged; 'token' removed
     token: str | None  # bearer token from the Authorization header, else the 'token' arg
+    at: float = field(default_factory=time.monotonic)  # when it arrived (benchmarks)
 
 
 @dataclass

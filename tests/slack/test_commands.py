@@ -176,7 +176,10 @@ async def test_illegal_steps_get_a_clear_answer_and_change_nothing(bot: Bot) -> 
 async def test_bad_input_is_answered_at_once_with_the_right_form(bot: Bot) -> None:
     cases = {
         "incident frob": "isn't a command I know",
-        "page": "don't know the command",
+        "frobnicate": "don't know the command",
+        "page": "Page whom?",
+        "page nobody": "neither a role",
+        "owners set dns bob": "isn't a @mention",
         "incident open sev9 Broken": "`sev9` isn't a severity",
         "incident open sev2": "needs a title",
         "incident open " + "x" * 5000: "5,000 characters",

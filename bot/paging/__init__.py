@@ -1,0 +1,1 @@
+"""Paging: the launch-gate owners, escalation chains as rows, and deliveries."""

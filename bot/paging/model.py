@@ -1,0 +1,149 @@
+"""Paging's records: the launch-gate row, an escalation chain copied onto an incident,
+a page to one person and what each channel made of it."""
+
+from __future__ import annotations
+
+__all__ = [
+    "Chain",
+    "ChainStep",
+    "Escalation",
+    "EscalationStatus",
+    "OwnerEntry",
+    "Page",
+    "PageStatus",
+    "build_chain",
+    "describe_chain",
+]
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.config import EscalationPolicy, Role
+from bot.paging.ports import Contact
+from bot.types import JSONValue
+
+# A role with nothing to say how long to wait: the wait before the next step.
+DEFAULT_WAIT = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class OwnerEntry:
+    """One row of the launch-gate table, as the database holds it."""
+
+    role: Role
+    contact: Contact | None  # None: nobody holds the role (a gap)
+    notes: str = ""
+    updated_by: str = "lucia.yaml"
+    updated_at: datetime | None = None
+
+    def gaps(self) -> list[str]:
+        if self.contact is None:
+            return ["nobody holds this role"]
+        c = self.contact
+        found = []
+        if not (c.email or c.phone or c.push_topic):
+            found.append("no way to reach them outside Slack (no e-mail, phone or push topic)")
+        if not c.slack_user:
+            found.append("no Slack user: no DM, no mention")
+        return found
+
+
+@dataclass(frozen=True)
+class ChainStep:
+    roles: tuple[str, ...]
+    wait: timedelta  # before the next step
+
+
+@dataclass(frozen=True)
+class Chain:
+    """An escalation policy as copied onto an incident: config edits don't change it."""
+
+    steps: tuple[ChainStep, ...]
+    repeat: int  # how many times the whole chain runs again after the first
+
+    def to_json(self) -> dict[str, JSONValue]:
+        return {
+            "steps": [
+                {"roles": list(s.roles), "wait": int(s.wait.total_seconds())} for s in self.steps
+            ],
+            "repeat": self.repeat,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Chain:
+        steps = tuple(
+            ChainStep(tuple(str(r) for r in s["roles"]), timedelta(seconds=int(s["wait"])))
+            for s in data["steps"]
+        )
+        return cls(steps, int(data["repeat"]))
+
+
+def build_chain(policy: EscalationPolicy | None, requested: Sequence[str]) -> Chain:
+    """The chain an incident runs: the roles its routing rule names first, then the
+    policy for its severity, closed by the fallback contact unless the policy opts out."""
+    steps: list[ChainStep] = []
+    first_wait = policy.steps[0].wait if policy else DEFAULT_WAIT
+    if requested:
+        steps.append(ChainStep(tuple(dict.fromkeys(requested)), first_wait))
+    if policy is not None:
+        steps += [ChainStep(tuple(r.value for r in s.roles), s.wait) for s in policy.steps]
+    closes = policy.close_with_fallback if policy is not None else True
+    if steps and closes and Role.FALLBACK.value not in steps[-1].roles:
+        steps.append(ChainStep((Role.FALLBACK.value,), steps[-1].wait))
+    return Chain(tuple(steps), policy.repeat if policy else 0)
+
+
+def describe_chain(chain: Chain) -> str:
+    """`infra (5 min) → owner (5 min) → fallback (10 min), 2 rounds`."""
+    parts = [
+        f"{', '.join(s.roles)} ({int(s.wait.total_seconds() // 60) or s.wait.seconds} "
+        f"{'min' if s.wait.total_seconds() >= 60 else 's'})"
+        for s in chain.steps
+    ]
+    rounds = chain.repeat + 1
+    return " → ".join(parts) + (f", {rounds} rounds" if rounds > 1 else "")
+
+
+class EscalationStatus(enum.StrEnum):
+    ACTIVE = "active"  # a step is due at due_at
+    STOPPED = "stopped"  # acknowledged or resolved
+    EXHAUSTED = "exhausted"  # every round ran and nobody acknowledged
+    NONE = "none"  # nothing to page for this incident
+
+
+@dataclass(frozen=True)
+class Escalation:
+    incident_number: int
+    chain: Chain
+    status: EscalationStatus
+    round: int  # 0-based
+    step: int  # the next step to fire
+    due_at: datetime | None
+    started_at: datetime
+    stopped_at: datetime | None = None
+
+
+class PageStatus(enum.StrEnum):
+    PENDING = "pending"  # waiting to be sent
+    SENDING = "sending"  # claimed by a process until its lease ends
+    SENT = "sent"  # at least one channel delivered
+    FAILED = "failed"  # every channel failed, or the person has none
+    CANCELLED = "cancelled"  # the incident was acknowledged before it went out
+    THROTTLED = "throttled"  # this person was paged moments ago
+
+
+@dataclass(frozen=True)
+class Page:
+    id: int
+    incident_number: int | None
+    target: str  # the role, or the Slack user id, that was asked for
+    contact: Contact
+    message: str
+    urgent: bool
+    status: PageStatus
+    created_at: datetime
+    created_by: str
+    acknowledged_by: str | None = None

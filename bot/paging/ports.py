@@ -1,0 +1,150 @@
+"""What paging needs from the outside: ways to reach a person."""
+
+from __future__ import annotations
+
+__all__ = [
+    "Contact",
+    "NewPage",
+    "Notifier",
+    "PageMessage",
+    "PagingStore",
+    "PagingTransaction",
+    "Unstarted",
+]
+
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
+
+from bot.incidents.model import Incident, TimelineEvent
+
+if TYPE_CHECKING:
+    from bot.paging.model import Escalation, OwnerEntry, Page, PageStatus
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A person as a page reaches them: a copy of their launch-gate row when paged."""
+
+    name: str
+    slack_user: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    push_topic: str | None = None
+
+
+@dataclass(frozen=True)
+class PageMessage:
+    """One page, as every channel shows it."""
+
+    page_id: int
+    title: str  # "SEV1 INC-7: Checkout crashes on submit"
+    text: str  # why you are paged, the message, how to acknowledge
+    urgent: bool  # SEV1/SEV2: the loudest a channel can be
+    link: str | None = None  # the incident's channel, when it has one
+    incident_number: int | None = None
+    incident_channel: str | None = None  # Slack channel id, for the mention there
+
+
+class Notifier(Protocol):
+    """One way to reach a person. `send` returns a receipt (the provider's message id)
+    or raises `DeliveryFailed` with a reason a human can act on."""
+
+    channel: str  # "email", "push", "slack_dm", "slack_mention"
+
+    def reaches(self, contact: Contact, page: PageMessage) -> bool: ...
+
+    async def send(self, contact: Contact, page: PageMessage) -> str: ...
+
+
+class PagingTransaction(Protocol):
+    """One unit of work on escalations and pages (rows claimed here stay locked to it)."""
+
+    async def incidents_to_start(self, limit: int) -> Sequence[Unstarted]:
+        """Incidents with no escalation row yet, oldest first, locked to this transaction."""
+
+    async def start(self, escalation: Escalation) -> None: ...
+
+    async def claim_due(self, now: datetime, limit: int) -> Sequence[tuple[Escalation, Incident]]:
+        """Active escalations due by `now` whose incident nobody has acknowledged."""
+
+    async def advance(self, escalation: Escalation) -> None:
+        """Store its new round, step, due time and status."""
+
+    async def answered(self, limit: int) -> Sequence[tuple[Escalation, Incident]]:
+        """Active escalations whose incident was acknowledged or resolved since."""
+
+    async def cancel_pages(self, incident_number: int, at: datetime) -> int: ...
+
+    async def owner(self, role: str) -> OwnerEntry | None: ...
+
+    async def paged_since(self, person: str, since: datetime) -> bool: ...
+
+    async def add_page(self, page: NewPage) -> Page: ...
+
+    async def claim_pages(self, now: datetime, lease_until: datetime, limit: int) -> Sequence[Page]:
+        """Pages due by `now` (or whose sender's lease ran out), leased to the caller;
+        never one of an incident acknowledged or resolved since."""
+
+    async def incident(self, number: int) -> Incident | None: ...
+
+    async def delivered(self, page_id: int) -> set[str]:
+        """Channels with a recorded result for this page."""
+
+    async def record_delivery(
+        self, page_id: int, channel: str, ok: bool, detail: str, at: datetime
+    ) -> None: ...
+
+    async def finish_page(self, page_id: int, status: PageStatus, at: datetime) -> None: ...
+
+    async def acknowledge_page(self, page_id: int, by: str, at: datetime) -> Page | None: ...
+
+    async def append(self, event: TimelineEvent) -> None: ...
+
+
+class PagingStore(Protocol):
+    def transaction(self) -> AbstractAsyncContextManager[PagingTransaction]: ...
+
+    async def owners(self) -> Sequence[OwnerEntry]: ...
+
+    async def load_owners(self, entries: Sequence[OwnerEntry], at: datetime) -> list[str]:
+        """Rows from lucia.yaml: a role whose entry changed in the file is replaced (and
+        audited); one unchanged since the last load keeps what Slack set. Changed roles."""
+
+    async def set_owner(self, entry: OwnerEntry, actor: str, at: datetime) -> OwnerEntry:
+        """Replace one role's row and write the audit log entry, in one transaction."""
+
+    async def refs(self) -> dict[str, str | None]: ...
+
+    async def load_refs(self, values: Mapping[str, str | None], at: datetime) -> list[str]: ...
+
+    async def set_ref(self, key: str, value: str, actor: str, at: datetime) -> None: ...
+
+
+@dataclass(frozen=True)
+class Unstarted:
+    """An incident paging hasn't looked at: what its chain is built from."""
+
+    incident: Incident
+    requested_roles: tuple[str, ...]  # from its routing rule's page_requested event
+
+
+@dataclass(frozen=True)
+class NewPage:
+    incident_number: int | None
+    target: str
+    contact: Contact
+    message: str
+    urgent: bool
+    status: PageStatus
+    due_at: datetime
+    created_at: datetime
+    created_by: str
+
+    @property
+    def person(self) -> str:
+        """Who this is, whichever way they were asked for: for the throttle."""
+        c = self.contact
+        return c.slack_user or c.email or c.push_topic or c.phone or c.name

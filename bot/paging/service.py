@@ -1,0 +1,486 @@
+"""Paging use-cases: escalation chains run as rows with due times, pages delivered through
+every channel a person has, the launch-gate table and references kept and audited.
+
+`tick` is what the scheduler runs every second, in any number of processes: each part
+claims its rows (`FOR UPDATE SKIP LOCKED`), so every step fires once and every page is
+sent once. An acknowledgement needs no message to reach paging: a step or a page of an
+acknowledged incident is never claimed, and the next tick records the stop.
+"""
+
+from __future__ import annotations
+
+__all__ = ["PagingService"]
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from bot import log_messages as msg
+from bot.config import LuciaConfig, Owner, Role
+from bot.errors import DeliveryFailed, IllegalTransition, UserError
+from bot.incidents import commands as cmd
+from bot.incidents.model import EventKind, Incident, Severity, TimelineEvent
+from bot.incidents.ports import IncidentStore
+from bot.incidents.replies import Noted, Reply
+from bot.incidents.service import SYSTEM_ACTOR, IncidentService, Invocation
+from bot.paging.model import (
+    Escalation,
+    EscalationStatus,
+    OwnerEntry,
+    Page,
+    PageStatus,
+    build_chain,
+    describe_chain,
+)
+from bot.paging.ports import Contact, NewPage, Notifier, PageMessage, PagingStore, PagingTransaction
+from bot.secret_shapes import looks_secret
+from bot.types import Clock, JSONValue
+
+log = logging.getLogger(__name__)
+
+BATCH = 20
+LEASE = timedelta(seconds=60)  # a sender that dies mid-send leaves its page to another
+URGENT = (Severity.SEV1, Severity.SEV2)
+CHANNEL_NAMES = {
+    "slack_dm": "Slack DM",
+    "slack_mention": "mention in the channel",
+    "email": "e-mail",
+    "push": "push",
+}
+
+Announce = Callable[[TimelineEvent], Awaitable[None]]
+
+
+class PagingService:
+    def __init__(
+        self,
+        store: PagingStore,
+        incidents: IncidentService,
+        incident_store: IncidentStore,
+        notifiers: Sequence[Notifier],
+        config: LuciaConfig,
+        clock: Clock,
+        announce: Announce,
+    ) -> None:
+        self._store = store
+        self._incidents = incidents
+        self._incident_store = incident_store
+        self._notifiers = notifiers
+        self._config = config
+        self._clock = clock
+        self._announce = announce  # shows a stored timeline event in the incident channel
+        self.wake: Callable[[], None] = lambda: None  # run the tick now (set by the runtime)
+
+    # --- the launch-gate table -----------------------------------------------------
+
+    async def load_config(self) -> None:
+        """lucia.yaml into the database: the copy paging reads."""
+        now = self._clock()
+        owners = [_entry(role, self._config.owners.get(role)) for role in Role]
+        changed = await self._store.load_owners(owners, now)
+        refs = self._config.references.model_dump()
+        changed += await self._store.load_refs(refs, now)
+        if changed:
+            log.info(msg.LAUNCH_GATE_LOADED, extra={"changed": ",".join(changed)})
+
+    # --- the tick ------------------------------------------------------------------
+
+    async def tick(self) -> None:
+        await self.stop_answered()
+        await self.start_new()
+        await self.fire_due()
+        await self.send_pages()
+
+    async def start_new(self) -> int:
+        """Copy the chain onto each incident paging hasn't seen; the first step is due now."""
+        shown: list[TimelineEvent] = []
+        async with self._store.transaction() as tx:
+            found = await tx.incidents_to_start(BATCH)
+            for unstarted in found:
+                incident = unstarted.incident
+                now = self._clock()
+                policy = self._config.escalation.get(incident.severity)
+                chain = build_chain(policy, unstarted.requested_roles)
+                if not chain.steps or incident.acknowledged_at or incident.resolved_at:
+                    await tx.start(Escalation(incident.number, chain, _NONE, 0, 0, None, now))
+                    continue
+                await tx.start(Escalation(incident.number, chain, _ACTIVE, 0, 0, now, now))
+                event = _event(
+                    incident.number,
+                    now,
+                    EventKind.ESCALATION,
+                    f"Escalation started: {describe_chain(chain)}",
+                    {"chain": chain.to_json()},
+                )
+                await tx.append(event)
+                shown.append(event)
+        await self._show(shown)
+        return len(found)
+
+    async def fire_due(self) -> int:
+        """Fire every step that is due: its pages are written with it, in one transaction."""
+        shown: list[TimelineEvent] = []
+        async with self._store.transaction() as tx:
+            due = await tx.claim_due(self._clock(), BATCH)
+            for escalation, incident in due:
+                shown.append(await self._fire(tx, escalation, incident))
+        await self._show(shown)
+        if due:
+            self.wake()
+        return len(due)
+
+    async def _fire(
+        self, tx: PagingTransaction, escalation: Escalation, incident: Incident
+    ) -> TimelineEvent:
+        now = self._clock()
+        chain = escalation.chain
+        if escalation.round > chain.repeat:
+            await tx.advance(replace(escalation, status=_EXHAUSTED, due_at=None, stopped_at=now))
+            rounds = chain.repeat + 1
+            text = (
+                f"Escalation exhausted: nobody acknowledged after {rounds} "
+                f"round{'s' if rounds > 1 else ''}. Page someone with `/lucia page`."
+            )
+            event = _event(incident.number, now, EventKind.ESCALATION, text, {"exhausted": True})
+            await tx.append(event)
+            return event
+        step = chain.steps[escalation.step]
+        paged, skipped = [], []
+        for role in step.roles:
+            entry = await tx.owner(role)
+            if entry is None or entry.contact is None:
+                skipped.append(f"nobody holds {role}")
+                continue
+            new = self._new_page(incident, role, entry.contact, "", SYSTEM_ACTOR, now)
+            if await tx.paged_since(new.person, now - self._config.paging.throttle):
+                new = replace(new, status=PageStatus.THROTTLED)
+                skipped.append(f"{entry.contact.name} ({role}) was paged moments ago")
+            else:
+                paged.append(f"{entry.contact.name} ({role})")
+            await tx.add_page(new)
+        position = f"step {escalation.step + 1}/{len(chain.steps)}"
+        if chain.repeat:
+            position += f", round {escalation.round + 1}/{chain.repeat + 1}"
+        text = f"Escalation {position}: paging {', '.join(paged) or 'nobody'}"
+        if skipped:
+            text += f" ({'; '.join(skipped)})"
+        next_step, next_round = escalation.step + 1, escalation.round
+        if next_step == len(chain.steps):
+            next_step, next_round = 0, next_round + 1
+        await tx.advance(
+            replace(escalation, step=next_step, round=next_round, due_at=now + step.wait)
+        )
+        data: dict[str, JSONValue] = {
+            "step": escalation.step + 1,
+            "round": escalation.round + 1,
+            "roles": ",".join(step.roles),
+        }
+        event = _event(incident.number, now, EventKind.ESCALATION, text, data)
+        await tx.append(event)
+        return event
+
+    async def stop_answered(self) -> int:
+        """Record the stop of every escalation whose incident was acknowledged or resolved."""
+        shown: list[TimelineEvent] = []
+        async with self._store.transaction() as tx:
+            answered = await tx.answered(BATCH)
+            for escalation, incident in answered:
+                now = self._clock()
+                await tx.cancel_pages(incident.number, now)
+                await tx.advance(replace(escalation, status=_STOPPED, due_at=None, stopped_at=now))
+                if incident.acknowledged_at is not None:
+                    waited = incident.acknowledged_at - incident.created_at
+                    text = (
+                        f"Escalation stopped: <@{incident.acknowledged_by}> acknowledged "
+                        f"{_span(waited)} after the incident opened"
+                    )
+                    data = {"time_to_acknowledge_s": int(waited.total_seconds())}
+                else:
+                    text, data = "Escalation stopped: the incident was resolved", {}
+                event = _event(incident.number, now, EventKind.ESCALATION, text, data)
+                await tx.append(event)
+                shown.append(event)
+        await self._show(shown)
+        return len(answered)
+
+    # --- deliveries ----------------------------------------------------------------
+
+    async def send_pages(self) -> int:
+        now = self._clock()
+        async with self._store.transaction() as tx:
+            claimed = await tx.claim_pages(now, now + LEASE, BATCH)
+        for page in claimed:
+            await self._send(page)
+        return len(claimed)
+
+    async def _send(self, page: Page) -> None:
+        async with self._store.transaction() as tx:
+            done = await tx.delivered(page.id)
+            incident = await tx.incident(page.incident_number) if page.incident_number else None
+        message = _message(page, incident)
+        results: list[str] = []
+        any_ok = False
+        for notifier in self._notifiers:
+            if notifier.channel in done or not notifier.reaches(page.contact, message):
+                continue
+            name = CHANNEL_NAMES.get(notifier.channel, notifier.channel)
+            try:
+                await notifier.send(page.contact, message)
+                ok, detail = True, "sent"
+                results.append(f"{name} ✓")
+            except DeliveryFailed as exc:
+                ok, detail = False, str(exc)
+                results.append(f"{name} ✗ ({exc})")
+                log.warning(
+                    msg.PAGE_DELIVERY_FAILED,
+                    extra={"page": page.id, "channel": notifier.channel, "error": str(exc)},
+                )
+            any_ok = any_ok or ok
+            # Each result as soon as it is known: a process that dies here resends only
+            # the channels with no result yet.
+            async with self._store.transaction() as tx:
+                await tx.record_delivery(page.id, notifier.channel, ok, detail, self._clock())
+        any_ok = any_ok or bool(done)
+        status = PageStatus.SENT if any_ok else PageStatus.FAILED
+        text = f"Paged {page.contact.name} ({_who(page)}): " + (
+            ", ".join(results) or "no way to reach them"
+        )
+        async with self._store.transaction() as tx:
+            await tx.finish_page(page.id, status, self._clock())
+            if page.incident_number is not None:
+                event = _event(
+                    page.incident_number,
+                    self._clock(),
+                    EventKind.PAGE,
+                    text,
+                    {"page": page.id, "status": status.value},
+                )
+                await tx.append(event)
+        log.info(msg.PAGE_SENT, extra={"page": page.id, "status": status.value})
+        if page.incident_number is not None:
+            await self._show([event])
+
+    # --- commands ------------------------------------------------------------------
+
+    async def run(self, command: cmd.PagingCommand, inv: Invocation) -> Reply:
+        match command:
+            case cmd.PageSomeone():
+                return await self._page(command, inv)
+            case cmd.AcknowledgePage(page_id=page_id):
+                return await self._acknowledge(page_id, inv)
+            case cmd.ShowOwners():
+                return Noted(_owners_table(await self._store.owners()))
+            case cmd.SetOwner():
+                return await self._set_owner(command, inv)
+            case cmd.ShowRefs():
+                return Noted(_refs_table(await self._store.refs()))
+            case cmd.SetRef(key=key, value=value):
+                await self._may_change(inv, "the references")
+                if looks_secret(value):
+                    raise UserError(
+                        "That looks like a secret. References point to where secrets live "
+                        "(a vault path, a URL); never the secret itself."
+                    )
+                await self._store.set_ref(key, value, inv.actor, self._clock())
+                return Noted(f"Reference `{key}` is now {value} (recorded in the audit log).")
+        raise AssertionError(f"unhandled paging command {command!r}")
+
+    async def _page(self, command: cmd.PageSomeone, inv: Invocation) -> Reply:
+        owners = await self._store.owners()
+        if command.is_role:
+            entry = next(e for e in owners if e.role.value == command.target)
+            if entry.contact is None:
+                raise UserError(
+                    f"Nobody holds {command.target}: `/lucia owners set {command.target} @user`."
+                )
+            contact = entry.contact
+        else:
+            held = [
+                e.contact for e in owners if e.contact and e.contact.slack_user == command.target
+            ]
+            contact = held[0] if held else Contact(f"<@{command.target}>", command.target)
+        incident = (
+            await self._incident_store.find_by_channel(inv.channel_id) if inv.channel_id else None
+        )
+        now = self._clock()
+        new = self._new_page(incident, command.target, contact, command.message, inv.actor, now)
+        async with self._store.transaction() as tx:
+            page = await tx.add_page(new)
+            if incident is not None:
+                text = f"<@{inv.actor}> paged {contact.name} ({_who(page)})"
+                if command.message:
+                    text += f": {command.message}"
+                await tx.append(
+                    TimelineEvent(
+                        incident.number, now, EventKind.PAGE, inv.actor, text, {"page": page.id}
+                    )
+                )
+        self.wake()
+        ways = [
+            CHANNEL_NAMES.get(n.channel, n.channel)
+            for n in self._notifiers
+            if n.reaches(contact, _message(page, incident))
+        ]
+        how = ", ".join(ways) if ways else "no channel (they have no contact details here)"
+        where = f" for {incident.key}" if incident else ""
+        return Noted(f"Paging {contact.name}{where} by {how}. Their answer stops it.")
+
+    async def _acknowledge(self, page_id: int, inv: Invocation) -> Reply:
+        async with self._store.transaction() as tx:
+            page = await tx.acknowledge_page(page_id, inv.actor, self._clock())
+        if page is None:
+            raise UserError("That page is gone from the database.")
+        if page.incident_number is None:
+            return Noted("Acknowledged: whoever paged you can see it.")
+        try:
+            return await self._incidents.run(cmd.Acknowledge(page.incident_number), inv)
+        except IllegalTransition as exc:  # a later ack is harmless: say where it stands
+            return Noted(str(exc))
+
+    async def _set_owner(self, command: cmd.SetOwner, inv: Invocation) -> Reply:
+        await self._may_change(inv, "the launch-gate table")
+        role = Role(command.role)
+        current = next(e for e in await self._store.owners() if e.role is role)
+        keep = (
+            current.contact
+            if current.contact and current.contact.slack_user == command.user
+            else None
+        )
+        contact = Contact(
+            name=keep.name if keep else f"<@{command.user}>",
+            slack_user=command.user,
+            email=command.email or (keep.email if keep else None),
+            phone=command.phone or (keep.phone if keep else None),
+            push_topic=keep.push_topic if keep else None,
+        )
+        entry = await self._store.set_owner(
+            OwnerEntry(role, contact, current.notes), inv.actor, self._clock()
+        )
+        gaps = entry.gaps()
+        text = f"{role.value} is now <@{command.user}> (recorded in the audit log)."
+        if gaps:
+            text += " Still missing: " + "; ".join(gaps) + "."
+        return Noted(text)
+
+    async def _may_change(self, inv: Invocation, what: str) -> None:
+        """Only whoever holds the owner role, or a configured admin, changes the table."""
+        owner = next(e for e in await self._store.owners() if e.role is Role.OWNER)
+        holder = owner.contact.slack_user if owner.contact else None
+        if inv.actor != holder and inv.actor not in self._config.admins:
+            raise UserError(
+                f"Only the owner ({f'<@{holder}>' if holder else 'nobody yet'}) or an admin "
+                f"from lucia.yaml may change {what}."
+            )
+
+    def _new_page(
+        self,
+        incident: Incident | None,
+        target: str,
+        contact: Contact,
+        message: str,
+        by: str,
+        now: datetime,
+    ) -> NewPage:
+        return NewPage(
+            incident_number=incident.number if incident else None,
+            target=target,
+            contact=contact,
+            message=message,
+            urgent=incident is None or incident.severity in URGENT,
+            status=PageStatus.PENDING,
+            due_at=now,
+            created_at=now,
+            created_by=by,
+        )
+
+    async def _show(self, events: list[TimelineEvent]) -> None:
+        for event in events:
+            await self._announce(event)
+
+
+_ACTIVE, _STOPPED = EscalationStatus.ACTIVE, EscalationStatus.STOPPED
+_EXHAUSTED, _NONE = EscalationStatus.EXHAUSTED, EscalationStatus.NONE
+
+
+def _entry(role: Role, owner: Owner | None) -> OwnerEntry:
+    if owner is None:
+        return OwnerEntry(role, None)
+    contact = Contact(owner.name, owner.slack, owner.email, owner.phone, owner.push_topic)
+    return OwnerEntry(role, contact, owner.notes)
+
+
+def _who(page: Page) -> str:
+    return page.target if page.target in cmd.ROLES else f"<@{page.target}>"
+
+
+def _message(page: Page, incident: Incident | None) -> PageMessage:
+    if incident is not None:
+        title = f"{incident.severity.label} {incident.key}: {incident.title}"
+        how = f"Acknowledge with the button in Slack or `/lucia incident ack #{incident.number}`."
+    else:
+        title = f"Page from <@{page.created_by}>" if page.created_by != SYSTEM_ACTOR else "Page"
+        how = "Acknowledge with the button in Slack."
+    lines = [title]
+    if page.message:
+        lines.append(page.message)
+    lines.append(f"You are paged as {_who(page)}. {how}")
+    link = (
+        f"https://slack.com/app_redirect?channel={incident.channel_id}"
+        if incident and incident.channel_id
+        else None
+    )
+    return PageMessage(
+        page_id=page.id,
+        title=title,
+        text="\n".join(lines),
+        urgent=page.urgent,
+        link=link,
+        incident_number=incident.number if incident else None,
+        incident_channel=incident.channel_id if incident else None,
+    )
+
+
+def _event(
+    number: int, at: datetime, kind: EventKind, text: str, data: Mapping[str, JSONValue]
+) -> TimelineEvent:
+    return TimelineEvent(number, at, kind, SYSTEM_ACTOR, text, dict(data))
+
+
+def _span(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+
+
+def _owners_table(entries: Sequence[OwnerEntry]) -> str:
+    lines = ["*Launch-gate owners*"]
+    for entry in entries:
+        c = entry.contact
+        if c is None:
+            lines.append(
+                f"• *{entry.role.value}*: ⚠️ nobody — `/lucia owners set {entry.role.value} @user`"
+            )
+            continue
+        ways = [
+            f"<@{c.slack_user}>" if c.slack_user else None,
+            c.email,
+            c.phone,
+            "push" if c.push_topic else None,
+        ]
+        line = f"• *{entry.role.value}*: {c.name} — {', '.join(w for w in ways if w)}"
+        for gap in entry.gaps():
+            line += f"\n    ⚠️ {gap}"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _refs_table(values: dict[str, str | None]) -> str:
+    lines = ["*References* (pointers, never secrets)"]
+    for key in cmd.REFERENCE_KEYS:
+        value = values.get(key)
+        lines.append(f"• *{key}*: {value}" if value else f"• *{key}*: ⚠️ not set")
+    return "\n".join(lines)

@@ -1,0 +1,431 @@
+"""`PagingStore` on SQLAlchemy: the launch-gate table, escalations and pages.
+
+Escalations and pages are timers as rows: claimed with `FOR UPDATE SKIP LOCKED` (two
+processes never take the same row) and leased, so a process that dies mid-send leaves its
+work to the next one after the lease. SQLite has no row locks: one process there.
+"""
+
+from __future__ import annotations
+
+__all__ = ["SqlPagingStore"]
+
+import hashlib
+import json
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bot.config import Role
+from bot.incidents.model import EventKind, Incident, TimelineEvent
+from bot.paging.model import Chain, Escalation, EscalationStatus, OwnerEntry, Page, PageStatus
+from bot.paging.ports import Contact, NewPage, Unstarted
+from bot.store.database import connect, from_utc, to_utc
+from bot.store.incident_store import append_event, incident_from_row
+from bot.store.tables import (
+    audit_log,
+    escalations,
+    incidents,
+    owners,
+    page_deliveries,
+    pages,
+    refs,
+    timeline_events,
+)
+
+_UNANSWERED = incidents.c.acknowledged_at.is_(None) & incidents.c.resolved_at.is_(None)
+
+
+class _SqlPagingTransaction:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def incidents_to_start(self, limit: int) -> Sequence[Unstarted]:
+        query = (
+            sa.select(incidents)
+            .outerjoin(escalations, escalations.c.incident_number == incidents.c.number)
+            .where(escalations.c.incident_number.is_(None))
+            .order_by(incidents.c.number)
+            .limit(limit)
+            .with_for_update(of=incidents, skip_locked=True)
+        )
+        found = [incident_from_row(r) for r in (await self._conn.execute(query)).mappings()]
+        if not found:
+            return []
+        requested = await self._conn.execute(
+            sa.select(timeline_events.c.incident_number, timeline_events.c.data).where(
+                timeline_events.c.incident_number.in_([i.number for i in found]),
+                timeline_events.c.kind == EventKind.PAGE_REQUESTED.value,
+            )
+        )
+        roles: dict[int, tuple[str, ...]] = {}
+        for number, data in requested:
+            roles[number] = tuple(r for r in str(data.get("roles", "")).split(",") if r)
+        return [Unstarted(i, roles.get(i.number, ())) for i in found]
+
+    async def start(self, escalation: Escalation) -> None:
+        await self._conn.execute(
+            sa.insert(escalations).values(
+                incident_number=escalation.incident_number,
+                chain=escalation.chain.to_json(),
+                status=escalation.status.value,
+                round=escalation.round,
+                step=escalation.step,
+                due_at=to_utc(escalation.due_at),
+                started_at=to_utc(escalation.started_at),
+            )
+        )
+
+    async def claim_due(self, now: datetime, limit: int) -> Sequence[tuple[Escalation, Incident]]:
+        # Locking the incident row too: an acknowledgement being written right now makes
+        # this skip the escalation, and the next tick sees it answered.
+        query = (
+            sa.select(escalations)
+            .join(incidents, incidents.c.number == escalations.c.incident_number)
+            .where(
+                escalations.c.status == EscalationStatus.ACTIVE.value,
+                escalations.c.due_at <= to_utc(now),
+                _UNANSWERED,
+            )
+            .order_by(escalations.c.due_at)
+            .limit(limit)
+            .with_for_update(of=[escalations, incidents], skip_locked=True)
+        )
+        found = [_escalation(r) for r in (await self._conn.execute(query)).mappings()]
+        return await self._with_incidents(found)
+
+    async def _with_incidents(self, found: list[Escalation]) -> list[tuple[Escalation, Incident]]:
+        if not found:
+            return []
+        numbers = [e.incident_number for e in found]
+        rows = await self._conn.execute(sa.select(incidents).where(incidents.c.number.in_(numbers)))
+        by_number = {r["number"]: incident_from_row(r) for r in rows.mappings()}
+        return [(e, by_number[e.incident_number]) for e in found]
+
+    async def incident(self, number: int) -> Incident | None:
+        query = sa.select(incidents).where(incidents.c.number == number)
+        row = (await self._conn.execute(query)).mappings().first()
+        return incident_from_row(row) if row else None
+
+    async def advance(self, escalation: Escalation) -> None:
+        stopped = escalation.status is not EscalationStatus.ACTIVE
+        await self._conn.execute(
+            sa.update(escalations)
+            .where(escalations.c.incident_number == escalation.incident_number)
+            .values(
+                status=escalation.status.value,
+                round=escalation.round,
+                step=escalation.step,
+                due_at=to_utc(escalation.due_at),
+            )
+            .values(**({"stopped_at": to_utc(escalation.stopped_at)} if stopped else {}))
+        )
+
+    async def answered(self, limit: int) -> Sequence[tuple[Escalation, Incident]]:
+        query = (
+            sa.select(escalations)
+            .join(incidents, incidents.c.number == escalations.c.incident_number)
+            .where(escalations.c.status == EscalationStatus.ACTIVE.value, ~_UNANSWERED)
+            .limit(limit)
+            .with_for_update(of=escalations, skip_locked=True)
+        )
+        found = [_escalation(r) for r in (await self._conn.execute(query)).mappings()]
+        return await self._with_incidents(found)
+
+    async def cancel_pages(self, incident_number: int, at: datetime) -> int:
+        result = await self._conn.execute(
+            sa.update(pages)
+            .where(
+                pages.c.incident_number == incident_number,
+                pages.c.status == PageStatus.PENDING.value,
+            )
+            .values(status=PageStatus.CANCELLED.value, finished_at=to_utc(at))
+        )
+        return int(result.rowcount)
+
+    async def owner(self, role: str) -> OwnerEntry | None:
+        row = (
+            (await self._conn.execute(sa.select(owners).where(owners.c.role == role)))
+            .mappings()
+            .first()
+        )
+        return _owner(row) if row else None
+
+    async def paged_since(self, person: str, since: datetime) -> bool:
+        query = sa.select(pages.c.id).where(
+            pages.c.person == person,
+            pages.c.created_at >= to_utc(since),
+            pages.c.status.in_(
+                [PageStatus.PENDING.value, PageStatus.SENDING.value, PageStatus.SENT.value]
+            ),
+        )
+        return (await self._conn.execute(query.limit(1))).first() is not None
+
+    async def add_page(self, page: NewPage) -> Page:
+        c = page.contact
+        result = await self._conn.execute(
+            sa.insert(pages)
+            .values(
+                incident_number=page.incident_number,
+                target=page.target,
+                person=page.person,
+                name=c.name,
+                slack_user=c.slack_user,
+                email=c.email,
+                phone=c.phone,
+                push_topic=c.push_topic,
+                message=page.message,
+                urgent=page.urgent,
+                status=page.status.value,
+                due_at=to_utc(page.due_at),
+                created_at=to_utc(page.created_at),
+                created_by=page.created_by,
+                finished_at=to_utc(page.created_at)
+                if page.status is PageStatus.THROTTLED
+                else None,
+            )
+            .returning(*pages.columns)
+        )
+        return _page(result.mappings().one())
+
+    async def claim_pages(self, now: datetime, lease_until: datetime, limit: int) -> Sequence[Page]:
+        waiting = pages.c.status.in_([PageStatus.PENDING.value, PageStatus.SENDING.value])
+        query = (
+            sa.select(pages)
+            .outerjoin(incidents, incidents.c.number == pages.c.incident_number)
+            .where(
+                waiting,
+                pages.c.due_at <= to_utc(now),
+                pages.c.incident_number.is_(None) | _UNANSWERED,
+            )
+            .order_by(pages.c.due_at)
+            .limit(limit)
+            .with_for_update(of=pages, skip_locked=True)
+        )
+        claimed = [_page(r) for r in (await self._conn.execute(query)).mappings()]
+        if claimed:
+            # The lease: a sender that dies leaves the page due again after it.
+            await self._conn.execute(
+                sa.update(pages)
+                .where(pages.c.id.in_([p.id for p in claimed]))
+                .values(status=PageStatus.SENDING.value, due_at=to_utc(lease_until))
+            )
+        return claimed
+
+    async def delivered(self, page_id: int) -> set[str]:
+        query = sa.select(page_deliveries.c.channel).where(page_deliveries.c.page_id == page_id)
+        return {str(c) for c in (await self._conn.execute(query)).scalars()}
+
+    async def record_delivery(
+        self, page_id: int, channel: str, ok: bool, detail: str, at: datetime
+    ) -> None:
+        await self._conn.execute(
+            sa.insert(page_deliveries).values(
+                page_id=page_id, channel=channel, ok=ok, detail=detail[:500], at=to_utc(at)
+            )
+        )
+
+    async def finish_page(self, page_id: int, status: PageStatus, at: datetime) -> None:
+        await self._conn.execute(
+            sa.update(pages)
+            .where(pages.c.id == page_id)
+            .values(status=status.value, finished_at=to_utc(at))
+        )
+
+    async def acknowledge_page(self, page_id: int, by: str, at: datetime) -> Page | None:
+        query = sa.select(pages).where(pages.c.id == page_id).with_for_update()
+        row = (await self._conn.execute(query)).mappings().first()
+        if row is None:
+            return None
+        page = _page(row)
+        if page.acknowledged_by is None:
+            await self._conn.execute(
+                sa.update(pages)
+                .where(pages.c.id == page_id)
+                .values(acknowledged_by=by, acknowledged_at=to_utc(at))
+            )
+        return page
+
+    async def append(self, event: TimelineEvent) -> None:
+        await append_event(self._conn, event)
+
+
+class SqlPagingStore:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[_SqlPagingTransaction]:
+        async with connect(self._engine, begin=True) as conn:
+            yield _SqlPagingTransaction(conn)
+
+    async def owners(self) -> Sequence[OwnerEntry]:
+        async with connect(self._engine) as conn:
+            rows = (await conn.execute(sa.select(owners))).mappings().all()
+        found = {r["role"]: _owner(r) for r in rows}
+        return [found.get(role.value) or OwnerEntry(Role(role), None) for role in Role]
+
+    async def load_owners(self, entries: Sequence[OwnerEntry], at: datetime) -> list[str]:
+        changed = []
+        async with connect(self._engine, begin=True) as conn:
+            for entry in entries:
+                digest = _hash(_owner_values(entry))
+                query = sa.select(owners.c.config_hash).where(owners.c.role == entry.role.value)
+                stored = (await conn.execute(query.with_for_update())).scalar()
+                if stored == digest:
+                    continue  # unchanged in the file: what Slack set since stands
+                await _put_owner(conn, entry, "lucia.yaml", at, digest)
+                await _audit(conn, at, "lucia.yaml", "owner.load", entry.role.value, entry)
+                changed.append(entry.role.value)
+        return changed
+
+    async def set_owner(self, entry: OwnerEntry, actor: str, at: datetime) -> OwnerEntry:
+        async with connect(self._engine, begin=True) as conn:
+            query = sa.select(owners.c.config_hash).where(owners.c.role == entry.role.value)
+            digest = (await conn.execute(query.with_for_update())).scalar() or ""
+            await _put_owner(conn, entry, actor, at, digest)
+            await _audit(conn, at, actor, "owner.set", entry.role.value, entry)
+        return OwnerEntry(entry.role, entry.contact, entry.notes, actor, at)
+
+    async def refs(self) -> dict[str, str | None]:
+        async with connect(self._engine) as conn:
+            rows = (await conn.execute(sa.select(refs.c.key, refs.c.value))).all()
+        return {str(k): v for k, v in rows}
+
+    async def load_refs(self, values: Mapping[str, str | None], at: datetime) -> list[str]:
+        changed = []
+        async with connect(self._engine, begin=True) as conn:
+            for key, value in values.items():
+                digest = _hash({"value": value})
+                query = sa.select(refs.c.config_hash).where(refs.c.key == key).with_for_update()
+                stored = (await conn.execute(query)).scalar()
+                if stored == digest:
+                    continue
+                await _put_ref(conn, key, value, "lucia.yaml", at, digest)
+                detail = {"value": value}
+                await _audit_detail(conn, at, "lucia.yaml", "ref.load", key, detail)
+                changed.append(key)
+        return changed
+
+    async def set_ref(self, key: str, value: str, actor: str, at: datetime) -> None:
+        async with connect(self._engine, begin=True) as conn:
+            query = sa.select(refs.c.value, refs.c.config_hash).where(refs.c.key == key)
+            row = (await conn.execute(query.with_for_update())).first()
+            await _put_ref(conn, key, value, actor, at, row[1] if row else "")
+            detail = {"before": row[0] if row else None, "after": value}
+            await _audit_detail(conn, at, actor, "ref.set", key, detail)
+
+
+def _owner_values(entry: OwnerEntry) -> dict[str, Any]:
+    c = entry.contact
+    return {
+        "name": c.name if c else None,
+        "slack_user": c.slack_user if c else None,
+        "email": c.email if c else None,
+        "phone": c.phone if c else None,
+        "push_topic": c.push_topic if c else None,
+        "notes": entry.notes,
+    }
+
+
+def _hash(values: Mapping[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()
+
+
+async def _put_owner(
+    conn: AsyncConnection, entry: OwnerEntry, actor: str, at: datetime, digest: str
+) -> None:
+    values = _owner_values(entry) | {
+        "config_hash": digest,
+        "updated_at": to_utc(at),
+        "updated_by": actor,
+    }
+    updated = await conn.execute(
+        sa.update(owners).where(owners.c.role == entry.role.value).values(**values)
+    )
+    if not updated.rowcount:
+        await conn.execute(sa.insert(owners).values(role=entry.role.value, **values))
+
+
+async def _put_ref(
+    conn: AsyncConnection, key: str, value: str | None, actor: str, at: datetime, digest: str
+) -> None:
+    values = {"value": value, "config_hash": digest, "updated_at": to_utc(at), "updated_by": actor}
+    updated = await conn.execute(sa.update(refs).where(refs.c.key == key).values(**values))
+    if not updated.rowcount:
+        await conn.execute(sa.insert(refs).values(key=key, **values))
+
+
+async def _audit(
+    conn: AsyncConnection, at: datetime, actor: str, action: str, subject: str, entry: OwnerEntry
+) -> None:
+    await _audit_detail(conn, at, actor, action, subject, _owner_values(entry))
+
+
+async def _audit_detail(
+    conn: AsyncConnection,
+    at: datetime,
+    actor: str,
+    action: str,
+    subject: str,
+    detail: Mapping[str, Any],
+) -> None:
+    await conn.execute(
+        sa.insert(audit_log).values(
+            at=to_utc(at), actor=actor, action=action, subject=subject, detail=dict(detail)
+        )
+    )
+
+
+def _owner(row: Mapping[str, Any] | sa.RowMapping) -> OwnerEntry:
+    contact = (
+        Contact(
+            name=row["name"],
+            slack_user=row["slack_user"],
+            email=row["email"],
+            phone=row["phone"],
+            push_topic=row["push_topic"],
+        )
+        if row["name"]
+        else None
+    )
+    return OwnerEntry(
+        Role(row["role"]), contact, row["notes"], row["updated_by"], from_utc(row["updated_at"])
+    )
+
+
+def _escalation(row: Mapping[str, Any] | sa.RowMapping) -> Escalation:
+    chain = row["chain"]
+    return Escalation(
+        incident_number=row["incident_number"],
+        chain=Chain.from_json(json.loads(chain) if isinstance(chain, str) else chain),
+        status=EscalationStatus(row["status"]),
+        round=row["round"],
+        step=row["step"],
+        due_at=from_utc(row["due_at"]),
+        started_at=from_utc(row["started_at"]),
+    )
+
+
+def _page(row: Mapping[str, Any] | sa.RowMapping) -> Page:
+    return Page(
+        id=row["id"],
+        incident_number=row["incident_number"],
+        target=row["target"],
+        contact=Contact(
+            name=row["name"],
+            slack_user=row["slack_user"],
+            email=row["email"],
+            phone=row["phone"],
+            push_topic=row["push_topic"],
+        ),
+        message=row["message"],
+        urgent=row["urgent"],
+        status=PageStatus(row["status"]),
+        created_at=from_utc(row["created_at"]),
+        created_by=row["created_by"],
+        acknowledged_by=row["acknowledged_by"],
+    )
