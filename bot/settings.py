@@ -145,6 +145,11 @@ class Settings(BaseSettings):
             problem("PORT", f"{self.port} is not a TCP port")
         if self.smtp_tls not in ("starttls", "tls", "none"):
             problem("SMTP_TLS", f"`{self.smtp_tls}` isn't one of starttls, tls, none")
+        if self.smtp_tls == "none" and self.smtp_password is not None:
+            problem(
+                "SMTP_TLS",
+                "is none, which would send SMTP_PASSWORD unencrypted: use starttls or tls",
+            )
         if self.smtp_host and not self.smtp_from:
             problem("SMTP_FROM", "is missing: pages by e-mail need a sender address")
         if not self.ntfy_url.startswith(("https://", "http://")):

@@ -231,6 +231,19 @@ def test_several_problems_are_reported_together() -> None:
     ]
 
 
+def test_paging_settings_that_would_fail_or_leak_are_reported() -> None:
+    locations = locations_of(
+        {
+            "SMTP_HOST": "smtp.example.com",
+            "SMTP_PASSWORD": "s3cret",
+            "SMTP_TLS": "none",
+            "NTFY_URL": "ntfy.sh",
+        }
+    )
+
+    assert sorted(locations) == ["env NTFY_URL", "env SMTP_FROM", "env SMTP_TLS"]
+
+
 def test_a_non_numeric_port_does_not_hide_the_other_problems() -> None:
     locations = locations_of(
         {"PORT": "abc", "DATABASE_URL": "mysql://db/lucia", "SLACK_BOT_TOKEN": BOT_TOKEN}

@@ -332,7 +332,7 @@ class PagingService:
         if page is None:
             raise UserError("That page is gone from the database.")
         if page.incident_number is None:
-            return Noted("Acknowledged: whoever paged you can see it.")
+            return Noted("Acknowledged: recorded with the page.")
         try:
             return await self._incidents.run(cmd.Acknowledge(page.incident_number), inv)
         except IllegalTransition as exc:  # a later ack is harmless: say where it stands

@@ -76,7 +76,7 @@ async def test_a_step_due_during_a_kill_9_fires_once_after_the_restart(
                     assert response.status == 200
 
                 async def bob_paged() -> bool:  # the routing rule's role comes first
-                    return mailed(mailbox, "bob@lucia.example") == 1
+                    return mailed(mailbox, "bob@lucia.example") == 1 and bool(ntfy.delivered)
 
                 await until(bob_paged)
             finally:

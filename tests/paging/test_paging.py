@@ -258,8 +258,9 @@ async def test_a_step_due_while_the_bot_was_down_fires_when_it_is_back(
 
 
 async def test_two_bots_on_one_database_send_each_page_once(
-    reach: Reach, postgres_url: str
+    reach: Reach, postgres_url: str, redis_url: str
 ) -> None:
+    reach.env["REDIS_URL"] = redis_url  # as on Render: one Postgres, one Redis, two processes
     async with paging_bot(reach, postgres_url) as first, paging_bot(reach, postgres_url) as second:
         await open_sev1(first)
 
@@ -277,6 +278,23 @@ async def test_two_bots_on_one_database_send_each_page_once(
     assert len(reach.dms_to(BOB)) == 1
     assert sum(line.startswith("escalation: Escalation step") for line in lines) == 3
     assert sum(line.startswith("page:") for line in lines) == 3
+
+
+async def test_resolving_stops_the_chain_too(reach: Reach, database_url: str) -> None:
+    async with paging_bot(reach, database_url) as bot:
+        await open_sev1(bot)
+
+        async def bob_paged() -> bool:
+            return bool(reach.mails_to("bob@lucia.example"))
+
+        await until(bob_paged)
+        channel = next(c for c in reach.slack.channels.values() if c.name.startswith("inc-1")).id
+        await bot.command("incident resolve false alarm", channel=channel)
+        await bot.settle()
+        await asyncio.sleep(2.5)  # past the owner's step
+        lines = await timeline(bot)
+    assert "escalation: Escalation stopped: the incident was resolved" in lines
+    assert not reach.mails_to("ana@lucia.example")
 
 
 async def test_two_people_acknowledging_at_once_make_one_acknowledgement(
