@@ -8,28 +8,43 @@ from __future__ import annotations
 __all__ = [
     "AlertRoute",
     "AlertsConfig",
+    "Duration",
     "EscalationPolicy",
     "EscalationStep",
     "LuciaConfig",
     "Owner",
     "PagingConfig",
+    "PlaybooksConfig",
     "References",
     "Role",
     "Service",
     "load_config",
+    "load_yaml",
 ]
 
 import enum
 import re
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from bot.errors import ConfigError, ConfigProblem
+from bot.incidents.commands import EMAIL_ADDRESS
 from bot.incidents.model import Severity
+from bot.secret_shapes import looks_secret
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class Role(enum.StrEnum):
@@ -67,13 +82,15 @@ class _Model(BaseModel):
 class Owner(_Model):
     name: str
     slack: str | None = Field(default=None, pattern=r"^[UW][A-Z0-9]+$")
-    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$")
+    email: str | None = Field(default=None, pattern=rf"^{EMAIL_ADDRESS}$")
     phone: str | None = None
     push_topic: str | None = None
     notes: str = ""
 
 
 class References(_Model):
+    """Where things are — never a secret itself (a token here is refused at start)."""
+
     staging_url: str | None = None
     staging_api_url: str | None = None
     production_app_url: str | None = None
@@ -82,6 +99,13 @@ class References(_Model):
     runbook: str | None = None
     rollback_doc: str | None = None
     vault_location: str | None = None
+
+    @field_validator("*")
+    @classmethod
+    def _not_a_secret(cls, value: str | None) -> str | None:
+        if value is not None and looks_secret(value):
+            raise ValueError("looks like a secret: put where it lives (a vault path), not it")
+        return value
 
 
 class Service(_Model):
@@ -130,6 +154,11 @@ class PagingConfig(_Model):
     throttle: Duration = timedelta(minutes=2)
 
 
+class PlaybooksConfig(_Model):
+    # Who may run a playbook that changes something, besides the launch-gate owners.
+    responders: list[str] = []
+
+
 class AlertsConfig(_Model):
     """How alert groups reach Slack (Alertmanager's group_wait; Slack's update pace)."""
 
@@ -145,6 +174,7 @@ class LuciaConfig(_Model):
     routing: list[AlertRoute] = []
     escalation: dict[Severity, EscalationPolicy] = {}
     paging: PagingConfig = PagingConfig()
+    playbooks: PlaybooksConfig = PlaybooksConfig()
     alerts: AlertsConfig = AlertsConfig()
 
 
@@ -154,6 +184,11 @@ def load_config(path: Path, *, required: bool) -> LuciaConfig:
         if required:
             raise ConfigError([ConfigProblem(str(path), "file not found (LUCIA_CONFIG)")])
         return LuciaConfig()
+    return load_yaml(path, LuciaConfig, what="sections")
+
+
+def load_yaml(path: Path, model: type[M], *, what: str) -> M:
+    """A YAML file validated by `model`; every problem named with its line (ConfigError)."""
     text = path.read_text(encoding="utf-8")
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -161,11 +196,11 @@ def load_config(path: Path, *, required: bool) -> LuciaConfig:
     except yaml.YAMLError as exc:
         raise ConfigError([_yaml_problem(path, text, exc)]) from None
     if data is None:
-        return LuciaConfig()
+        data = {}
     if not isinstance(data, dict):
-        raise ConfigError([ConfigProblem(f"{path}:1", "must be a mapping of sections")])
+        raise ConfigError([ConfigProblem(f"{path}:1", f"must be a mapping of {what}")])
     try:
-        return LuciaConfig.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(
             [

@@ -16,7 +16,7 @@ __all__ = [
 ]
 
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -39,13 +39,25 @@ class OwnerEntry:
     updated_by: str = "lucia.yaml"
     updated_at: datetime | None = None
 
-    def gaps(self) -> list[str]:
+    def gaps(self, channels: Collection[str]) -> list[str]:
+        """What keeps a page from reaching this role, given the channels this bot has."""
         if self.contact is None:
             return ["nobody holds this role"]
         c = self.contact
         found = []
-        if not (c.email or c.phone or c.push_topic):
-            found.append("no way to reach them outside Slack (no e-mail, phone or push topic)")
+        outside = [
+            name
+            for name, have in (
+                ("e-mail", c.email and "email" in channels),
+                ("push", c.push_topic and "push" in channels),
+            )
+            if have
+        ]
+        if not outside:
+            why = (
+                "a phone number, but no SMS or voice is set up" if c.phone else "no e-mail or push"
+            )
+            found.append(f"no way to reach them outside Slack ({why})")
         if not c.slack_user:
             found.append("no Slack user: no DM, no mention")
         return found
@@ -98,13 +110,14 @@ def build_chain(policy: EscalationPolicy | None, requested: Sequence[str]) -> Ch
 
 def describe_chain(chain: Chain) -> str:
     """`infra (5 min) → owner (5 min) → fallback (10 min), 2 rounds`."""
-    parts = [
-        f"{', '.join(s.roles)} ({int(s.wait.total_seconds() // 60) or s.wait.seconds} "
-        f"{'min' if s.wait.total_seconds() >= 60 else 's'})"
-        for s in chain.steps
-    ]
+    parts = [f"{', '.join(s.roles)} ({_wait(s.wait)})" for s in chain.steps]
     rounds = chain.repeat + 1
     return " → ".join(parts) + (f", {rounds} rounds" if rounds > 1 else "")
+
+
+def _wait(wait: timedelta) -> str:
+    seconds = int(wait.total_seconds())
+    return f"{seconds // 60} min" if seconds >= 60 and seconds % 60 == 0 else f"{seconds} s"
 
 
 class EscalationStatus(enum.StrEnum):

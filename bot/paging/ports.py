@@ -62,16 +62,21 @@ class Notifier(Protocol):
 class PagingTransaction(Protocol):
     """One unit of work on escalations and pages (rows claimed here stay locked to it)."""
 
-    async def incidents_to_start(self, limit: int) -> Sequence[Unstarted]:
-        """Incidents with no escalation row yet, oldest first, locked to this transaction."""
+    async def incidents_to_start(self, now: datetime, limit: int) -> Sequence[Unstarted]:
+        """Incidents with no escalation row yet whose channel exists (or that won't get
+        one), oldest first, locked to this transaction."""
 
-    async def start(self, escalation: Escalation) -> None: ...
+    async def start(self, escalation: Escalation) -> bool:
+        """False when another process started this incident's escalation first."""
+
+    async def revivable(self, limit: int) -> Sequence[tuple[Escalation, Incident]]:
+        """Chains stopped before a reopen, and `none` ones whose severity changed since."""
 
     async def claim_due(self, now: datetime, limit: int) -> Sequence[tuple[Escalation, Incident]]:
         """Active escalations due by `now` whose incident nobody has acknowledged."""
 
     async def advance(self, escalation: Escalation) -> None:
-        """Store its new round, step, due time and status."""
+        """Store its chain, round, step, due and start times, and status."""
 
     async def answered(self, limit: int) -> Sequence[tuple[Escalation, Incident]]:
         """Active escalations whose incident was acknowledged or resolved since."""
@@ -80,7 +85,8 @@ class PagingTransaction(Protocol):
 
     async def owner(self, role: str) -> OwnerEntry | None: ...
 
-    async def paged_since(self, person: str, since: datetime) -> bool: ...
+    async def last_paged(self, person: str, since: datetime) -> datetime | None:
+        """When an escalation last paged (or plans to page) this person, since `since`."""
 
     async def add_page(self, page: NewPage) -> Page: ...
 
@@ -90,8 +96,8 @@ class PagingTransaction(Protocol):
 
     async def incident(self, number: int) -> Incident | None: ...
 
-    async def delivered(self, page_id: int) -> set[str]:
-        """Channels with a recorded result for this page."""
+    async def delivered(self, page_id: int) -> dict[str, tuple[bool, str]]:
+        """Each channel with a recorded result for this page: (ok, detail)."""
 
     async def record_delivery(
         self, page_id: int, channel: str, ok: bool, detail: str, at: datetime

@@ -12,7 +12,7 @@ from __future__ import annotations
 __all__ = ["PagingService"]
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -67,12 +67,22 @@ class PagingService:
         self._incidents = incidents
         self._incident_store = incident_store
         self._notifiers = notifiers
+        self._channels = frozenset(n.channel for n in notifiers)
         self._config = config
         self._clock = clock
         self._announce = announce  # shows a stored timeline event in the incident channel
         self.wake: Callable[[], None] = lambda: None  # run the tick now (set by the runtime)
 
     # --- the launch-gate table -----------------------------------------------------
+
+    async def responders(self) -> set[str]:
+        """Who may run playbooks: the launch-gate owners, admins and configured responders."""
+        people = {e.contact.slack_user for e in await self._store.owners() if e.contact}
+        return (
+            {p for p in people if p}
+            | set(self._config.admins)
+            | set(self._config.playbooks.responders)
+        )
 
     async def load_config(self) -> None:
         """lucia.yaml into the database: the copy paging reads."""
@@ -86,17 +96,19 @@ class PagingService:
 
     # --- the tick ------------------------------------------------------------------
 
-    async def tick(self) -> None:
+    async def escalate(self) -> None:
+        """The chains: stops, starts, restarts and due steps. Sending is `send_pages`, in a
+        flight of its own, so a slow SMTP server never holds an acknowledgement's stop."""
         await self.stop_answered()
         await self.start_new()
+        await self.revive()
         await self.fire_due()
-        await self.send_pages()
 
     async def start_new(self) -> int:
         """Copy the chain onto each incident paging hasn't seen; the first step is due now."""
         shown: list[TimelineEvent] = []
         async with self._store.transaction() as tx:
-            found = await tx.incidents_to_start(BATCH)
+            found = await tx.incidents_to_start(self._clock(), BATCH)
             for unstarted in found:
                 incident = unstarted.incident
                 now = self._clock()
@@ -105,13 +117,42 @@ class PagingService:
                 if not chain.steps or incident.acknowledged_at or incident.resolved_at:
                     await tx.start(Escalation(incident.number, chain, _NONE, 0, 0, None, now))
                     continue
-                await tx.start(Escalation(incident.number, chain, _ACTIVE, 0, 0, now, now))
+                if not await tx.start(Escalation(incident.number, chain, _ACTIVE, 0, 0, now, now)):
+                    continue  # another process started it
                 event = _event(
                     incident.number,
                     now,
                     EventKind.ESCALATION,
                     f"Escalation started: {describe_chain(chain)}",
                     {"chain": chain.to_json()},
+                )
+                await tx.append(event)
+                shown.append(event)
+        await self._show(shown)
+        return len(found)
+
+    async def revive(self) -> int:
+        """A reopened incident needs a fresh acknowledgement, and one raised to a severity
+        that pages needs paging: their chains start again, from the severity's policy now."""
+        shown: list[TimelineEvent] = []
+        async with self._store.transaction() as tx:
+            found = await tx.revivable(BATCH)
+            for escalation, incident in found:
+                now = self._clock()
+                policy = self._config.escalation.get(incident.severity)
+                chain = build_chain(policy, ()) if policy else escalation.chain
+                why = (
+                    "reopened"
+                    if escalation.status is _STOPPED
+                    else f"now {incident.severity.label}"
+                )
+                if not chain.steps:
+                    await tx.advance(replace(escalation, status=_NONE, started_at=now))
+                    continue
+                await tx.advance(Escalation(incident.number, chain, _ACTIVE, 0, 0, now, now))
+                text = f"Escalation started again ({why}): {describe_chain(chain)}"
+                event = _event(
+                    incident.number, now, EventKind.ESCALATION, text, {"chain": chain.to_json()}
                 )
                 await tx.append(event)
                 shown.append(event)
@@ -147,30 +188,37 @@ class PagingService:
             return event
         step = chain.steps[escalation.step]
         paged, skipped = [], []
+        queued = 0  # pages written, now or delayed by the throttle
         for role in step.roles:
             entry = await tx.owner(role)
             if entry is None or entry.contact is None:
                 skipped.append(f"nobody holds {role}")
                 continue
             new = self._new_page(incident, role, entry.contact, "", SYSTEM_ACTOR, now)
-            if await tx.paged_since(new.person, now - self._config.paging.throttle):
-                new = replace(new, status=PageStatus.THROTTLED)
-                skipped.append(f"{entry.contact.name} ({role}) was paged moments ago")
+            throttle = self._config.paging.throttle
+            last = await tx.last_paged(new.person, now - throttle)
+            if last is not None:  # paged moments ago: this page waits, it isn't dropped
+                new = replace(new, due_at=last + throttle)
+                skipped.append(
+                    f"{entry.contact.name} ({role}) was paged at {last:%H:%M:%S}; "
+                    f"this page waits until {last + throttle:%H:%M:%S} UTC"
+                )
             else:
                 paged.append(f"{entry.contact.name} ({role})")
             await tx.add_page(new)
+            queued += 1
         position = f"step {escalation.step + 1}/{len(chain.steps)}"
         if chain.repeat:
             position += f", round {escalation.round + 1}/{chain.repeat + 1}"
-        text = f"Escalation {position}: paging {', '.join(paged) or 'nobody'}"
+        text = f"Escalation {position}: paging {', '.join(paged) or 'nobody now'}"
         if skipped:
             text += f" ({'; '.join(skipped)})"
         next_step, next_round = escalation.step + 1, escalation.round
         if next_step == len(chain.steps):
             next_step, next_round = 0, next_round + 1
-        await tx.advance(
-            replace(escalation, step=next_step, round=next_round, due_at=now + step.wait)
-        )
+        # A step that reached nobody (every role empty) doesn't hold the chain up.
+        wait = step.wait if queued else timedelta(0)
+        await tx.advance(replace(escalation, step=next_step, round=next_round, due_at=now + wait))
         data: dict[str, JSONValue] = {
             "step": escalation.step + 1,
             "round": escalation.round + 1,
@@ -207,45 +255,51 @@ class PagingService:
     # --- deliveries ----------------------------------------------------------------
 
     async def send_pages(self) -> int:
-        now = self._clock()
-        async with self._store.transaction() as tx:
-            claimed = await tx.claim_pages(now, now + LEASE, BATCH)
-        for page in claimed:
-            await self._send(page)
-        return len(claimed)
+        """Every due page, one claimed at a time: its lease covers only its own sends."""
+        sent = 0
+        while True:
+            now = self._clock()
+            async with self._store.transaction() as tx:
+                claimed = await tx.claim_pages(now, now + LEASE, 1)
+            if not claimed:
+                return sent
+            await self._send(claimed[0])
+            sent += 1
 
     async def _send(self, page: Page) -> None:
         async with self._store.transaction() as tx:
             done = await tx.delivered(page.id)
             incident = await tx.incident(page.incident_number) if page.incident_number else None
         message = _message(page, incident)
-        results: list[str] = []
-        any_ok = False
+        results = dict(done)  # a resumed page: what an earlier sender already recorded
         for notifier in self._notifiers:
             if notifier.channel in done or not notifier.reaches(page.contact, message):
                 continue
-            name = CHANNEL_NAMES.get(notifier.channel, notifier.channel)
             try:
                 await notifier.send(page.contact, message)
                 ok, detail = True, "sent"
-                results.append(f"{name} ✓")
             except DeliveryFailed as exc:
                 ok, detail = False, str(exc)
-                results.append(f"{name} ✗ ({exc})")
+            except Exception as exc:  # a bug in one channel must not stop the others
+                log.exception(msg.PAGE_DELIVERY_FAILED, extra={"page": page.id})
+                ok, detail = False, f"{type(exc).__name__} (a bug: see the bot's log)"
+            if not ok:
                 log.warning(
                     msg.PAGE_DELIVERY_FAILED,
-                    extra={"page": page.id, "channel": notifier.channel, "error": str(exc)},
+                    extra={"page": page.id, "channel": notifier.channel, "error": detail},
                 )
-            any_ok = any_ok or ok
+            results[notifier.channel] = (ok, detail)
             # Each result as soon as it is known: a process that dies here resends only
             # the channels with no result yet.
             async with self._store.transaction() as tx:
                 await tx.record_delivery(page.id, notifier.channel, ok, detail, self._clock())
-        any_ok = any_ok or bool(done)
-        status = PageStatus.SENT if any_ok else PageStatus.FAILED
-        text = f"Paged {page.contact.name} ({_who(page)}): " + (
-            ", ".join(results) or "no way to reach them"
+        status = PageStatus.SENT if any(ok for ok, _ in results.values()) else PageStatus.FAILED
+        summary = ", ".join(
+            f"{CHANNEL_NAMES.get(c, c)} ✓" if ok else f"{CHANNEL_NAMES.get(c, c)} ✗ ({detail})"
+            for c, (ok, detail) in results.items()
         )
+        text = f"Paged {page.contact.name} ({_who(page)}): {summary or 'no way to reach them'}"
+        event = None
         async with self._store.transaction() as tx:
             await tx.finish_page(page.id, status, self._clock())
             if page.incident_number is not None:
@@ -258,7 +312,7 @@ class PagingService:
                 )
                 await tx.append(event)
         log.info(msg.PAGE_SENT, extra={"page": page.id, "status": status.value})
-        if page.incident_number is not None:
+        if event is not None:
             await self._show([event])
 
     # --- commands ------------------------------------------------------------------
@@ -270,7 +324,7 @@ class PagingService:
             case cmd.AcknowledgePage(page_id=page_id):
                 return await self._acknowledge(page_id, inv)
             case cmd.ShowOwners():
-                return Noted(_owners_table(await self._store.owners()))
+                return Noted(_owners_table(await self._store.owners(), self._channels))
             case cmd.SetOwner():
                 return await self._set_owner(command, inv)
             case cmd.ShowRefs():
@@ -357,7 +411,7 @@ class PagingService:
         entry = await self._store.set_owner(
             OwnerEntry(role, contact, current.notes), inv.actor, self._clock()
         )
-        gaps = entry.gaps()
+        gaps = entry.gaps(self._channels)
         text = f"{role.value} is now <@{command.user}> (recorded in the audit log)."
         if gaps:
             text += " Still missing: " + "; ".join(gaps) + "."
@@ -456,7 +510,7 @@ def _span(delta: timedelta) -> str:
     return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
 
 
-def _owners_table(entries: Sequence[OwnerEntry]) -> str:
+def _owners_table(entries: Sequence[OwnerEntry], channels: Collection[str]) -> str:
     lines = ["*Launch-gate owners*"]
     for entry in entries:
         c = entry.contact
@@ -472,7 +526,7 @@ def _owners_table(entries: Sequence[OwnerEntry]) -> str:
             "push" if c.push_topic else None,
         ]
         line = f"• *{entry.role.value}*: {c.name} — {', '.join(w for w in ways if w)}"
-        for gap in entry.gaps():
+        for gap in entry.gaps(channels):
             line += f"\n    ⚠️ {gap}"
         lines.append(line)
     return "\n".join(lines)

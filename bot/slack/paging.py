@@ -5,6 +5,8 @@ from __future__ import annotations
 
 __all__ = ["SlackChannelMention", "SlackDirectMessage"]
 
+import contextlib
+
 from bot.errors import ChatError, DeliveryFailed
 from bot.paging.ports import Contact, PageMessage
 from bot.slack.blocks import page_message
@@ -40,7 +42,11 @@ class SlackChannelMention:
 
     async def send(self, contact: Contact, page: PageMessage) -> str:
         assert page.incident_channel is not None
+        assert contact.slack_user is not None
         message = page_message(page, mention=contact.slack_user)
+        with contextlib.suppress(ChatError):  # a mention still shows without it
+            # A mention notifies only members: bring them into the incident channel.
+            await self._chat.invite(page.incident_channel, [contact.slack_user])
         try:
             return await self._chat.post_message(page.incident_channel, message)
         except ChatError as exc:

@@ -13,14 +13,16 @@ import hashlib
 import json
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.config import Role
 from bot.incidents.model import EventKind, Incident, TimelineEvent
+from bot.incidents.service import SYSTEM_ACTOR
 from bot.paging.model import Chain, Escalation, EscalationStatus, OwnerEntry, Page, PageStatus
 from bot.paging.ports import Contact, NewPage, Unstarted
 from bot.store.database import connect, from_utc, to_utc
@@ -37,17 +39,31 @@ from bot.store.tables import (
 )
 
 _UNANSWERED = incidents.c.acknowledged_at.is_(None) & incidents.c.resolved_at.is_(None)
+_BY_ESCALATION = pages.c.created_by == SYSTEM_ACTOR  # pages a person sent go out regardless
+GRACE = timedelta(seconds=10)  # an incident's channel is made within this, or never
+
+
+def _insert_once(conn: AsyncConnection, table: sa.Table) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING, on Postgres and SQLite: two processes racing to
+    write the same row (deploy overlap) both succeed, and one row is written."""
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    return insert(table).on_conflict_do_nothing()
 
 
 class _SqlPagingTransaction:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
 
-    async def incidents_to_start(self, limit: int) -> Sequence[Unstarted]:
+    async def incidents_to_start(self, now: datetime, limit: int) -> Sequence[Unstarted]:
+        # Once its channel exists (so the first page can link and mention there), or
+        # after a grace period when it won't have one (no Slack, a failed create).
+        ready = incidents.c.channel_id.is_not(None) | (
+            incidents.c.created_at <= to_utc(now - GRACE)
+        )
         query = (
             sa.select(incidents)
             .outerjoin(escalations, escalations.c.incident_number == incidents.c.number)
-            .where(escalations.c.incident_number.is_(None))
+            .where(escalations.c.incident_number.is_(None), ready)
             .order_by(incidents.c.number)
             .limit(limit)
             .with_for_update(of=incidents, skip_locked=True)
@@ -66,9 +82,9 @@ class _SqlPagingTransaction:
             roles[number] = tuple(r for r in str(data.get("roles", "")).split(",") if r)
         return [Unstarted(i, roles.get(i.number, ())) for i in found]
 
-    async def start(self, escalation: Escalation) -> None:
-        await self._conn.execute(
-            sa.insert(escalations).values(
+    async def start(self, escalation: Escalation) -> bool:
+        result = await self._conn.execute(
+            _insert_once(self._conn, escalations).values(
                 incident_number=escalation.incident_number,
                 chain=escalation.chain.to_json(),
                 status=escalation.status.value,
@@ -78,6 +94,7 @@ class _SqlPagingTransaction:
                 started_at=to_utc(escalation.started_at),
             )
         )
+        return bool(result.rowcount)  # False: another process started it first
 
     async def claim_due(self, now: datetime, limit: int) -> Sequence[tuple[Escalation, Incident]]:
         # Locking the incident row too: an acknowledgement being written right now makes
@@ -116,10 +133,12 @@ class _SqlPagingTransaction:
             sa.update(escalations)
             .where(escalations.c.incident_number == escalation.incident_number)
             .values(
+                chain=escalation.chain.to_json(),
                 status=escalation.status.value,
                 round=escalation.round,
                 step=escalation.step,
                 due_at=to_utc(escalation.due_at),
+                started_at=to_utc(escalation.started_at),
             )
             .values(**({"stopped_at": to_utc(escalation.stopped_at)} if stopped else {}))
         )
@@ -135,12 +154,40 @@ class _SqlPagingTransaction:
         found = [_escalation(r) for r in (await self._conn.execute(query)).mappings()]
         return await self._with_incidents(found)
 
+    async def revivable(self, limit: int) -> Sequence[tuple[Escalation, Incident]]:
+        """Stopped chains of incidents reopened since, and incidents with nothing to page
+        whose severity changed since: either may need paging now."""
+
+        def since(kind: EventKind, after: sa.ColumnElement[Any]) -> sa.Exists:
+            return sa.exists().where(
+                timeline_events.c.incident_number == escalations.c.incident_number,
+                timeline_events.c.kind == kind.value,
+                timeline_events.c.at > after,
+            )
+
+        reopened = (escalations.c.status == EscalationStatus.STOPPED.value) & since(
+            EventKind.REOPENED, escalations.c.stopped_at
+        )
+        regraded = (escalations.c.status == EscalationStatus.NONE.value) & since(
+            EventKind.SEVERITY_CHANGED, escalations.c.started_at
+        )
+        query = (
+            sa.select(escalations)
+            .join(incidents, incidents.c.number == escalations.c.incident_number)
+            .where(reopened | regraded, _UNANSWERED)
+            .limit(limit)
+            .with_for_update(of=escalations, skip_locked=True)
+        )
+        found = [_escalation(r) for r in (await self._conn.execute(query)).mappings()]
+        return await self._with_incidents(found)
+
     async def cancel_pages(self, incident_number: int, at: datetime) -> int:
         result = await self._conn.execute(
             sa.update(pages)
             .where(
                 pages.c.incident_number == incident_number,
                 pages.c.status == PageStatus.PENDING.value,
+                _BY_ESCALATION,
             )
             .values(status=PageStatus.CANCELLED.value, finished_at=to_utc(at))
         )
@@ -154,15 +201,15 @@ class _SqlPagingTransaction:
         )
         return _owner(row) if row else None
 
-    async def paged_since(self, person: str, since: datetime) -> bool:
-        query = sa.select(pages.c.id).where(
+    async def last_paged(self, person: str, since: datetime) -> datetime | None:
+        query = sa.select(sa.func.max(pages.c.planned_at)).where(
             pages.c.person == person,
-            pages.c.created_at >= to_utc(since),
-            pages.c.status.in_(
-                [PageStatus.PENDING.value, PageStatus.SENDING.value, PageStatus.SENT.value]
-            ),
+            pages.c.planned_at >= to_utc(since),
+            _BY_ESCALATION,
+            pages.c.status != PageStatus.CANCELLED.value,
         )
-        return (await self._conn.execute(query.limit(1))).first() is not None
+        last = (await self._conn.execute(query)).scalar()
+        return None if last is None else _as_datetime(from_utc(last))
 
     async def add_page(self, page: NewPage) -> Page:
         c = page.contact
@@ -181,6 +228,7 @@ class _SqlPagingTransaction:
                 urgent=page.urgent,
                 status=page.status.value,
                 due_at=to_utc(page.due_at),
+                planned_at=to_utc(page.due_at),
                 created_at=to_utc(page.created_at),
                 created_by=page.created_by,
                 finished_at=to_utc(page.created_at)
@@ -199,7 +247,7 @@ class _SqlPagingTransaction:
             .where(
                 waiting,
                 pages.c.due_at <= to_utc(now),
-                pages.c.incident_number.is_(None) | _UNANSWERED,
+                pages.c.incident_number.is_(None) | ~_BY_ESCALATION | _UNANSWERED,
             )
             .order_by(pages.c.due_at)
             .limit(limit)
@@ -215,15 +263,17 @@ class _SqlPagingTransaction:
             )
         return claimed
 
-    async def delivered(self, page_id: int) -> set[str]:
-        query = sa.select(page_deliveries.c.channel).where(page_deliveries.c.page_id == page_id)
-        return {str(c) for c in (await self._conn.execute(query)).scalars()}
+    async def delivered(self, page_id: int) -> dict[str, tuple[bool, str]]:
+        query = sa.select(
+            page_deliveries.c.channel, page_deliveries.c.ok, page_deliveries.c.detail
+        ).where(page_deliveries.c.page_id == page_id)
+        return {str(c): (bool(ok), str(d)) for c, ok, d in await self._conn.execute(query)}
 
     async def record_delivery(
         self, page_id: int, channel: str, ok: bool, detail: str, at: datetime
     ) -> None:
         await self._conn.execute(
-            sa.insert(page_deliveries).values(
+            _insert_once(self._conn, page_deliveries).values(
                 page_id=page_id, channel=channel, ok=ok, detail=detail[:500], at=to_utc(at)
             )
         )
@@ -319,6 +369,11 @@ class SqlPagingStore:
             await _audit_detail(conn, at, actor, "ref.set", key, detail)
 
 
+def _as_datetime(value: object) -> datetime:
+    assert isinstance(value, datetime)
+    return value
+
+
 def _owner_values(entry: OwnerEntry) -> dict[str, Any]:
     c = entry.contact
     return {
@@ -347,7 +402,7 @@ async def _put_owner(
         sa.update(owners).where(owners.c.role == entry.role.value).values(**values)
     )
     if not updated.rowcount:
-        await conn.execute(sa.insert(owners).values(role=entry.role.value, **values))
+        await conn.execute(_insert_once(conn, owners).values(role=entry.role.value, **values))
 
 
 async def _put_ref(
@@ -356,7 +411,7 @@ async def _put_ref(
     values = {"value": value, "config_hash": digest, "updated_at": to_utc(at), "updated_by": actor}
     updated = await conn.execute(sa.update(refs).where(refs.c.key == key).values(**values))
     if not updated.rowcount:
-        await conn.execute(sa.insert(refs).values(key=key, **values))
+        await conn.execute(_insert_once(conn, refs).values(key=key, **values))
 
 
 async def _audit(

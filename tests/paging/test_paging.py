@@ -335,9 +335,57 @@ async def test_a_flapping_alert_does_not_page_the_same_person_every_minute(
         await asyncio.sleep(0.5)
         await bot.settle()
         second = await timeline(bot, 2)
+        waiting = await rows(bot, sa.select(pages).where(pages.c.incident_number == 2))
+    # The second page waits for the end of the throttle window: delayed, not dropped.
     assert reach.mails_to("bob@lucia.example") == ["SEV1 INC-1: Checkout crashes"]
     step = next(line for line in second if "step 1/3" in line)
-    assert "Bob Infra (infra) was paged moments ago" in step
+    assert "Bob Infra (infra) was paged at" in step
+    assert "this page waits until" in step
+    assert [p["status"] for p in waiting] == ["pending"]
+
+
+async def test_a_page_by_hand_goes_out_even_in_an_acknowledged_incident(
+    reach: Reach, database_url: str
+) -> None:
+    async with paging_bot(reach, database_url, config(wait=timedelta(minutes=5))) as bot:
+        await open_sev1(bot)
+        channel = next(c for c in reach.slack.channels.values() if c.name.startswith("inc-1")).id
+        await bot.command("incident ack", user=BOB, channel=channel)
+        await bot.settle()
+        await bot.command("page owner need a second pair of eyes", user=BOB, channel=channel)
+        await bot.settle()
+
+        async def ana_paged() -> bool:
+            return bool(reach.mails_to("ana@lucia.example"))
+
+        await until(ana_paged)
+        lines = await timeline(bot)
+    assert f"page: <@{BOB}> paged Ana Lucia (owner): need a second pair of eyes" in lines
+
+
+async def test_reopening_pages_again_from_the_start(reach: Reach, database_url: str) -> None:
+    cfg = config(paging=PagingConfig(throttle=timedelta(0)))  # Bob is paged twice in seconds
+    async with paging_bot(reach, database_url, cfg) as bot:
+        await open_sev1(bot)
+
+        async def bob_paged(times: int) -> bool:
+            return len(reach.mails_to("bob@lucia.example")) == times
+
+        await until(lambda: bob_paged(1))
+        channel = next(c for c in reach.slack.channels.values() if c.name.startswith("inc-1")).id
+        for text in ("incident ack", "incident resolve"):
+            await bot.command(text, user=BOB, channel=channel)
+            await bot.settle()
+
+        async def stopped() -> bool:
+            return any("Escalation stopped" in line for line in await timeline(bot))
+
+        await until(stopped)
+        await bot.command("incident reopen", user=BOB, channel=channel)
+        await bot.settle()
+        await until(lambda: bob_paged(2))
+        lines = await timeline(bot)
+    assert any(line.startswith("escalation: Escalation started again (reopened)") for line in lines)
 
 
 async def test_page_reaches_a_role_or_a_person_on_demand(reach: Reach, database_url: str) -> None:

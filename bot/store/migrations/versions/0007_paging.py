@@ -86,6 +86,7 @@ def upgrade() -> None:
         sa.Column("urgent", sa.Boolean, nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("due_at", Timestamp, nullable=False),
+        sa.Column("planned_at", Timestamp, nullable=False),
         sa.Column("created_at", Timestamp, nullable=False),
         sa.Column("created_by", sa.String(64), nullable=False),
         sa.Column("finished_at", Timestamp),
@@ -93,7 +94,7 @@ def upgrade() -> None:
         sa.Column("acknowledged_by", sa.String(64)),
     )
     op.create_index("ix_pages_status_due", "pages", ["status", "due_at"])
-    op.create_index("ix_pages_person_created", "pages", ["person", "created_at"])
+    op.create_index("ix_pages_person_planned", "pages", ["person", "planned_at"])
     op.create_table(
         "page_deliveries",
         sa.Column("id", Id, primary_key=True),
@@ -104,10 +105,12 @@ def upgrade() -> None:
         sa.Column("at", Timestamp, nullable=False),
         sa.UniqueConstraint("page_id", "channel", name="uq_page_deliveries_channel"),
     )
-    # Incidents from before paging existed are not paged for now: they have no chain.
+    # Incidents from before paging existed are not paged now (a stopped, empty chain); one
+    # that is reopened later is, with the chain of its severity then.
     op.execute(
-        "INSERT INTO escalations (incident_number, chain, status, round, step, started_at) "
-        "SELECT number, '{\"steps\": [], \"repeat\": 0}', 'none', 0, 0, created_at FROM incidents"
+        "INSERT INTO escalations (incident_number, chain, status, round, step, started_at, "
+        "stopped_at) SELECT number, '{\"steps\": [], \"repeat\": 0}', 'stopped', 0, 0, "
+        "created_at, CURRENT_TIMESTAMP FROM incidents"
     )
     for table in TABLES:
         lock_down_table(table)
