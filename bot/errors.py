@@ -31,6 +31,7 @@ __all__ = [
     "IllegalTransition",
     "IncidentNotFound",
     "LuciaError",
+    "RenderError",
     "StoreConflict",
     "StoreUnavailable",
     "UnknownUser",
@@ -113,3 +114,12 @@ class DedupeUnavailable(LuciaError):
 
 class DeliveryFailed(LuciaError):
     """A page could not be delivered through one channel (e-mail, push, Slack)."""
+
+
+class RenderError(LuciaError):
+    """Render's API refused or failed a call; `status` is the HTTP status (0: no answer)."""
+
+    def __init__(self, reason: str, *, status: int = 0, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.retry_after = retry_after

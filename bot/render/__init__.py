@@ -1,0 +1,1 @@
+"""Render's REST API v1 (the adapter behind bot.playbooks.ports.RenderAPI)."""
