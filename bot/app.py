@@ -14,8 +14,11 @@ __all__ = [
 ]
 
 import asyncio
+import contextlib
 import gc
 import logging
+import os
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -42,17 +45,22 @@ from bot.dedupe.memory import MemoryDedupe
 from bot.dedupe.redis_counter import RedisRepeatCounter
 from bot.dedupe.redis_dedupe import RedisDedupe, connect_redis
 from bot.desk import Desk
-from bot.errors import DedupeUnavailable, StoreUnavailable
+from bot.errors import ChatError, DedupeUnavailable, StoreUnavailable
 from bot.incidents.ports import IncidentChat
 from bot.incidents.service import IncidentService
 from bot.notify.email import EmailNotifier
 from bot.notify.push import PushNotifier
 from bot.paging.ports import Notifier
 from bot.paging.service import PagingService
+from bot.playbooks.model import load_playbooks
+from bot.playbooks.service import PlaybookService
+from bot.render.client import RenderClient
+from bot.render.health import HttpHealthProbe
 from bot.sentry.payloads import read_delivery
 from bot.sentry.webhook import SentryWebhook
 from bot.settings import Settings, SlackMode
 from bot.slack.app import build_bolt_app, build_web_client
+from bot.slack.blocks import Message
 from bot.slack.chat import SlackChat
 from bot.slack.dispatch import SlackDeps
 from bot.slack.paging import SlackChannelMention, SlackDirectMessage
@@ -61,6 +69,7 @@ from bot.store.database import create_engine, driver_url, ping
 from bot.store.incident_store import SqlIncidentStore
 from bot.store.migrate import upgrade
 from bot.store.paging_store import SqlPagingStore
+from bot.store.playbook_store import SqlPlaybookStore
 from bot.types import Clock
 
 log = logging.getLogger(__name__)
@@ -90,7 +99,8 @@ class Runtime:
     alert_router: SingleFlight  # opens the incidents routing rules ask for
     repeat_folder: SingleFlight  # moves repeats counted in Redis onto their groups
     paging: PagingService
-    pager: SingleFlight  # starts escalations, fires due steps, sends pages
+    pager: SingleFlight  # starts, stops and restarts escalations; fires due steps
+    page_sender: SingleFlight  # sends due pages through every channel
     desk: Desk  # answers /lucia commands
     ticker: AsyncIOScheduler  # only wakes the workers: the timers themselves are rows
     http: aiohttp.ClientSession  # push notifications
@@ -104,6 +114,7 @@ class Runtime:
             self.notice_sender.kick()
             self.alert_router.kick()
             self.pager.kick()  # a step due while the bot was down fires now
+            self.page_sender.kick()
 
         self.ticker.add_job(
             tick,
@@ -194,9 +205,24 @@ async def build_runtime(
     paging = PagingService(
         SqlPagingStore(engine), incidents, incident_store, notifiers, config, clock, incidents.show
     )
-    pager = SingleFlight(paging.tick, background, name="pager")
-    paging.wake = pager.kick
+    pager = SingleFlight(paging.escalate, background, name="pager")
+    page_sender = SingleFlight(paging.send_pages, background, name="page-sender")
+    paging.wake = page_sender.kick
     incidents.opened = pager.kick  # the first page goes out now, not on the next tick
+    playbooks = PlaybookService(
+        load_playbooks(settings.lucia_playbooks),
+        config,
+        SqlPlaybookStore(engine),
+        RenderClient.from_settings(settings, http),
+        HttpHealthProbe(http),
+        incident_store,
+        paging.responders,
+        _say_to(slack),
+        incidents.record,
+        lambda work: background.spawn(work, name="playbook-run"),
+        clock,
+        own_service_id=os.environ.get("RENDER_SERVICE_ID"),
+    )
     try:
         await paging.load_config()
     except BaseException:
@@ -217,7 +243,8 @@ async def build_runtime(
         folder,
         paging,
         pager,
-        Desk(incidents, alerts, paging),
+        page_sender,
+        Desk(incidents, alerts, paging, playbooks),
         AsyncIOScheduler(timezone="UTC"),
         http,
     )
@@ -225,6 +252,19 @@ async def build_runtime(
 
 async def _nothing() -> None:
     return None
+
+
+def _say_to(slack: SlackChat | None) -> Callable[[str | None, str], Awaitable[None]]:
+    """Where a playbook run reports: the channel it was asked in (Slack), else the log."""
+
+    async def say(channel: str | None, text: str) -> None:
+        if slack is not None and channel:
+            with contextlib.suppress(ChatError):  # the run's steps are stored either way
+                await slack.post_message(channel, Message(text))
+                return
+        log.info(msg.PLAYBOOK_SAID, extra={"channel": channel, "text": text})
+
+    return say
 
 
 RUNTIME = web.AppKey("runtime", Runtime)

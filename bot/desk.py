@@ -9,13 +9,18 @@ from bot.incidents.commands import (
     AcknowledgePage,
     AlertCommand,
     Command,
+    DecideRun,
     LiftSilence,
     ListAlerts,
+    ListPlaybooks,
     NoticeAction,
     PageSomeone,
     PagingCommand,
+    PlaybookCommand,
+    RunPlaybook,
     SetOwner,
     SetRef,
+    ShowDeploys,
     ShowOwners,
     ShowRefs,
     SilenceAlerts,
@@ -23,23 +28,33 @@ from bot.incidents.commands import (
 from bot.incidents.replies import Reply
 from bot.incidents.service import IncidentService, Invocation
 from bot.paging.service import PagingService
+from bot.playbooks.service import PlaybookService
 
 _ALERT_COMMANDS = (ListAlerts, SilenceAlerts, LiftSilence, NoticeAction)
 _PAGING_COMMANDS = (PageSomeone, AcknowledgePage, ShowOwners, SetOwner, ShowRefs, SetRef)
+_PLAYBOOK_COMMANDS = (ListPlaybooks, ShowDeploys, RunPlaybook, DecideRun)
 
 
 class Desk:
     def __init__(
-        self, incidents: IncidentService, alerts: AlertService, paging: PagingService
+        self,
+        incidents: IncidentService,
+        alerts: AlertService,
+        paging: PagingService,
+        playbooks: PlaybookService,
     ) -> None:
         self.incidents = incidents
         self.alerts = alerts
         self.paging = paging
+        self.playbooks = playbooks
 
     async def run(self, command: Command, inv: Invocation) -> Reply:
         if isinstance(command, _ALERT_COMMANDS):
             alert_command: AlertCommand = command
             return await self.alerts.run(alert_command, inv)
+        if isinstance(command, _PLAYBOOK_COMMANDS):
+            playbook_command: PlaybookCommand = command
+            return await self.playbooks.run(playbook_command, inv)
         if isinstance(command, _PAGING_COMMANDS):
             paging_command: PagingCommand = command
             return await self.paging.run(paging_command, inv)

@@ -61,3 +61,5 @@ SENTRY_WEBHOOK_REFUSED = "sentry_webhook_refused"  # signature, timestamp, size 
 LAUNCH_GATE_LOADED = "launch_gate_loaded"  # roles/references changed in lucia.yaml, loaded
 PAGE_SENT = "page_sent"  # every channel tried; status sent or failed
 PAGE_DELIVERY_FAILED = "page_delivery_failed"  # one channel (e-mail, push, Slack) failed
+PLAYBOOK_RUN_FAILED = "playbook_run_failed"  # a bug stopped a run: its steps say how far
+PLAYBOOK_SAID = "playbook_said"  # a run's message, when there is no Slack channel to say it in

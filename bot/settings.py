@@ -60,6 +60,7 @@ class Settings(BaseSettings):
     ntfy_url: str = "https://ntfy.sh"
     ntfy_token: SecretStr | None = None
     lucia_config: Path = Path("lucia.yaml")
+    lucia_playbooks: Path = Path("playbooks")  # a folder of playbook YAML files
     log_level: str = "INFO"
 
     @field_validator("*", mode="before")

@@ -10,7 +10,16 @@ from collections.abc import Callable, Sequence
 
 from bot.incidents.commands import USAGE
 from bot.incidents.model import Incident, TimelineEvent
-from bot.incidents.replies import AlertListing, Detail, Done, Listing, Noted, Reply, ShowHelp
+from bot.incidents.replies import (
+    AlertListing,
+    Detail,
+    Done,
+    Listing,
+    Noted,
+    PlaybookPlan,
+    Reply,
+    ShowHelp,
+)
 
 ChannelNames = Callable[[str], str]
 
@@ -73,6 +82,9 @@ def reply_text(reply: Reply) -> str:
             return text
         case Noted(text=text):
             return f"✅ {text}"
+        case PlaybookPlan(run_id=run_id, text=text, choices=choices):
+            forms = " or ".join(f"`/lucia playbook {c} R{run_id}`" for c in choices)
+            return f"{text}\n{forms}" if forms else text
         case AlertListing(firing=firing, silences=silences):
             lines = [f"A{g.id} [{g.level}] {g.title} ×{g.count} ({g.project})" for g in firing]
             lines = lines or ["No alerts firing."]

@@ -83,6 +83,10 @@ USAGE = {
     "owners set": "/lucia owners set <role> @user [email] [phone]",
     "refs": "/lucia refs",
     "refs set": "/lucia refs set <key> <value>",
+    "playbook": "/lucia playbook list | run <name> [service] [deploy-or-commit] [--dry-run]",
+    "rollback": "/lucia rollback <service> [deploy-id] [--dry-run]",
+    "deploys": "/lucia deploys <service>",
+    "run": "/lucia playbook confirm|cancel|approve <R12>",
 }
 
 ROLES = ("owner", "infra", "dns", "billing", "fallback")
@@ -254,6 +258,34 @@ class SetRef:
     value: str
 
 
+@dataclass(frozen=True)
+class ListPlaybooks:
+    pass
+
+
+@dataclass(frozen=True)
+class ShowDeploys:
+    service: str
+
+
+@dataclass(frozen=True)
+class RunPlaybook:
+    playbook: str
+    service: str | None
+    ref: str | None  # a deploy id to roll back to, or a commit to deploy
+    dry_run: bool
+
+
+@dataclass(frozen=True)
+class DecideRun:
+    """Confirm, cancel or approve a planned run (its buttons, or the text form)."""
+
+    run_id: int
+    decision: str  # "confirm" | "cancel" | "approve"
+
+
+PlaybookCommand = ListPlaybooks | ShowDeploys | RunPlaybook | DecideRun
+
 PagingCommand = PageSomeone | AcknowledgePage | ShowOwners | SetOwner | ShowRefs | SetRef
 
 AlertCommand = (
@@ -267,6 +299,10 @@ AlertCommand = (
 
 Command = (
     Help
+    | ListPlaybooks
+    | ShowDeploys
+    | RunPlaybook
+    | DecideRun
     | PageSomeone
     | AcknowledgePage
     | ShowOwners
@@ -318,6 +354,15 @@ def parse(text: str) -> Command:
             return _parse_owners(rest)
         case "refs" | "references":
             return _parse_refs(rest)
+        case "playbook" | "playbooks":
+            return _parse_playbook(rest)
+        case "rollback":
+            return _parse_run("rollback", rest, "rollback")
+        case "deploys":
+            service, more = _split(rest)
+            if not service or more:
+                raise CommandError("Deploys of which service?", usage("deploys"))
+            return ShowDeploys(service.lower())
         case _:
             raise CommandError(f"I don't know the command `{_clip(head)}`.", "/lucia help")
 
@@ -399,7 +444,8 @@ def _parse_alerts(text: str) -> Command:
             raise CommandError(f"`alerts {_clip(sub)}` isn't a command I know.", usage("alerts"))
 
 
-_EMAIL = re.compile(r"(?:<mailto:[^|>]+\|)?([^@\s<>|]+@[^@\s<>|]+?)>?")
+EMAIL_ADDRESS = r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
+_EMAIL = re.compile(rf"(?:<mailto:[^|>]+\|)?({EMAIL_ADDRESS})>?")
 _PHONE = re.compile(r"\+?[0-9][0-9 ().-]{5,30}")
 
 
@@ -469,6 +515,43 @@ def _parse_refs(text: str) -> ShowRefs | SetRef:
     if not value:
         raise CommandError("Set it to what?", usage("refs set"))
     return SetRef(key.lower(), value)
+
+
+_RUN = re.compile(r"R?(\d{1,12})", re.IGNORECASE)
+
+
+def _parse_playbook(text: str) -> Command:
+    sub, rest = _split(text)
+    match sub.lower():
+        case "" | "list" | "ls":
+            return ListPlaybooks()
+        case "run":
+            name, rest = _split(rest)
+            if not name:
+                raise CommandError("Run which playbook? `/lucia playbook list`", usage("playbook"))
+            return _parse_run(name.lower(), rest, "playbook")
+        case "confirm" | "cancel" | "approve":
+            match = _RUN.fullmatch(rest.strip())
+            if match is None:
+                raise CommandError("Which run? (R12)", usage("run"))
+            return DecideRun(int(match.group(1)), sub.lower())
+        case _:
+            raise CommandError(
+                f"`playbook {_clip(sub)}` isn't a command I know.", usage("playbook")
+            )
+
+
+def _parse_run(name: str, text: str, form: str) -> RunPlaybook:
+    words = text.split()
+    dry_run = "--dry-run" in words
+    words = [w for w in words if w != "--dry-run"]
+    if len(words) > 2 or any(w.startswith("-") for w in words):
+        raise CommandError(f"I didn't understand `{_clip(' '.join(words))}`.", usage(form))
+    if form == "rollback" and not words:
+        raise CommandError("Roll back which service?", usage("rollback"))
+    service = words[0].lower() if words else None
+    ref = words[1] if len(words) > 1 else None
+    return RunPlaybook(name, service, ref, dry_run)
 
 
 def _duration(text: str) -> timedelta:

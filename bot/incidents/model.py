@@ -58,6 +58,7 @@ class EventKind(enum.StrEnum):
     PAGE_REQUESTED = "page_requested"  # roles to page, from the routing rule (paging acts on it)
     ESCALATION = "escalation"  # started, a step fired, stopped, exhausted
     PAGE = "page"  # one person paged, and what each channel made of it
+    PLAYBOOK = "playbook"  # a playbook run's step: its state and what it proved
     ALERT = "alert"  # what the linked alert did since: repeats (throttled), resolved in Sentry
 
 

@@ -9,6 +9,7 @@ __all__ = [
     "Done",
     "Listing",
     "Noted",
+    "PlaybookPlan",
     "Reply",
     "ShowHelp",
 ]
@@ -68,4 +69,13 @@ class Noted:
     text: str
 
 
-Reply = Done | Listing | Detail | ShowHelp | AskForDetails | AlertListing | Noted
+@dataclass(frozen=True)
+class PlaybookPlan:
+    """A run shown before it changes anything: what it will do, and what may be clicked."""
+
+    run_id: int
+    text: str
+    choices: tuple[str, ...] = ()  # "confirm", "cancel", "approve"
+
+
+Reply = Done | Listing | Detail | ShowHelp | AskForDetails | AlertListing | Noted | PlaybookPlan

@@ -172,6 +172,12 @@ class IncidentService:
             await tx.append(event)
         await self._after_change(Change(incident, event))
 
+    async def record(self, event: TimelineEvent) -> None:
+        """An event of another part (a playbook step): stored, then shown in the channel."""
+        async with self._store.transaction() as tx:
+            await tx.append(event)
+        await self.show(event)
+
     async def show(self, event: TimelineEvent) -> None:
         """An event stored by another part (paging), shown in the incident's channel."""
         incident = await self._store.get(event.incident_number)

@@ -10,6 +10,7 @@ __all__ = [
     "DECLARE_CALLBACK",
     "PAGE_ACK_ACTION",
     "RESOLVE_ACTION",
+    "RUN_ACTIONS",
     "UPDATE_ACTION",
     "UPDATE_CALLBACK",
     "Message",
@@ -36,7 +37,16 @@ from bot.alerts.model import AlertGroup, GroupStatus, Notice, Silence
 from bot.incidents.commands import MAX_TEXT, MAX_TITLE, USAGE
 from bot.incidents.lifecycle import WORKING_STATUSES
 from bot.incidents.model import EventKind, Incident, Severity, Status, TimelineEvent
-from bot.incidents.replies import AlertListing, Detail, Done, Listing, Noted, Reply, ShowHelp
+from bot.incidents.replies import (
+    AlertListing,
+    Detail,
+    Done,
+    Listing,
+    Noted,
+    PlaybookPlan,
+    Reply,
+    ShowHelp,
+)
 from bot.incidents.service import SYSTEM_ACTOR
 from bot.paging.ports import PageMessage
 
@@ -222,9 +232,12 @@ def reply_message(reply: Reply) -> Message:
         case ShowHelp():
             return help_message()
         case Noted(text=text):
-            return Message(f"✅ {text}", [_section(f"✅ {escape(text)}")])
+            shown = _USER_MENTION.sub(r"<@\1>", escape(text))  # people named by their id
+            return Message(f"✅ {text}", [_section(f"✅ {shown}")])
         case AlertListing(firing=firing, silences=silences):
             return _alert_listing(firing, silences)
+        case PlaybookPlan(run_id=run_id, text=text, choices=choices):
+            return _playbook_plan(run_id, text, choices)
     raise AssertionError(f"no Slack rendering for {reply!r}")
 
 
@@ -488,3 +501,26 @@ def page_message(page: PageMessage, *, mention: str | None = None) -> Message:
     if page.link:
         blocks.insert(2, _section(f"<{page.link}|Open the incident channel>"))
     return Message(f"{lead} {title}", blocks)
+
+
+RUN_ACTIONS = {
+    "confirm": "lucia_run_confirm",
+    "cancel": "lucia_run_cancel",
+    "approve": "lucia_run_approve",
+}
+_RUN_BUTTONS = {
+    "confirm": ("Confirm", "danger"),
+    "cancel": ("Cancel", None),
+    "approve": ("Approve", "primary"),
+}
+
+
+def _playbook_plan(run_id: int, text: str, choices: Sequence[str]) -> Message:
+    blocks: list[Block] = [_section(escape(text)[:MAX_TEXT])]
+    if choices:
+        buttons = [
+            _button(_RUN_BUTTONS[c][0], RUN_ACTIONS[c], str(run_id), _RUN_BUTTONS[c][1])
+            for c in choices
+        ]
+        blocks.append({"type": "actions", "block_id": f"run_{run_id}", "elements": buttons})
+    return Message(text[:MAX_TEXT], blocks)

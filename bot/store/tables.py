@@ -14,6 +14,8 @@ __all__ = [
     "owners",
     "page_deliveries",
     "pages",
+    "playbook_runs",
+    "playbook_steps",
     "refs",
     "silences",
     "timeline_events",
@@ -226,14 +228,15 @@ pages = sa.Table(
     sa.Column("message", sa.Text, nullable=False),
     sa.Column("urgent", sa.Boolean, nullable=False),
     sa.Column("status", sa.String(16), nullable=False),
-    sa.Column("due_at", Timestamp, nullable=False),
+    sa.Column("due_at", Timestamp, nullable=False),  # the claim timer (and a sender's lease)
+    sa.Column("planned_at", Timestamp, nullable=False),  # when it was meant to go out
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("created_by", sa.String(64), nullable=False),
     sa.Column("finished_at", Timestamp),
     sa.Column("acknowledged_at", Timestamp),
     sa.Column("acknowledged_by", sa.String(64)),
     sa.Index("ix_pages_status_due", "status", "due_at"),
-    sa.Index("ix_pages_person_created", "person", "created_at"),
+    sa.Index("ix_pages_person_planned", "person", "planned_at"),
 )
 
 page_deliveries = sa.Table(
@@ -246,4 +249,43 @@ page_deliveries = sa.Table(
     sa.Column("detail", sa.Text, nullable=False),
     sa.Column("at", Timestamp, nullable=False),
     sa.UniqueConstraint("page_id", "channel", name="uq_page_deliveries_channel"),
+)
+
+playbook_runs = sa.Table(
+    "playbook_runs",
+    metadata,
+    sa.Column("id", _Id, primary_key=True),
+    sa.Column("playbook", sa.String(40), nullable=False),
+    sa.Column("service", sa.String(80), nullable=False),
+    sa.Column("incident_number", sa.Integer, sa.ForeignKey("incidents.number")),
+    sa.Column("state", sa.String(24), nullable=False),
+    sa.Column("plan", _Json, nullable=False),  # the ids it acts on, fixed when shown
+    sa.Column("requested_by", sa.String(64), nullable=False),
+    sa.Column("channel_id", sa.String(32)),  # where it was asked for: its messages go there
+    sa.Column("approved_by", sa.String(64)),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("started_at", Timestamp),
+    sa.Column("finished_at", Timestamp),
+    sa.Column("result", sa.Text, nullable=False, server_default=""),
+    # One run per service at a time, across processes: a second planned/running run of
+    # the same service can't be inserted.
+    sa.Index(
+        "uq_playbook_runs_active_service",
+        "service",
+        unique=True,
+        postgresql_where=sa.text("state IN ('planned', 'awaiting_approval', 'running')"),
+        sqlite_where=sa.text("state IN ('planned', 'awaiting_approval', 'running')"),
+    ),
+)
+
+playbook_steps = sa.Table(
+    "playbook_steps",
+    metadata,
+    sa.Column("run_id", _Id, sa.ForeignKey("playbook_runs.id"), primary_key=True),
+    sa.Column("index", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("kind", sa.String(24), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("detail", sa.Text, nullable=False, server_default=""),
+    sa.Column("seconds", sa.Float),
+    sa.Column("updated_at", Timestamp, nullable=False),
 )

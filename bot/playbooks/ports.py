@@ -1,0 +1,166 @@
+"""What playbooks need from Render, as the core sees it (the adapter: bot/render/client.py)."""
+
+from __future__ import annotations
+
+__all__ = [
+    "DeployStatus",
+    "PlaybookStore",
+    "RenderAPI",
+    "RenderDeploy",
+    "RenderService",
+    "StoredRun",
+]
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+
+class DeployStatus(enum.StrEnum):
+    CREATED = "created"
+    QUEUED = "queued"
+    BUILD_IN_PROGRESS = "build_in_progress"
+    PRE_DEPLOY_IN_PROGRESS = "pre_deploy_in_progress"
+    UPDATE_IN_PROGRESS = "update_in_progress"
+    LIVE = "live"
+    DEACTIVATED = "deactivated"
+    BUILD_FAILED = "build_failed"
+    UPDATE_FAILED = "update_failed"
+    PRE_DEPLOY_FAILED = "pre_deploy_failed"
+    CANCELED = "canceled"
+    UNKNOWN = "unknown"  # a status this bot doesn't know yet: treated as still in progress
+
+    @classmethod
+    def parse(cls, value: str | None) -> DeployStatus:
+        try:
+            return cls(value or "unknown")
+        except ValueError:
+            return cls.UNKNOWN
+
+    @property
+    def failed(self) -> bool:
+        return self in _FAILED
+
+    @property
+    def finished(self) -> bool:
+        return self in _FAILED or self in (DeployStatus.LIVE, DeployStatus.DEACTIVATED)
+
+
+_FAILED = frozenset(
+    {
+        DeployStatus.BUILD_FAILED,
+        DeployStatus.UPDATE_FAILED,
+        DeployStatus.PRE_DEPLOY_FAILED,
+        DeployStatus.CANCELED,
+    }
+)
+
+
+@dataclass(frozen=True)
+class RenderDeploy:
+    id: str
+    status: DeployStatus
+    trigger: str = ""
+    commit_id: str | None = None
+    commit_message: str = ""
+    created_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class RenderService:
+    id: str
+    name: str
+    suspended: bool
+    auto_deploy: bool  # autoDeployTrigger not "off" (or legacy autoDeploy "yes")
+    dashboard_url: str | None = None
+
+
+class RenderAPI(Protocol):
+    """Render's REST API v1. Every method raises `RenderError` (bot.errors) with a reason
+    an on-call engineer can act on; the API key never appears in one."""
+
+    async def service(self, service_id: str) -> RenderService: ...
+
+    async def deploys(self, service_id: str, *, limit: int = 20) -> Sequence[RenderDeploy]:
+        """The most recent deploys, newest first (sorted here, not trusted from Render)."""
+
+    async def deploy(self, service_id: str, deploy_id: str) -> RenderDeploy: ...
+
+    async def rollback(self, service_id: str, deploy_id: str) -> RenderDeploy | None:
+        """Roll back TO `deploy_id`: the new deploy, or None when Render only queued it."""
+
+    async def trigger_deploy(
+        self, service_id: str, commit_id: str | None = None
+    ) -> RenderDeploy | None: ...
+
+    async def restart(self, service_id: str) -> None: ...
+
+    async def suspend(self, service_id: str) -> None: ...
+
+    async def resume(self, service_id: str) -> None: ...
+
+    async def disable_auto_deploy(self, service_id: str) -> RenderService: ...
+
+
+@dataclass(frozen=True)
+class StoredRun:
+    id: int
+    playbook: str
+    service: str
+    state: str  # a RunState value
+    plan: dict[str, Any]
+    requested_by: str
+    incident_number: int | None
+    channel_id: str | None
+    approved_by: str | None = None
+    result: str = ""
+
+
+class PlaybookStore(Protocol):
+    async def create_run(
+        self,
+        *,
+        playbook: str,
+        service: str,
+        state: str,
+        plan: dict[str, Any],
+        requested_by: str,
+        incident_number: int | None,
+        channel_id: str | None,
+        at: datetime,
+    ) -> StoredRun | None:
+        """None when the service already has a planned or running run."""
+
+    async def active_run(self, service: str) -> StoredRun | None: ...
+
+    async def run(self, run_id: int) -> StoredRun | None: ...
+
+    async def move(
+        self,
+        run_id: int,
+        from_states: Sequence[str],
+        to: str,
+        at: datetime,
+        *,
+        by: str | None = None,
+    ) -> StoredRun | None:
+        """Change the run's state only if it is in `from_states` (a double click moves it
+        once); the run as changed, or None."""
+
+    async def record_step(
+        self,
+        run_id: int,
+        index: int,
+        kind: str,
+        state: str,
+        detail: str,
+        seconds: float | None,
+        at: datetime,
+    ) -> None: ...
+
+    async def finish(self, run_id: int, state: str, result: str, at: datetime) -> None: ...
+
+    async def recent(self, playbook: str, limit: int) -> Sequence[StoredRun]: ...

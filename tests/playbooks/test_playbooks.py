@@ -1,0 +1,344 @@
+"""Playbooks end to end: the real bot driven with signed Slack requests, a local Render API
+whose deploys move through statuses over time, and a local health URL."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from aiohttp import web
+
+from bot.config import LuciaConfig, Owner, Role, Service
+from bot.slack.blocks import RUN_ACTIONS
+from bot.store.tables import playbook_steps
+from tests.conftest import Bot, free_port, running_bot, until
+from tests.fakes.render_api import FakeRenderAPI
+from tests.fakes.slack_api import FakeSlackAPI
+
+ANA, BOB, EVE = "U01ALICE00", "U01BOBBY00", "U01EVE0000"
+GENERAL = "C01GENERAL"
+SERVICE_ID = "srv-engine0000000000000"
+
+FAST = {
+    "rollback.yaml": """
+name: rollback
+description: Roll back, auto-deploy off, wait until live, check health.
+steps:
+  - kind: rollback
+  - kind: autodeploy_off
+  - kind: wait_live
+    timeout: 2s
+    poll: 0s
+  - kind: health_check
+    retries: 3
+    interval: 0s
+""",
+    "restart.yaml": """
+name: restart
+description: Restart and check health.
+approval: never
+steps:
+  - kind: restart
+  - kind: health_check
+    retries: 2
+    interval: 0s
+""",
+    "broken.yaml": """
+name: broken
+steps:
+  - kind: reboot_the_world
+""",
+}
+
+
+class Health:
+    """A service's health URL on 127.0.0.1 whose answer the test sets."""
+
+    def __init__(self) -> None:
+        self.status = 200
+        self.port = free_port()
+
+    async def handle(self, _request: web.Request) -> web.Response:
+        return web.Response(status=self.status, text="ok" if self.status == 200 else "down")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/healthz"
+
+
+@dataclass
+class Render:
+    api: FakeRenderAPI
+    health: Health
+    old: str  # the deploy that was live before
+    live: str  # the deploy live now
+
+
+@pytest.fixture
+async def render(tmp_path: Path) -> AsyncIterator[Render]:
+    health = Health()
+    app = web.Application()
+    app.router.add_get("/healthz", health.handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", health.port).start()
+    async with FakeRenderAPI(rollback_seconds=0.2) as api:
+        api.add_service(SERVICE_ID, "engine")
+        now = datetime.now(UTC)
+        old = api.add_deploy(
+            SERVICE_ID,
+            "deactivated",
+            created_at=now - timedelta(hours=2),
+            commit_id="aaaa1111",
+            message="Good release",
+        )
+        live = api.add_deploy(
+            SERVICE_ID,
+            "live",
+            created_at=now - timedelta(hours=1),
+            commit_id="bbbb2222",
+            message="Bad release",
+        )
+        for name, text in FAST.items():
+            (tmp_path / name).write_text(text)
+        yield Render(api, health, old.id, live.id)
+    await runner.cleanup()
+
+
+@asynccontextmanager
+async def playbook_bot(
+    slack: FakeSlackAPI, database_url: str, render: Render, tmp_path: Path, *, production: bool
+) -> AsyncIterator[Bot]:
+    config = LuciaConfig(
+        owners={
+            Role.OWNER: Owner(name="Ana", slack=ANA),
+            Role.INFRA: Owner(name="Bob", slack=BOB),
+        },
+        services={
+            "engine": Service(
+                render_service_id=SERVICE_ID, health_url=render.health.url, production=production
+            )
+        },
+    )
+    env = {
+        "RENDER_API_KEY": render.api.api_key,
+        "RENDER_API_URL": render.api.url,
+        "LUCIA_PLAYBOOKS": str(tmp_path),
+    }
+    async with running_bot(slack, database_url, config, **env) as bot:
+        yield bot
+
+
+async def said(bot: Bot, key: str) -> str:
+    await bot.settle()
+    answers = await bot.answers(key)
+    assert answers, f"no answer for {key}"
+    return answers[-1]
+
+
+def general(bot: Bot) -> list[str]:
+    return [m["text"] for m in bot.slack.channels[GENERAL].messages]
+
+
+async def result(bot: Bot) -> str:
+    async def finished() -> bool:
+        return any(t.startswith(("✅ R", "❌ R", "⚠️ R")) for t in general(bot))
+
+    await until(finished)
+    return next(t for t in general(bot) if t.startswith(("✅ R", "❌ R", "⚠️ R")))
+
+
+def plan_buttons(bot: Bot, key: str = "cmd") -> dict[str, str]:
+    """action_id → value of the buttons on the last answer for `key`."""
+    post = [p for p in bot.slack.response_posts if p.key == key][-1]
+    buttons: dict[str, str] = {}
+    for block in post.body.get("blocks", []):
+        for element in block.get("elements", []):
+            buttons[element["action_id"]] = element["value"]
+    return buttons
+
+
+async def confirm(bot: Bot, user: str = ANA, key: str = "confirm") -> str:
+    run_id = plan_buttons(bot)[RUN_ACTIONS["confirm"]]
+    await bot.click(RUN_ACTIONS["confirm"], run_id, user=user, channel=GENERAL, response_key=key)
+    return await said(bot, key)
+
+
+async def step_states(bot: Bot) -> list[tuple[str, str]]:
+    async with bot.runtime.engine.connect() as conn:
+        rows = await conn.execute(
+            sa.select(playbook_steps.c.kind, playbook_steps.c.state).order_by(
+                playbook_steps.c.index
+            )
+        )
+        return [(str(k), str(s)) for k, s in rows]
+
+
+async def test_a_rollback_is_called_done_only_when_live_and_healthy(
+    slack_api: FakeSlackAPI, database_url: str, render: Render, tmp_path: Path
+) -> None:
+    async with playbook_bot(slack_api, database_url, render, tmp_path, production=False) as bot:
+        await bot.command("rollback engine", user=ANA, channel=GENERAL)
+        plan = await said(bot, "cmd")
+        assert f"Live now: `{render.live}` (bbbb222 Bad release)" in plan
+        assert f"Roll back to: `{render.old}` (aaaa111 Good release)" in plan
+        assert set(plan_buttons(bot)) == {RUN_ACTIONS["confirm"], RUN_ACTIONS["cancel"]}
+        assert not render.api.calls_to("POST /rollback")  # nothing changes before Confirm
+        assert (await confirm(bot)).startswith("✅ Running R1")
+        done = await result(bot)
+        states = await step_states(bot)
+    assert done.startswith(f"✅ R1 rollback on engine: rolled back to `{render.old}`")
+    assert "Render reports it live, and healthy" in done
+    assert "Auto-deploy is off" in done
+    assert states == [
+        ("rollback", "succeeded"),
+        ("autodeploy_off", "succeeded"),
+        ("wait_live", "succeeded"),
+        ("health_check", "succeeded"),
+    ]
+    (rollback,) = render.api.calls_to("POST /rollback")
+    assert rollback.json == {"deployId": render.old}
+    assert render.api.services[SERVICE_ID].auto_deploy_trigger == "off"
+
+
+@pytest.mark.parametrize(
+    ("arrange", "says", "states"),
+    [
+        (
+            lambda r: r.api.next_rollback("update_failed"),
+            "❌ R1 rollback on engine: FAILED at step 3 (wait_live)",
+            ["succeeded", "succeeded", "failed", "skipped"],
+        ),
+        (
+            lambda r: setattr(r.health, "status", 503),
+            "⚠️ R1 rollback on engine: NOT CONFIRMED at step 4 (health_check)",
+            ["succeeded", "succeeded", "succeeded", "failed"],
+        ),
+        (
+            lambda r: r.api.next_rollback(None),  # never finishes
+            "⚠️ R1 rollback on engine: NOT CONFIRMED at step 3 (wait_live): not confirmed: "
+            "not live after 2 s",
+            ["succeeded", "succeeded", "failed", "skipped"],
+        ),
+        (
+            lambda r: r.api.fail_next("POST /rollback", 500),
+            "❌ R1 rollback on engine: FAILED at step 1 (rollback): Render: Render failed (500)",
+            ["failed", "skipped", "skipped", "skipped"],
+        ),
+    ],
+    ids=["update_failed", "unhealthy", "never-live", "render-500"],
+)
+async def test_the_result_never_claims_more_than_the_steps_proved(
+    slack_api: FakeSlackAPI,
+    database_url: str,
+    render: Render,
+    tmp_path: Path,
+    arrange: Any,
+    says: str,
+    states: list[str],
+) -> None:
+    arrange(render)
+    async with playbook_bot(slack_api, database_url, render, tmp_path, production=False) as bot:
+        await bot.command("rollback engine", user=ANA, channel=GENERAL)
+        await said(bot, "cmd")
+        await confirm(bot)
+        done = await result(bot)
+        stored = [state for _, state in await step_states(bot)]
+    assert done.startswith(says)
+    assert stored == states
+    assert len(render.api.calls_to("POST /rollback")) == 1  # a POST is never repeated
+
+
+async def test_a_double_click_on_confirm_runs_once(
+    slack_api: FakeSlackAPI, database_url: str, render: Render, tmp_path: Path
+) -> None:
+    async with playbook_bot(slack_api, database_url, render, tmp_path, production=False) as bot:
+        await bot.command("rollback engine", user=ANA, channel=GENERAL)
+        await said(bot, "cmd")
+        run_id = plan_buttons(bot)[RUN_ACTIONS["confirm"]]
+        await asyncio.gather(
+            *(
+                bot.click(RUN_ACTIONS["confirm"], run_id, user=ANA, channel=GENERAL, response_key=k)
+                for k in ("one", "two")
+            )
+        )
+        await result(bot)
+        answers = [await said(bot, "one"), await said(bot, "two")]
+    assert len(render.api.calls_to("POST /rollback")) == 1
+    assert sum("confirmed once, run once" in a for a in answers) == 1
+
+
+async def test_production_needs_a_second_person_and_never_the_requester(
+    slack_api: FakeSlackAPI, database_url: str, render: Render, tmp_path: Path
+) -> None:
+    async with playbook_bot(slack_api, database_url, render, tmp_path, production=True) as bot:
+        await bot.command("rollback engine", user=ANA, channel=GENERAL)
+        assert "A second responder approves it" in await said(bot, "cmd")
+        waiting = await confirm(bot)
+        assert "waits for a second responder's approval" in waiting
+        run_id = plan_buttons(bot, "confirm")[RUN_ACTIONS["approve"]]
+        await bot.click(
+            RUN_ACTIONS["approve"], run_id, user=ANA, channel=GENERAL, response_key="self"
+        )
+        refused = await said(bot, "self")
+        assert not render.api.calls_to("POST /rollback")
+        await bot.click(
+            RUN_ACTIONS["approve"], run_id, user=BOB, channel=GENERAL, response_key="bob"
+        )
+        approved = await said(bot, "bob")
+        done = await result(bot)
+    assert "a second person approves it" in refused
+    assert approved.startswith("✅ Approved: running R1")
+    assert done.startswith("✅ R1 rollback on engine: rolled back")
+
+
+async def test_a_dry_run_shows_the_plan_and_changes_nothing_and_anyone_may_ask(
+    slack_api: FakeSlackAPI, database_url: str, render: Render, tmp_path: Path
+) -> None:
+    async with playbook_bot(slack_api, database_url, render, tmp_path, production=True) as bot:
+        await bot.command("rollback engine --dry-run", user=EVE, channel=GENERAL)
+        plan = await said(bot, "cmd")
+        buttons = plan_buttons(bot)
+        await bot.command("rollback engine", user=EVE, channel=GENERAL, response_key="eve")
+        refused = await said(bot, "eve")
+    assert plan.startswith("Dry run — nothing will change.")
+    assert f"Roll back to: `{render.old}`" in plan
+    assert buttons == {}
+    assert "Only responders" in refused
+    assert [c.method for c in render.api.calls if c.method != "GET"] == []
+
+
+async def test_one_run_per_service_at_a_time(
+    slack_api: FakeSlackAPI, database_url: str, render: Render, tmp_path: Path
+) -> None:
+    async with playbook_bot(slack_api, database_url, render, tmp_path, production=False) as bot:
+        await bot.command("rollback engine", user=ANA, channel=GENERAL)
+        await said(bot, "cmd")
+        await bot.command(
+            "playbook run restart engine", user=BOB, channel=GENERAL, response_key="b"
+        )
+        busy = await said(bot, "b")
+    assert busy.startswith("⚠️ engine is busy: <@U01ALICE00> has R1 (rollback, planned)")
+
+
+async def test_a_bad_playbook_file_is_reported_and_the_others_load(
+    slack_api: FakeSlackAPI, database_url: str, render: Render, tmp_path: Path
+) -> None:
+    async with playbook_bot(slack_api, database_url, render, tmp_path, production=False) as bot:
+        await bot.command("playbook list")
+        listing = await said(bot, "cmd")
+        await bot.command("deploys engine", response_key="deploys")
+        deploys = await said(bot, "deploys")
+    assert "*restart* (2 steps)" in listing
+    assert "*rollback* (4 steps)" in listing
+    assert f"not loaded: {tmp_path / 'broken.yaml'}:4" in listing
+    assert "reboot_the_world" in listing
+    assert deploys.splitlines()[1].startswith(f"• `{render.live}` live · bbbb222 Bad release")
+    assert deploys.splitlines()[2].startswith(f"• `{render.old}` deactivated · aaaa111")
