@@ -47,6 +47,7 @@ from bot.dedupe.redis_dedupe import RedisDedupe, connect_redis
 from bot.desk import Desk
 from bot.errors import ChatError, DedupeUnavailable, StoreUnavailable
 from bot.incidents.ports import IncidentChat
+from bot.incidents.replies import PlaybookPlan
 from bot.incidents.service import IncidentService
 from bot.notify.email import EmailNotifier
 from bot.notify.push import PushNotifier
@@ -60,7 +61,7 @@ from bot.sentry.payloads import read_delivery
 from bot.sentry.webhook import SentryWebhook
 from bot.settings import Settings, SlackMode
 from bot.slack.app import build_bolt_app, build_web_client
-from bot.slack.blocks import Message
+from bot.slack.blocks import Message, reply_message
 from bot.slack.chat import SlackChat
 from bot.slack.dispatch import SlackDeps
 from bot.slack.paging import SlackChannelMention, SlackDirectMessage
@@ -220,6 +221,7 @@ async def build_runtime(
         _say_to(slack),
         incidents.record,
         lambda work: background.spawn(work, name="playbook-run"),
+        _ask_in(slack),
         clock,
         own_service_id=os.environ.get("RENDER_SERVICE_ID"),
     )
@@ -252,6 +254,20 @@ async def build_runtime(
 
 async def _nothing() -> None:
     return None
+
+
+def _ask_in(slack: SlackChat | None) -> Callable[[str | None, PlaybookPlan], Awaitable[None]]:
+    """A run's mid-run question (an approval step), with its buttons."""
+    say = _say_to(slack)
+
+    async def ask(channel: str | None, plan: PlaybookPlan) -> None:
+        if slack is not None and channel:
+            with contextlib.suppress(ChatError):
+                await slack.post_message(channel, reply_message(plan))
+                return
+        await say(channel, plan.text)
+
+    return ask
 
 
 def _say_to(slack: SlackChat | None) -> Callable[[str | None, str], Awaitable[None]]:

@@ -11,6 +11,7 @@ import pytest
 from bot.config import Role, load_config
 from bot.errors import ConfigError
 from bot.incidents.model import Severity
+from bot.playbooks.model import load_playbooks
 
 FULL = textwrap.dedent(
     """\
@@ -229,7 +230,7 @@ def test_the_shipped_example_file_is_valid() -> None:
 
     assert set(config.owners) == set(Role)
     assert config.owners[Role.DNS] is None
-    assert set(config.services) == {"engine", "admin"}
+    assert set(config.services) == {"engine", "admin", "engine-staging"}
     assert set(config.escalation) == {Severity.SEV1, Severity.SEV2}
 
 
@@ -464,3 +465,25 @@ def test_every_problem_in_a_file_is_reported_each_with_its_line(tmp_path: Path) 
     assert problems[2].startswith(
         f"{path}:{line_of(text, 'wait: an hour')}: escalation.sev1.steps.2.wait"
     )
+
+
+def test_the_shipped_playbooks_all_load() -> None:
+    folder = Path(__file__).resolve().parents[1] / "playbooks"
+
+    shipped = load_playbooks(folder)
+
+    assert shipped.problems == []
+    assert set(shipped.playbooks) >= {
+        "rollback",
+        "restart",
+        "redeploy",
+        "suspend",
+        "resume",
+        "drill",
+    }
+    assert [s.kind for s in shipped.playbooks["rollback"].steps] == [
+        "rollback",
+        "autodeploy_off",
+        "wait_live",
+        "health_check",
+    ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 __all__ = [
     "Approval",
+    "ApprovalStep",
     "Playbook",
     "PlaybookSet",
     "RunState",
@@ -73,6 +74,15 @@ class PauseStep(_Model):
     wait: Duration
 
 
+class ApprovalStep(_Model):
+    """Stop until a second responder approves (not the requester); after `timeout`, the
+    run fails here and the steps after it are skipped."""
+
+    kind: Literal["approval"]
+    message: str = "Continue?"
+    timeout: Duration = timedelta(minutes=30)
+
+
 Step = Annotated[
     RollbackStep
     | RenderActionStep
@@ -80,7 +90,8 @@ Step = Annotated[
     | WaitLiveStep
     | HealthCheckStep
     | MessageStep
-    | PauseStep,
+    | PauseStep
+    | ApprovalStep,
     Field(discriminator="kind"),
 ]
 
@@ -97,13 +108,6 @@ class Playbook(_Model):
     service: str | None = None  # the service it runs on unless the command names one
     approval: Approval = Approval.AUTO
     steps: list[Step] = Field(min_length=1)
-
-    @property
-    def changes_anything(self) -> bool:
-        return any(
-            s.kind not in ("wait_live", "health_check", "slack_message", "pause")
-            for s in self.steps
-        )
 
 
 class PlaybookSet(_Model):

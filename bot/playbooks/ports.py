@@ -117,6 +117,8 @@ class StoredRun:
     channel_id: str | None
     approved_by: str | None = None
     result: str = ""
+    started: bool = False  # it has run steps: an approval now is a mid-run approval step
+    seconds: float | None = None  # from start to finish, once finished
 
 
 class PlaybookStore(Protocol):

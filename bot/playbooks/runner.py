@@ -20,6 +20,7 @@ from typing import Protocol
 
 from bot.errors import RenderError
 from bot.playbooks.model import (
+    ApprovalStep,
     DeployStep,
     HealthCheckStep,
     MessageStep,
@@ -72,6 +73,8 @@ class RunContext:
 
 StepRecorder = Callable[[StepRecord], Awaitable[None]]
 Say = Callable[[str], Awaitable[None]]
+# Asks for a second responder's approval mid-run: who approved, or None (refused, timed out).
+AskApproval = Callable[[ApprovalStep], Awaitable[str | None]]
 
 
 @dataclass
@@ -85,6 +88,7 @@ class Runner:
     api: RenderAPI
     probe: HealthProbe
     say: Say
+    ask_approval: AskApproval
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     _clock: Callable[[], float] = field(default=time.monotonic)
 
@@ -143,6 +147,11 @@ class Runner:
                 case PauseStep(wait=wait):
                     await self.sleep(wait.total_seconds())
                     return _done(f"waited {_span(wait)}")
+                case ApprovalStep():
+                    approver = await self.ask_approval(step)
+                    if approver is None:
+                        return _Outcome(StepState.FAILED, "not approved")
+                    return _done(f"approved by <@{approver}>")
         except RenderError as exc:
             return _Outcome(StepState.FAILED, f"Render: {exc}")
         raise AssertionError(f"unhandled step {step!r}")

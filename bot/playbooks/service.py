@@ -26,7 +26,14 @@ from bot.incidents.model import EventKind, TimelineEvent
 from bot.incidents.ports import IncidentStore
 from bot.incidents.replies import Noted, PlaybookPlan, Reply
 from bot.incidents.service import Invocation
-from bot.playbooks.model import Approval, Playbook, PlaybookSet, RunState, StepState
+from bot.playbooks.model import (
+    Approval,
+    ApprovalStep,
+    Playbook,
+    PlaybookSet,
+    RunState,
+    StepState,
+)
 from bot.playbooks.ports import DeployStatus, PlaybookStore, RenderAPI, RenderDeploy, StoredRun
 from bot.playbooks.runner import HealthProbe, Plan, Runner, StepRecord, run_steps
 from bot.types import Clock
@@ -36,6 +43,8 @@ log = logging.getLogger(__name__)
 Responders = Callable[[], Awaitable[set[str]]]
 Say = Callable[[str | None, str], Awaitable[None]]  # (channel, text)
 Spawn = Callable[[Coroutine[Any, Any, None]], None]
+Ask = Callable[[str | None, PlaybookPlan], Awaitable[None]]  # a plan with buttons, mid-run
+APPROVAL_POLL = 1.0  # seconds between looks at an approval step's run
 Record = Callable[[TimelineEvent], Awaitable[None]]  # store and show a timeline event
 
 
@@ -52,6 +61,7 @@ class PlaybookService:
         say: Say,
         record: Record,
         spawn: Spawn,
+        ask: Ask,
         clock: Clock,
         own_service_id: str | None = None,  # RENDER_SERVICE_ID: this bot's own service
     ) -> None:
@@ -66,6 +76,7 @@ class PlaybookService:
         self._say = say
         self._record = record
         self._spawn = spawn
+        self._ask = ask
         self._clock = clock
 
     async def run(self, command: cmd.PlaybookCommand, inv: Invocation) -> Reply:
@@ -90,7 +101,8 @@ class PlaybookService:
             lines.append(f"⚠️ not loaded: {problem.location}: {problem.message}")
         drills = await self._store.recent("drill", 3)
         for run in drills:
-            lines.append(f"Drill R{run.id} on {run.service}: {run.state} — {run.result}")
+            took = f" in {run.seconds:.0f} s" if run.seconds is not None else ""
+            lines.append(f"Drill R{run.id} on {run.service}: {run.state}{took} — {run.result}")
         return "\n".join(lines)
 
     async def _deploys(self, name: str) -> str:
@@ -236,6 +248,8 @@ class PlaybookService:
         moved = await self._store.move(run_id, ("awaiting_approval",), "running", now, by=inv.actor)
         if moved is None:
             return Noted(f"R{run_id} is {run.state}: nothing to approve.")
+        if run.started:  # an approval step: the run (in whichever process) carries on
+            return Noted(f"Approved: R{run_id} carries on.")
         self._start(moved)
         return Noted(f"Approved: running R{run_id} ({run.playbook} on {run.service}).")
 
@@ -273,7 +287,10 @@ class PlaybookService:
                     )
                 )
 
-        runner = Runner(self._render(), self._probe, say)
+        async def ask_approval(step: ApprovalStep) -> str | None:
+            return await self._ask_approval(run, step)
+
+        runner = Runner(self._render(), self._probe, say, ask_approval)
         try:
             records = await runner.run(plan, record)
             state = run_steps(records)
@@ -290,6 +307,31 @@ class PlaybookService:
             state, result = "failed", f"R{run.id} stopped on an error in the bot: see its log."
         await self._store.finish(run.id, state, result, self._clock())
         await self._say(run.channel_id, result)
+
+    async def _ask_approval(self, run: StoredRun, step: ApprovalStep) -> str | None:
+        """Park the run until a second responder approves it (in the database, so the
+        button may be clicked on any process), or until the step's timeout."""
+        now = self._clock()
+        await self._store.move(run.id, ("running",), "awaiting_approval", now)
+        await self._ask(
+            run.channel_id,
+            PlaybookPlan(
+                run.id,
+                f"R{run.id} {run.playbook} on {run.service} waits: {step.message} "
+                f"A second responder approves (not <@{run.requested_by}>).",
+                ("approve", "cancel"),
+            ),
+        )
+        deadline = now + step.timeout
+        while self._clock() < deadline:
+            await asyncio.sleep(APPROVAL_POLL)
+            current = await self._store.run(run.id)
+            if current is None or current.state == "cancelled":
+                return None
+            if current.state == "running":
+                return current.approved_by
+        await self._store.move(run.id, ("awaiting_approval",), "running", self._clock())
+        return None
 
     # --- helpers --------------------------------------------------------------------
 

@@ -81,7 +81,7 @@ class SqlPlaybookStore:
     ) -> StoredRun | None:
         values: dict[str, Any] = {"state": to}
         if to == "running":
-            values["started_at"] = to_utc(at)
+            values["started_at"] = sa.func.coalesce(playbook_runs.c.started_at, to_utc(at))
         if to in ("cancelled",):
             values["finished_at"] = to_utc(at)
         if by is not None:
@@ -161,4 +161,8 @@ def _run(row: Mapping[str, Any] | sa.RowMapping) -> StoredRun:
         channel_id=row["channel_id"],
         approved_by=row["approved_by"],
         result=row["result"],
+        started=row["started_at"] is not None,
+        seconds=(row["finished_at"] - row["started_at"]).total_seconds()
+        if row["started_at"] and row["finished_at"]
+        else None,
     )

@@ -17,7 +17,7 @@ from aiohttp import web
 
 from bot.config import LuciaConfig, Owner, Role, Service
 from bot.slack.blocks import RUN_ACTIONS
-from bot.store.tables import playbook_steps
+from bot.store.tables import playbook_steps, timeline_events
 from tests.conftest import Bot, free_port, running_bot, until
 from tests.fakes.render_api import FakeRenderAPI
 from tests.fakes.slack_api import FakeSlackAPI
@@ -46,6 +46,19 @@ description: Restart and check health.
 approval: never
 steps:
   - kind: restart
+  - kind: health_check
+    retries: 2
+    interval: 0s
+""",
+    "guarded.yaml": """
+name: guarded
+description: Restart, then wait for a second person before checking.
+approval: never
+steps:
+  - kind: restart
+  - kind: approval
+    message: Restarted; check the logs, then approve.
+    timeout: 10s
   - kind: health_check
     retries: 2
     interval: 0s
@@ -137,10 +150,14 @@ async def playbook_bot(
 
 
 async def said(bot: Bot, key: str) -> str:
-    await bot.settle()
-    answers = await bot.answers(key)
-    assert answers, f"no answer for {key}"
-    return answers[-1]
+    """The last answer for `key`. (Not `settle`: a run parked on an approval step is
+    background work that only ends after the answer being waited for here.)"""
+
+    async def answered() -> bool:
+        return bool(await bot.answers(key))
+
+    await until(answered)
+    return (await bot.answers(key))[-1]
 
 
 def general(bot: Bot) -> list[str]:
@@ -256,6 +273,38 @@ async def test_the_result_never_claims_more_than_the_steps_proved(
     assert len(render.api.calls_to("POST /rollback")) == 1  # a POST is never repeated
 
 
+async def test_render_429s_mid_run_are_waited_out_and_the_steps_go_on_the_incident_timeline(
+    slack_api: FakeSlackAPI, database_url: str, render: Render, tmp_path: Path
+) -> None:
+    async with playbook_bot(slack_api, database_url, render, tmp_path, production=False) as bot:
+        await bot.command("incident open sev1 Engine down", user=ANA, channel=GENERAL)
+        await bot.settle()
+        channel = next(c for c in bot.slack.channels.values() if c.name.startswith("inc-1")).id
+        await bot.command("rollback engine", user=ANA, channel=channel, response_key="plan")
+        await said(bot, "plan")
+        render.api.fail_next("GET", 429, retry_after=0.2, times=2)
+        run_id = plan_buttons(bot, "plan")[RUN_ACTIONS["confirm"]]
+        await bot.click(RUN_ACTIONS["confirm"], run_id, user=ANA, channel=channel, response_key="c")
+        await said(bot, "c")
+
+        async def finished() -> bool:
+            texts = [m["text"] for m in bot.slack.channels[channel].messages]
+            return any(t.startswith("✅ R1") for t in texts)
+
+        await until(finished)
+        async with bot.runtime.engine.connect() as conn:
+            rows = await conn.execute(
+                sa.select(timeline_events.c.text)
+                .where(timeline_events.c.kind == "playbook")
+                .order_by(timeline_events.c.id)
+            )
+            steps = [str(r[0]) for r in rows]
+    assert [c.status for c in render.api.calls if c.status == 429] == [429, 429]
+    assert steps[0].startswith("R1 rollback step 1 rollback: succeeded")
+    assert steps[-1].startswith("R1 rollback step 4 health_check: succeeded")
+    assert len(steps) == 4
+
+
 async def test_a_double_click_on_confirm_runs_once(
     slack_api: FakeSlackAPI, database_url: str, render: Render, tmp_path: Path
 ) -> None:
@@ -342,3 +391,44 @@ async def test_a_bad_playbook_file_is_reported_and_the_others_load(
     assert "reboot_the_world" in listing
     assert deploys.splitlines()[1].startswith(f"• `{render.live}` live · bbbb222 Bad release")
     assert deploys.splitlines()[2].startswith(f"• `{render.old}` deactivated · aaaa111")
+
+
+async def test_an_approval_step_waits_for_a_second_responder(
+    slack_api: FakeSlackAPI, database_url: str, render: Render, tmp_path: Path
+) -> None:
+    async with playbook_bot(slack_api, database_url, render, tmp_path, production=False) as bot:
+        await bot.command("playbook run guarded engine", user=ANA, channel=GENERAL)
+        await said(bot, "cmd")
+        await confirm(bot)
+
+        def question() -> dict[str, Any] | None:
+            return next(
+                (m for m in bot.slack.channels[GENERAL].messages if "waits:" in m["text"]), None
+            )
+
+        async def asked() -> bool:
+            return question() is not None
+
+        await until(asked)
+        assert len(render.api.calls_to("POST /restart")) == 1
+        states = await step_states(bot)
+        assert states[:2] == [("restart", "succeeded"), ("approval", "running")]
+        approve = next(
+            e["value"]
+            for b in question()["blocks"]  # type: ignore[index]
+            for e in b.get("elements", [])
+            if e.get("action_id") == RUN_ACTIONS["approve"]
+        )
+        await bot.click(
+            RUN_ACTIONS["approve"], approve, user=ANA, channel=GENERAL, response_key="self"
+        )
+        assert "a second person approves it" in await said(bot, "self")
+        await bot.click(
+            RUN_ACTIONS["approve"], approve, user=BOB, channel=GENERAL, response_key="bob"
+        )
+        assert (await said(bot, "bob")).startswith("✅ Approved: R1 carries on.")
+        done = await result(bot)
+        states = await step_states(bot)
+    assert done.startswith("✅ R1 guarded on engine: done")
+    assert f"approved by <@{BOB}>" in done
+    assert [state for _, state in states] == ["succeeded", "succeeded", "succeeded"]
