@@ -93,24 +93,28 @@ class EmailNotifier:
         if not contact.email:
             raise DeliveryFailed(f"{contact.name} has no e-mail address")
         message = self._message(contact, contact.email, page)
+        smtp = aiosmtplib.SMTP(
+            hostname=self._host,
+            port=self._port,
+            username=self._username,
+            password=self._password,
+            use_tls=self._tls == "tls",
+            start_tls=self._tls == "starttls",
+            cert_bundle=self._cert_bundle,
+            timeout=self._timeout,
+        )
         try:
             # aiosmtplib's timeout is per step; paging wants one deadline for the whole send.
             async with asyncio.timeout(self._timeout):
-                await aiosmtplib.send(
-                    message,
-                    sender=parseaddr(self._sender)[1],
-                    recipients=[contact.email],
-                    hostname=self._host,
-                    port=self._port,
-                    username=self._username,
-                    password=self._password,
-                    use_tls=self._tls == "tls",
-                    start_tls=self._tls == "starttls",
-                    cert_bundle=self._cert_bundle,
-                    timeout=self._timeout,
+                await smtp.connect()  # STARTTLS and login, as configured
+                await smtp.send_message(
+                    message, sender=parseaddr(self._sender)[1], recipients=[contact.email]
                 )
+                await smtp.quit()
         except (aiosmtplib.SMTPException, OSError) as exc:
             raise DeliveryFailed(self._scrub(self._reason(exc))) from None
+        finally:
+            smtp.close()  # a send cut off midway (timeout, TLS failure) leaves no socket open
         return str(message["Message-ID"])
 
     def _message(self, contact: Contact, address: str, page: PageMessage) -> EmailMessage:
