@@ -59,6 +59,9 @@ class EventKind(enum.StrEnum):
     ESCALATION = "escalation"  # started, a step fired, stopped, exhausted
     PAGE = "page"  # one person paged, and what each channel made of it
     PLAYBOOK = "playbook"  # a playbook run's step: its state and what it proved
+    PINNED = "pinned"  # a channel message kept (📌 or a pin), at the message's own time
+    UNPINNED = "unpinned"  # its 📌/pin was taken away: history stays, this marks it
+    FOLLOWUP = "followup"  # a follow-up action added or done
     ALERT = "alert"  # what the linked alert did since: repeats (throttled), resolved in Sentry
 
 

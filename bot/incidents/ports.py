@@ -34,6 +34,9 @@ class IncidentTransaction(Protocol):
 
     async def update(self, incident: Incident) -> None: ...
 
+    async def timeline(self, number: int) -> Sequence[TimelineEvent]:
+        """Read on this transaction's own connection (SQLite has only one)."""
+
     async def append(self, event: TimelineEvent) -> None:
         """Add to the timeline. There is no way to change or remove an event."""
 

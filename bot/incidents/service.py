@@ -8,9 +8,9 @@ __all__ = ["DEFAULT_SEVERITY", "IncidentService", "Invocation"]
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import partial
 from typing import TypeVar
 
@@ -19,7 +19,7 @@ from bot.errors import ChannelNameTaken, ChatError, IncidentNotFound, UnknownUse
 from bot.incidents import commands as cmd
 from bot.incidents import lifecycle
 from bot.incidents.channel_name import channel_name
-from bot.incidents.commands import MAX_TITLE
+from bot.incidents.commands import MAX_TEXT, MAX_TITLE
 from bot.incidents.lifecycle import Change
 from bot.incidents.model import EventKind, Incident, Severity, TimelineEvent
 from bot.incidents.ports import IncidentChat, IncidentStore
@@ -171,6 +171,56 @@ class IncidentService:
             )
             await tx.append(event)
         await self._after_change(Change(incident, event))
+
+    async def capture_message(
+        self,
+        channel_id: str,
+        message_ts: str,
+        author: UserId,
+        text: str,
+        by: UserId,
+    ) -> bool:
+        """A message of an incident channel kept in its timeline at the message's own time
+        (📌 or a pin), once however often it is pinned; False when the channel is no
+        incident's or the message is already kept."""
+        incident = await self._store.find_by_channel(channel_id)
+        if incident is None:
+            return False
+        async with self._store.transaction() as tx:
+            await tx.get_for_update(incident.number)  # one capture at a time
+            if message_ts in _kept_messages(await tx.timeline(incident.number)):
+                return False
+            event = TimelineEvent(
+                incident.number,
+                datetime.fromtimestamp(float(message_ts), UTC),
+                EventKind.PINNED,
+                author,
+                text[:MAX_TEXT],
+                {"ts": message_ts, "channel": channel_id, "kept_by": by},
+            )
+            await tx.append(event)
+        return True
+
+    async def uncapture_message(self, channel_id: str, message_ts: str, by: UserId) -> bool:
+        """Its 📌 or pin was removed: the kept message stays, and an event marks that."""
+        incident = await self._store.find_by_channel(channel_id)
+        if incident is None:
+            return False
+        async with self._store.transaction() as tx:
+            await tx.get_for_update(incident.number)  # one at a time: marked once
+            if message_ts not in _kept_messages(await tx.timeline(incident.number)):
+                return False
+            await tx.append(
+                TimelineEvent(
+                    incident.number,
+                    self._clock(),
+                    EventKind.UNPINNED,
+                    by,
+                    "Unpinned a kept message",
+                    {"ts": message_ts, "channel": channel_id},
+                )
+            )
+        return True
 
     async def record(self, event: TimelineEvent) -> None:
         """An event of another part (a playbook step): stored, then shown in the channel."""
@@ -396,6 +446,18 @@ class IncidentService:
             log.warning(msg.CHAT_CALL_FAILED, extra={"what": what, "error": exc.code})
             warnings.append(f"I couldn't {what} ({exc.code}).")
             return None
+
+
+def _kept_messages(timeline: Sequence[TimelineEvent]) -> set[str]:
+    """Timestamps of the messages kept (📌 or pinned) and not since unpinned."""
+    kept: set[str] = set()
+    for event in timeline:
+        ts = str(event.data.get("ts", ""))
+        if event.kind is EventKind.PINNED:
+            kept.add(ts)
+        elif event.kind is EventKind.UNPINNED:
+            kept.discard(ts)
+    return kept
 
 
 def _topic(incident: Incident) -> str:

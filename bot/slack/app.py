@@ -20,7 +20,7 @@ from bot import log_messages as msg
 from bot.errors import DedupeUnavailable
 from bot.settings import Settings
 from bot.slack.dispatch import SlackDeps
-from bot.slack.listeners import actions, commands, events, notices, pages, views
+from bot.slack.listeners import actions, commands, events, notices, pages, pins, views
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ def build_bolt_app(settings: Settings, client: AsyncWebClient, deps: SlackDeps) 
             extra={"type": body.get("type"), "command": body.get("command")},
         )
 
-    for surface in (commands, actions, notices, pages, views, events):
+    for surface in (commands, actions, notices, pages, views, events, pins):
         surface.register(app, deps)
     return app
 

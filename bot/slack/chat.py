@@ -4,6 +4,7 @@ from __future__ import annotations
 
 __all__ = ["SlackChat"]
 
+import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -20,6 +21,7 @@ from bot.slack.blocks import Message, alert_notice, announcement, event_line, in
 from bot.types import UserId
 
 INVITE_BATCH = 30  # conversations.invite's documented maximum is unclear; 30 is safe
+UPLOAD_STEP = "upload_url"  # ChatError.method of the byte upload between the two files.* calls
 
 
 class SlackChat:
@@ -97,6 +99,84 @@ class SlackChat:
         """Any message; its ts. (Pages use it: see bot/slack/paging.py.)"""
         return await self._post(channel, message)
 
+    async def find_message(self, channel_id: str, ts: str) -> dict[str, Any] | None:
+        """The message posted at `ts` (a thread reply too); None when it is gone.
+
+        conversations.history holds a channel's top-level messages only, so a reply is looked
+        up in its thread with conversations.replies."""
+        history = await _call(
+            "conversations.history",
+            self._client.conversations_history,
+            channel=channel_id,
+            latest=ts,
+            inclusive=True,
+            limit=1,
+        )
+        if found := _with_ts(history, ts):
+            return found
+        try:
+            replies = await _call(
+                "conversations.replies",
+                self._client.conversations_replies,
+                channel=channel_id,
+                ts=ts,
+                oldest=ts,  # replies come oldest first: the one asked for leads the page
+                inclusive=True,
+            )
+        except ChatError as exc:
+            if exc.code == "thread_not_found":
+                return None
+            raise
+        return _with_ts(replies, ts)
+
+    async def upload_file(
+        self, channel_id: str, filename: str, content: bytes, title: str, comment: str
+    ) -> str:
+        """Share a file in a channel with Slack's upload flow; its file id.
+
+        files.getUploadURLExternal, then the bytes POSTed to the URL it gives, then
+        files.completeUploadExternal shares the file with `comment` as its message."""
+        ticket = await _call(
+            "files.getUploadURLExternal",
+            self._client.files_getUploadURLExternal,
+            filename=filename,
+            length=len(content),
+        )
+        file_id = str(ticket["file_id"])
+        await self._send_bytes(str(ticket["upload_url"]), content)
+        await _call(
+            "files.completeUploadExternal",
+            self._client.files_completeUploadExternal,
+            files=[{"id": file_id, "title": title}],
+            channel_id=channel_id,
+            initial_comment=comment,
+        )
+        return file_id
+
+    async def _send_bytes(self, upload_url: str, content: bytes) -> None:
+        """The upload URL takes the raw bytes in a plain POST and answers 200."""
+        timeout = aiohttp.ClientTimeout(total=self._client.timeout)
+        headers = {"Content-Type": "application/octet-stream"}
+        try:
+            async with contextlib.AsyncExitStack() as stack:
+                session = self._client.session
+                if session is None or session.closed:  # the client makes one per call too
+                    session = await stack.enter_async_context(
+                        aiohttp.ClientSession(trust_env=self._client.trust_env_in_session)
+                    )
+                async with session.post(
+                    upload_url,
+                    data=content,
+                    headers=headers,
+                    timeout=timeout,
+                    proxy=self._client.proxy,
+                    ssl=True if self._client.ssl is None else self._client.ssl,
+                ) as response:
+                    if response.status != 200:
+                        raise ChatError(UPLOAD_STEP, f"http_{response.status}")
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            raise ChatError(UPLOAD_STEP, f"unreachable: {type(exc).__name__}") from exc
+
     async def _post(self, channel_id: str, message: Message) -> str:
         return str((await self._send(channel_id, message))["ts"])
 
@@ -119,6 +199,11 @@ class SlackChat:
             text=message.text,
             blocks=message.blocks or None,
         )
+
+
+def _with_ts(response: AsyncSlackResponse, ts: str) -> dict[str, Any] | None:
+    messages = response.get("messages") or []
+    return next((dict(m) for m in messages if m.get("ts") == ts), None)
 
 
 async def _call(

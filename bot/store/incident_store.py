@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["SqlIncidentStore", "append_event", "incident_from_row"]
+__all__ = ["SqlIncidentStore", "append_event", "incident_from_row", "read_timeline"]
 
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -59,6 +59,29 @@ class _SqlTransaction:
     async def append(self, event: TimelineEvent) -> None:
         await append_event(self._conn, event)
 
+    async def timeline(self, number: int) -> Sequence[TimelineEvent]:
+        return await read_timeline(self._conn, number)
+
+
+async def read_timeline(conn: AsyncConnection, number: int) -> list[TimelineEvent]:
+    """An incident's timeline in order (time, then insertion)."""
+    query = (
+        sa.select(timeline_events)
+        .where(timeline_events.c.incident_number == number)
+        .order_by(timeline_events.c.at, timeline_events.c.id)
+    )
+    return [
+        TimelineEvent(
+            incident_number=row["incident_number"],
+            at=from_utc(row["at"]),
+            kind=EventKind(row["kind"]),
+            actor=row["actor"],
+            text=row["text"],
+            data=row["data"],
+        )
+        for row in (await conn.execute(query)).mappings()
+    ]
+
 
 async def append_event(conn: AsyncConnection, event: TimelineEvent) -> None:
     """The one timeline writer: every store appends events through it."""
@@ -103,24 +126,8 @@ class SqlIncidentStore:
         return [incident_from_row(row) for row in rows]
 
     async def timeline(self, number: int) -> Sequence[TimelineEvent]:
-        query = (
-            sa.select(timeline_events)
-            .where(timeline_events.c.incident_number == number)
-            .order_by(timeline_events.c.at, timeline_events.c.id)
-        )
         async with connect(self._engine) as conn:
-            rows = (await conn.execute(query)).mappings().all()
-        return [
-            TimelineEvent(
-                incident_number=row["incident_number"],
-                at=from_utc(row["at"]),
-                kind=EventKind(row["kind"]),
-                actor=row["actor"],
-                text=row["text"],
-                data=row["data"],
-            )
-            for row in rows
-        ]
+            return await read_timeline(conn, number)
 
     async def _one(self, query: sa.Select[Any]) -> Incident | None:
         async with connect(self._engine) as conn:

@@ -12,15 +12,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import mimetypes
 import re
+import secrets
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from aiohttp import multipart as aiohttp_multipart
 from aiohttp import web
 
-__all__ = ["FakeChannel", "FakeSlackAPI", "ResponseUrlPost", "SlackCall"]
+__all__ = ["FakeChannel", "FakeFile", "FakeSlackAPI", "ResponseUrlPost", "SlackCall"]
 
 DEFAULT_BOT_TOKEN = "xoxb-test-token"
 BOT_ID = "B01LUCIABT"
@@ -32,6 +35,10 @@ _MAX_MESSAGE_BLOCKS = 50
 _MAX_VIEW_BLOCKS = 100
 _MAX_TOPIC = 250
 _MAX_CHANNEL_NAME = 80
+_HISTORY_LIMIT = 100  # conversations.history's default page
+_REPLIES_LIMIT = 1000  # conversations.replies' default page
+_MAX_PAGE = 999
+UPLOAD_CALL = "upload_url"  # SlackCall.method of a POST of bytes to an upload_url
 
 Body = dict[str, Any]
 
@@ -55,6 +62,21 @@ class FakeChannel:
     is_im: bool = False
     created: int = field(default_factory=lambda: int(time.time()))
     creator: str = ""
+
+
+@dataclass
+class FakeFile:
+    """A file from files.getUploadURLExternal; `content` once its bytes are POSTed."""
+
+    id: str
+    name: str
+    length: int  # what getUploadURLExternal was told
+    upload_key: str
+    title: str = ""
+    content: bytes | None = None
+    completed: bool = False
+    channels: list[str] = field(default_factory=list)
+    created: int = field(default_factory=lambda: int(time.time()))
 
 
 @dataclass(frozen=True)
@@ -83,6 +105,19 @@ def _truthy(value: Any) -> bool:
     return value is True or str(value).lower() in ("true", "1")
 
 
+def _ts_key(ts: str) -> tuple[int, int]:
+    """A message ts ("1767225600.000200") as a sortable pair; ValueError if it is none."""
+    seconds, _, micros = str(ts).partition(".")
+    return int(seconds), int(micros.ljust(6, "0")[:6] or 0)
+
+
+def _in_range(ts: str, oldest: tuple[int, int], latest: tuple[int, int], inclusive: bool) -> bool:
+    key = _ts_key(ts)
+    if inclusive:
+        return oldest <= key <= latest
+    return oldest < key < latest
+
+
 class FakeSlackAPI:
     def __init__(
         self,
@@ -99,6 +134,7 @@ class FakeSlackAPI:
         self.channels: dict[str, FakeChannel] = {}
         self.users: dict[str, dict[str, Any]] = {}
         self.views: dict[str, dict[str, Any]] = {}  # view id -> view object
+        self.files: dict[str, FakeFile] = {}  # file id -> file, from getUploadURLExternal on
         self._failures: dict[str, list[_Failure]] = {}
         self._delays: dict[str, float] = {}
         # Socket Mode: apps.connections.open (app token) hands out a WebSocket on this server.
@@ -126,6 +162,10 @@ class FakeSlackAPI:
             "users.lookupByEmail": self._users_lookup_by_email,
             "reactions.add": lambda args: {"ok": True},
             "pins.add": self._pins_add,
+            "conversations.history": self._conversations_history,
+            "conversations.replies": self._conversations_replies,
+            "files.getUploadURLExternal": self._files_get_upload_url_external,
+            "files.completeUploadExternal": self._files_complete_upload_external,
         }
         self.add_user("U01ALICE00", "alice", email="alice@example.com")
         self.add_user("U01BOBBY00", "bob", email="bob@example.com")
@@ -140,6 +180,8 @@ class FakeSlackAPI:
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_post("/response/{key}", self._handle_response_url)
         app.router.add_get("/socket", self._handle_socket)
+        app.router.add_post("/upload/v1/{key}", self._handle_upload)
+        app.router.add_get("/files-pri/{file_id}/{name}", self._handle_file_download)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", 0).start()
@@ -202,6 +244,53 @@ class FakeSlackAPI:
         )
         self.channels[ch.id] = ch
         return ch
+
+    def add_message(
+        self,
+        channel_id: str,
+        text: str,
+        *,
+        user: str,
+        ts: str | None = None,
+        thread_ts: str | None = None,
+    ) -> dict[str, Any]:
+        """Seed a message a person wrote (at `ts`, else now; in the thread of `thread_ts`).
+
+        A message already at `ts` is left as it is and returned."""
+        ch = self.channels[channel_id]
+        if ts is not None:
+            _ts_key(ts)  # a real ts, or ValueError
+            existing = next((m for m in ch.messages if m["ts"] == ts), None)
+            if existing is not None:
+                return existing
+        ts = ts or self._new_ts()
+        message: Body = {
+            "type": "message",
+            "user": user,
+            "text": text,
+            "ts": ts,
+            "team": self.team_id,
+            "client_msg_id": f"{self._new_id('msg-')}-fake",
+        }
+        if thread_ts is not None and thread_ts != ts:
+            parent = next((m for m in ch.messages if m["ts"] == thread_ts), None)
+            if parent is None:
+                raise KeyError(f"no message at {thread_ts} in {channel_id} to reply to")
+            message["thread_ts"] = thread_ts
+            message["parent_user_id"] = parent.get("user", "")
+            replies = [
+                m for m in ch.messages if m.get("thread_ts") == thread_ts and m is not parent
+            ] + [message]
+            repliers = list(dict.fromkeys(str(m.get("user")) for m in replies))
+            parent.update(
+                thread_ts=thread_ts,
+                reply_count=len(replies),
+                reply_users=repliers[:5],
+                reply_users_count=len(repliers),
+                latest_reply=max((str(m["ts"]) for m in replies), key=_ts_key),
+            )
+        ch.messages.append(message)
+        return message
 
     def channel_by_name(self, name: str) -> FakeChannel | None:
         name = name.removeprefix("#")
@@ -359,6 +448,50 @@ class FakeSlackAPI:
         if not await self._wait_until(acked, timeout):
             raise AssertionError(f"envelope {envelope_id} was never acknowledged")
         return next(a for a in self.socket_acks if a.get("envelope_id") == envelope_id)
+
+    async def _handle_upload(self, request: web.Request) -> web.Response:
+        """An upload_url: takes the bytes raw, or as the file part of a multipart form."""
+        found = next(
+            (f for f in self.files.values() if f.upload_key == request.match_info["key"]), None
+        )
+        if request.content_type.startswith("multipart/"):
+            body = b""
+            async for part in await request.multipart():
+                if isinstance(part, aiohttp_multipart.BodyPartReader) and (
+                    part.filename or part.name in ("file", "filename")
+                ):
+                    body = bytes(await part.read())
+                    break
+        else:
+            body = await request.read()
+        auth = request.headers.get("Authorization", "")
+        token = auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else None
+        args: Body = {"key": request.match_info["key"], "length": len(body)}
+        if found is not None:
+            args["file_id"] = found.id
+        self.calls.append(SlackCall(method=UPLOAD_CALL, args=args, token=token))
+        await self._notify()
+        failures = self._failures.get(UPLOAD_CALL)  # fail_next(UPLOAD_CALL, text, status=...)
+        if failures:
+            failure = failures[0]
+            failure.times -= 1
+            if failure.times <= 0:
+                failures.pop(0)
+            return web.Response(status=failure.status, text=failure.error)
+        if found is None or found.completed:  # an unknown or already used upload URL
+            return web.Response(status=404, text="Not Found")
+        found.content = body
+        return web.Response(text=f"OK - {len(body)}")
+
+    async def _handle_file_download(self, request: web.Request) -> web.Response:
+        """A file's url_private: the bytes, for the bot token only."""
+        auth = request.headers.get("Authorization", "")
+        found = self.files.get(request.match_info["file_id"])
+        if auth != f"Bearer {self.bot_token}":
+            return web.Response(status=403, text="Forbidden")
+        if found is None or not found.completed or found.content is None:
+            return web.Response(status=404, text="Not Found")
+        return web.Response(body=found.content, content_type=self._mimetype(found.name))
 
     async def _handle_response_url(self, request: web.Request) -> web.Response:
         raw = await request.text()
@@ -624,3 +757,232 @@ class FakeSlackAPI:
 
     def _pins_add(self, args: Body) -> Body:
         return {"ok": True} if self._resolve(args.get("channel")) else _err("channel_not_found")
+
+    # ----------------------------------------------------------------- reading messages
+    def _readable(self, args: Body) -> FakeChannel | Body:
+        """The channel a bot may read, or Slack's error body."""
+        ch = self.channels.get(str(args.get("channel") or ""))
+        if ch is None:
+            return _err("channel_not_found")
+        if self.bot_user_id not in ch.members:
+            return _err("not_in_channel")
+        return ch
+
+    @staticmethod
+    def _page_limit(args: Body, default: int) -> int:
+        try:
+            limit = int(args.get("limit") or default)
+        except ValueError:
+            return default
+        return min(limit, _MAX_PAGE) if limit > 0 else default
+
+    @staticmethod
+    def _window(args: Body) -> tuple[tuple[int, int], tuple[int, int]] | Body:
+        """(oldest, latest) as sort keys, or Slack's error for a ts that is none."""
+        bounds: list[tuple[int, int]] = []
+        for name, default in (("oldest", "0"), ("latest", str(int(time.time()) + 1))):
+            try:
+                bounds.append(_ts_key(str(args.get(name) or default)))
+            except ValueError:
+                return _err(f"invalid_ts_{name}")
+        return bounds[0], bounds[1]
+
+    @staticmethod
+    def _paged(messages: list[Body], args: Body, limit: int) -> tuple[list[Body], Body] | Body:
+        """One page of `messages` from the cursor on (the cursor is an offset)."""
+        try:
+            start = int(args.get("cursor") or 0)
+        except ValueError:
+            return _err("invalid_cursor")
+        if start < 0 or start > len(messages):
+            return _err("invalid_cursor")
+        page = messages[start : start + limit]
+        more = start + limit < len(messages)
+        extra: Body = {"has_more": more}
+        if more:
+            extra["response_metadata"] = {"next_cursor": str(start + limit)}
+        return [dict(m) for m in page], extra
+
+    def _conversations_history(self, args: Body) -> Body:
+        """Top-level messages (thread parents, not their replies), newest first."""
+        ch = self._readable(args)
+        if not isinstance(ch, FakeChannel):
+            return ch
+        window = self._window(args)
+        if not isinstance(window, tuple):
+            return window
+        inclusive = _truthy(args.get("inclusive"))
+        top = [
+            m
+            for m in ch.messages
+            if m.get("thread_ts") in (None, m["ts"]) or m.get("subtype") == "thread_broadcast"
+        ]
+        found = sorted(
+            (m for m in top if _in_range(m["ts"], *window, inclusive)),
+            key=lambda m: _ts_key(m["ts"]),
+            reverse=True,
+        )
+        paged = self._paged(found, args, self._page_limit(args, _HISTORY_LIMIT))
+        if not isinstance(paged, tuple):
+            return paged
+        page, extra = paged
+        return {"ok": True, "messages": page, "pin_count": 0, **extra}
+
+    def _conversations_replies(self, args: Body) -> Body:
+        """A thread, oldest first: its parent, then the replies in the window.
+
+        `ts` may be the parent's or any reply's; a message with no replies is a thread of one.
+        """
+        ch = self._readable(args)
+        if not isinstance(ch, FakeChannel):
+            return ch
+        ts = str(args.get("ts") or "")
+        if not ts:
+            return _invalid_arguments("missing required field: ts")
+        window = self._window(args)
+        if not isinstance(window, tuple):
+            return window
+        message = next((m for m in ch.messages if m["ts"] == ts), None)
+        if message is None:
+            return _err("thread_not_found")
+        root = str(message.get("thread_ts") or message["ts"])
+        parent = next((m for m in ch.messages if m["ts"] == root), None)
+        inclusive = _truthy(args.get("inclusive"))
+        replies = sorted(
+            (
+                m
+                for m in ch.messages
+                if m.get("thread_ts") == root
+                and m["ts"] != root
+                and _in_range(m["ts"], *window, inclusive)
+            ),
+            key=lambda m: _ts_key(m["ts"]),
+        )
+        thread = ([parent] if parent is not None else []) + replies
+        paged = self._paged(thread, args, self._page_limit(args, _REPLIES_LIMIT))
+        if not isinstance(paged, tuple):
+            return paged
+        page, extra = paged
+        return {"ok": True, "messages": page, **extra}
+
+    # ----------------------------------------------------------------- file uploads
+    @staticmethod
+    def _mimetype(name: str) -> str:
+        return mimetypes.guess_type(name)[0] or "application/octet-stream"
+
+    def _file_obj(self, f: FakeFile) -> Body:
+        extension = f.name.rpartition(".")[2].lower() if "." in f.name else "binary"
+        url = f"{self._base()}/files-pri/{f.id}/{f.name}"
+        return {
+            "id": f.id,
+            "created": f.created,
+            "timestamp": f.created,
+            "name": f.name,
+            "title": f.title or f.name,
+            "mimetype": self._mimetype(f.name),
+            "filetype": extension,
+            "pretty_type": extension.upper(),
+            "user": self.bot_user_id,
+            "user_team": self.team_id,
+            "editable": False,
+            "size": len(f.content or b""),
+            "mode": "hosted",
+            "is_external": False,
+            "external_type": "",
+            "is_public": bool(f.channels),
+            "public_url_shared": False,
+            "display_as_bot": False,
+            "username": "",
+            "url_private": url,
+            "url_private_download": f"{url}?download=1",
+            "permalink": f"https://lucia-demo.slack.com/files/{self.bot_user_id}/{f.id}/{f.name}",
+            "channels": list(f.channels),
+            "groups": [],
+            "ims": [],
+            "comments_count": 0,
+        }
+
+    def _files_get_upload_url_external(self, args: Body) -> Body:
+        name = str(args.get("filename") or "")
+        if not name:
+            return _invalid_arguments("[ERROR] missing required field: filename")
+        raw_length = args.get("length")
+        if raw_length is None or raw_length == "":
+            return _invalid_arguments("[ERROR] missing required field: length")
+        try:
+            length = int(raw_length)
+        except (TypeError, ValueError):
+            return _invalid_arguments("[ERROR] invalid type for field: length")
+        if length < 1:
+            return _err("missing_argument")  # Slack's answer to length 0
+        f = FakeFile(
+            id=self._new_id("F0FILE"), name=name, length=length, upload_key=secrets.token_hex(8)
+        )
+        self.files[f.id] = f
+        return {
+            "ok": True,
+            "upload_url": f"{self._base()}/upload/v1/{f.upload_key}",
+            "file_id": f.id,
+        }
+
+    def _files_complete_upload_external(self, args: Body) -> Body:
+        """Shares uploaded files: each file's message in the channel, its bytes kept.
+
+        Slack documents `file_not_found` ("Could not find the file from the upload ticket")
+        for a file whose bytes never arrived; it documents nothing for bytes of another
+        length than announced, which this fake answers with `file_update_failed`."""
+        files = args.get("files")
+        if isinstance(files, str):
+            try:
+                files = json.loads(files)
+            except ValueError:
+                return _invalid_arguments("[ERROR] invalid type for field: files")
+        if not isinstance(files, list) or not files:
+            return _invalid_arguments("[ERROR] missing required field: files")
+        wanted: list[tuple[FakeFile, str | None]] = []
+        for entry in files:
+            if not isinstance(entry, dict) or not entry.get("id"):
+                return _invalid_arguments("[ERROR] missing required field: id")
+            found = self.files.get(str(entry["id"]))
+            if found is None or found.completed or found.content is None:
+                return _err("file_not_found")
+            if len(found.content) != found.length:
+                return _err("file_update_failed")
+            title = entry.get("title")
+            wanted.append((found, None if title is None else str(title)))
+        targets = [c for c in str(args.get("channels") or "").split(",") if c.strip()]
+        if args.get("channel_id"):
+            targets.insert(0, str(args["channel_id"]))
+        shared: list[FakeChannel] = []
+        for target in dict.fromkeys(t.strip() for t in targets):
+            ch = self._resolve(target)
+            if ch is None:
+                return _err("channel_not_found")
+            if self.bot_user_id not in ch.members:
+                return _err("not_in_channel")
+            shared.append(ch)
+        thread_ts = args.get("thread_ts")
+        if thread_ts and len(shared) != 1:
+            return _invalid_arguments("[ERROR] thread_ts needs exactly one channel")
+        for f, title in wanted:
+            f.completed = True
+            f.title = title or f.name
+            f.channels = [ch.id for ch in shared]
+        for ch in shared:
+            message: Body = {
+                "type": "message",
+                "subtype": "file_share",
+                "ts": self._new_ts(),
+                "user": self.bot_user_id,
+                "bot_id": BOT_ID,
+                "app_id": APP_ID,
+                "team": self.team_id,
+                "text": str(args.get("initial_comment") or ""),
+                "files": [self._file_obj(f) for f, _ in wanted],
+                "upload": True,
+                "display_as_bot": False,
+            }
+            if thread_ts:
+                message["thread_ts"] = str(thread_ts)
+            ch.messages.append(message)
+        return {"ok": True, "files": [self._file_obj(f) for f, _ in wanted]}
