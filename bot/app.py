@@ -55,6 +55,9 @@ from bot.paging.ports import Notifier
 from bot.paging.service import PagingService
 from bot.playbooks.model import load_playbooks
 from bot.playbooks.service import PlaybookService
+from bot.postmortem.export import postmortem_json, postmortem_markdown
+from bot.postmortem.links import check_link, link_query
+from bot.postmortem.service import LINK_LIFETIME, PostmortemService
 from bot.render.client import RenderClient
 from bot.render.health import HttpHealthProbe
 from bot.sentry.payloads import read_delivery
@@ -71,6 +74,7 @@ from bot.store.incident_store import SqlIncidentStore
 from bot.store.migrate import upgrade
 from bot.store.paging_store import SqlPagingStore
 from bot.store.playbook_store import SqlPlaybookStore
+from bot.store.postmortem_store import SqlPostmortemStore
 from bot.types import Clock
 
 log = logging.getLogger(__name__)
@@ -225,6 +229,14 @@ async def build_runtime(
         clock,
         own_service_id=os.environ.get("RENDER_SERVICE_ID"),
     )
+    postmortems = PostmortemService(
+        SqlPostmortemStore(engine),
+        incident_store,
+        slack,
+        _link_maker(settings, clock),
+        incidents.show,
+        clock,
+    )
     try:
         await paging.load_config()
     except BaseException:
@@ -246,7 +258,7 @@ async def build_runtime(
         paging,
         pager,
         page_sender,
-        Desk(incidents, alerts, paging, playbooks),
+        Desk(incidents, alerts, paging, playbooks, postmortems),
         AsyncIOScheduler(timezone="UTC"),
         http,
     )
@@ -254,6 +266,19 @@ async def build_runtime(
 
 async def _nothing() -> None:
     return None
+
+
+def _link_maker(settings: Settings, clock: Clock) -> Callable[[int], str | None]:
+    """Signed, expiring links to postmortems, when the bot knows its URL and a key."""
+    secret, base = settings.link_secret, settings.public_url
+    if secret is None or base is None:
+        return lambda _number: None
+
+    def link(number: int) -> str:
+        expires = int((clock() + LINK_LIFETIME).timestamp())
+        return f"{base}/incidents/{number}/postmortem.md?{link_query(number, expires, secret)}"
+
+    return link
 
 
 def _ask_in(slack: SlackChat | None) -> Callable[[str | None, PlaybookPlan], Awaitable[None]]:
@@ -335,6 +360,29 @@ def build_web_app(runtime: Runtime, bolt: AsyncApp | None) -> web.Application:
         runtime.settings, runtime.alerts, runtime.alert_reader, max_body=MAX_BODY
     )
     app.router.add_post("/webhooks/sentry", sentry.handle)
+
+    async def postmortem(request: web.Request) -> web.Response:
+        number = int(request.match_info["number"])
+        secret = runtime.settings.link_secret
+        if secret is None:
+            return web.json_response({"error": "postmortem links are not set up"}, status=404)
+        refused = check_link(
+            number,
+            request.query.get("expires"),
+            request.query.get("sig"),
+            secret,
+            utc_now().timestamp(),
+        )
+        if refused:
+            return web.json_response({"error": refused}, status=403)
+        data = await SqlPostmortemStore(runtime.engine).gather(number)
+        if data is None:
+            return web.json_response({"error": f"there is no incident #{number}"}, status=404)
+        if request.query.get("format") == "json":
+            return web.Response(text=postmortem_json(data), content_type="application/json")
+        return web.Response(text=postmortem_markdown(data), content_type="text/markdown")
+
+    app.router.add_get(r"/incidents/{number:\d{1,9}}/postmortem.md", postmortem)
 
     async def start(_app: web.Application) -> None:
         runtime.start()

@@ -1,4 +1,4 @@
-"""`lucia-bot serve | shell | migrate | check-config` (also `python -m bot`)."""
+"""`lucia-bot serve | shell | migrate | check-config | export` (also `python -m bot`)."""
 
 from __future__ import annotations
 
@@ -19,9 +19,11 @@ from bot.console.shell import Shell
 from bot.errors import ConfigError, ConfigProblem
 from bot.logs import configure_logging
 from bot.observability import init_sentry
+from bot.postmortem.export import postmortem_json, postmortem_markdown
 from bot.settings import Settings, load_settings
 from bot.store.database import create_engine, driver_url
 from bot.store.migrate import upgrade
+from bot.store.postmortem_store import SqlPostmortemStore
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -32,6 +34,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     shell.add_argument("--user", default=None, help="who you are in the shell")
     sub.add_parser("migrate", help="apply database migrations")
     sub.add_parser("check-config", help="validate lucia.yaml and the environment")
+    export = sub.add_parser("export", help="an incident's postmortem, from the database")
+    export.add_argument("number", type=int, help="the incident number (N of INC-N)")
+    export.add_argument("--format", choices=("md", "json"), default="md")
+    export.add_argument("--out", type=Path, default=None, help="write here, not to stdout")
     args = parser.parse_args(argv)
 
     try:
@@ -52,6 +58,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             configure_logging(settings.log_level)
             init_sentry(settings)
             serve(settings, config)
+            return 0
+        case "export":
+            configure_logging("WARNING")
+            text = asyncio.run(_export(settings, args.number, args.format))
+            if text is None:
+                print(f"lucia-bot: there is no incident #{args.number}", file=sys.stderr)
+                return 1
+            if args.out is None:
+                sys.stdout.write(text)
+            else:
+                args.out.write_text(text, encoding="utf-8")
+                print(f"Wrote INC-{args.number}'s postmortem to {args.out}.", file=sys.stderr)
             return 0
         case "shell":
             configure_logging("WARNING")
@@ -107,6 +125,18 @@ async def _migrate(settings: Settings) -> str:
         return await upgrade(engine)
     finally:
         await engine.dispose()
+
+
+async def _export(settings: Settings, number: int, form: str) -> str | None:
+    engine = create_engine(driver_url(settings.database_url))
+    try:
+        await upgrade(engine)
+        data = await SqlPostmortemStore(engine).gather(number)
+    finally:
+        await engine.dispose()
+    if data is None:
+        return None
+    return postmortem_json(data) if form == "json" else postmortem_markdown(data)
 
 
 async def _shell(settings: Settings, config: LuciaConfig, user: str) -> None:

@@ -7,16 +7,21 @@ __all__ = ["Desk"]
 from bot.alerts.service import AlertService
 from bot.incidents.commands import (
     AcknowledgePage,
+    AddFollowUp,
     AlertCommand,
     Command,
     DecideRun,
+    ExportPostmortem,
+    FinishFollowUp,
     LiftSilence,
     ListAlerts,
+    ListFollowUps,
     ListPlaybooks,
     NoticeAction,
     PageSomeone,
     PagingCommand,
     PlaybookCommand,
+    PostmortemCommand,
     RunPlaybook,
     SetOwner,
     SetRef,
@@ -29,10 +34,12 @@ from bot.incidents.replies import Reply
 from bot.incidents.service import IncidentService, Invocation
 from bot.paging.service import PagingService
 from bot.playbooks.service import PlaybookService
+from bot.postmortem.service import PostmortemService
 
 _ALERT_COMMANDS = (ListAlerts, SilenceAlerts, LiftSilence, NoticeAction)
 _PAGING_COMMANDS = (PageSomeone, AcknowledgePage, ShowOwners, SetOwner, ShowRefs, SetRef)
 _PLAYBOOK_COMMANDS = (ListPlaybooks, ShowDeploys, RunPlaybook, DecideRun)
+_POSTMORTEM_COMMANDS = (ExportPostmortem, AddFollowUp, ListFollowUps, FinishFollowUp)
 
 
 class Desk:
@@ -42,16 +49,21 @@ class Desk:
         alerts: AlertService,
         paging: PagingService,
         playbooks: PlaybookService,
+        postmortems: PostmortemService,
     ) -> None:
         self.incidents = incidents
         self.alerts = alerts
         self.paging = paging
         self.playbooks = playbooks
+        self.postmortems = postmortems
 
     async def run(self, command: Command, inv: Invocation) -> Reply:
         if isinstance(command, _ALERT_COMMANDS):
             alert_command: AlertCommand = command
             return await self.alerts.run(alert_command, inv)
+        if isinstance(command, _POSTMORTEM_COMMANDS):
+            postmortem_command: PostmortemCommand = command
+            return await self.postmortems.run(postmortem_command, inv)
         if isinstance(command, _PLAYBOOK_COMMANDS):
             playbook_command: PlaybookCommand = command
             return await self.playbooks.run(playbook_command, inv)

@@ -6,6 +6,8 @@ __all__ = ["Settings", "SlackMode", "load_settings"]
 
 import contextlib
 import enum
+import hashlib
+import hmac
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -61,6 +63,11 @@ class Settings(BaseSettings):
     ntfy_token: SecretStr | None = None
     lucia_config: Path = Path("lucia.yaml")
     lucia_playbooks: Path = Path("playbooks")  # a folder of playbook YAML files
+    # Signed postmortem links: the bot's public base URL (Render sets RENDER_EXTERNAL_URL)
+    # and the key that signs them (else one derived from SLACK_SIGNING_SECRET).
+    lucia_public_url: str | None = None
+    render_external_url: str | None = None
+    lucia_link_secret: SecretStr | None = None
     log_level: str = "INFO"
 
     @field_validator("*", mode="before")
@@ -78,6 +85,20 @@ class Settings(BaseSettings):
         if self.slack_bot_token is None:
             return SlackMode.OFF
         return SlackMode.SOCKET if self.slack_app_token else SlackMode.HTTP
+
+    @property
+    def link_secret(self) -> bytes | None:
+        if self.lucia_link_secret is not None:
+            return self.lucia_link_secret.get_secret_value().encode()
+        if self.slack_signing_secret is not None:
+            key = self.slack_signing_secret.get_secret_value().encode()
+            return hmac.new(key, b"lucia postmortem links", hashlib.sha256).digest()
+        return None
+
+    @property
+    def public_url(self) -> str | None:
+        base = self.lucia_public_url or self.render_external_url
+        return base.rstrip("/") if base else None
 
     @property
     def config_path_is_explicit(self) -> bool:

@@ -87,6 +87,8 @@ USAGE = {
     "rollback": "/lucia rollback <service> [deploy-id] [--dry-run]",
     "deploys": "/lucia deploys <service>",
     "run": "/lucia playbook confirm|cancel|approve <R12>",
+    "postmortem": "/lucia postmortem [#N]",
+    "followup": "/lucia followup add [#N] <text> [@owner] | list [#N] | done <F3>",
 }
 
 ROLES = ("owner", "infra", "dns", "billing", "fallback")
@@ -284,6 +286,30 @@ class DecideRun:
     decision: str  # "confirm" | "cancel" | "approve"
 
 
+@dataclass(frozen=True)
+class ExportPostmortem:
+    number: int | None
+
+
+@dataclass(frozen=True)
+class AddFollowUp:
+    number: int | None
+    text: str
+    owner: UserId | None
+
+
+@dataclass(frozen=True)
+class ListFollowUps:
+    number: int | None
+
+
+@dataclass(frozen=True)
+class FinishFollowUp:
+    followup_id: int
+
+
+PostmortemCommand = ExportPostmortem | AddFollowUp | ListFollowUps | FinishFollowUp
+
 PlaybookCommand = ListPlaybooks | ShowDeploys | RunPlaybook | DecideRun
 
 PagingCommand = PageSomeone | AcknowledgePage | ShowOwners | SetOwner | ShowRefs | SetRef
@@ -299,6 +325,10 @@ AlertCommand = (
 
 Command = (
     Help
+    | ExportPostmortem
+    | AddFollowUp
+    | ListFollowUps
+    | FinishFollowUp
     | ListPlaybooks
     | ShowDeploys
     | RunPlaybook
@@ -358,6 +388,12 @@ def parse(text: str) -> Command:
             return _parse_playbook(rest)
         case "rollback":
             return _parse_run("rollback", rest, "rollback")
+        case "postmortem" | "pm":
+            number, rest = _take_ref(rest, "postmortem")
+            _no_more(rest, "postmortem")
+            return ExportPostmortem(number)
+        case "followup" | "followups" | "follow-up":
+            return _parse_followup(rest)
         case "deploys":
             service, more = _split(rest)
             if not service or more:
@@ -518,6 +554,32 @@ def _parse_refs(text: str) -> ShowRefs | SetRef:
 
 
 _RUN = re.compile(r"R?(\d{1,12})", re.IGNORECASE)
+_FOLLOWUP = re.compile(r"F?(\d{1,12})", re.IGNORECASE)
+
+
+def _parse_followup(text: str) -> Command:
+    sub, rest = _split(text)
+    match sub.lower():
+        case "" | "list" | "ls":
+            number, rest = _take_ref(rest, "followup")
+            _no_more(rest, "followup")
+            return ListFollowUps(number)
+        case "add":
+            number, rest = _take_ref(rest, "followup")
+            words = rest.split()
+            owner = None
+            if words and (mention := _MENTION.fullmatch(words[-1])):
+                owner, rest = mention.group(1), " ".join(words[:-1])
+            return AddFollowUp(number, _text(rest, "followup", "What needs doing?"), owner)
+        case "done":
+            match = _FOLLOWUP.fullmatch(rest.strip())
+            if match is None:
+                raise CommandError("Which follow-up? (F3)", usage("followup"))
+            return FinishFollowUp(int(match.group(1)))
+        case _:
+            raise CommandError(
+                f"`followup {_clip(sub)}` isn't a command I know.", usage("followup")
+            )
 
 
 def _parse_playbook(text: str) -> Command:

@@ -8,6 +8,7 @@ __all__ = [
     "alert_notices",
     "audit_log",
     "escalations",
+    "followups",
     "incident_counter",
     "incidents",
     "metadata",
@@ -288,4 +289,18 @@ playbook_steps = sa.Table(
     sa.Column("detail", sa.Text, nullable=False, server_default=""),
     sa.Column("seconds", sa.Float),
     sa.Column("updated_at", Timestamp, nullable=False),
+)
+
+followups = sa.Table(
+    "followups",
+    metadata,
+    sa.Column("id", _Id, primary_key=True),
+    sa.Column("incident_number", sa.Integer, sa.ForeignKey("incidents.number"), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("owner", sa.String(64)),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("done_at", Timestamp),
+    sa.Column("done_by", sa.String(64)),
+    sa.Index("ix_followups_incident", "incident_number"),
 )

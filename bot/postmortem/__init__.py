@@ -1,0 +1,1 @@
+"""Postmortems: the incident's story from stored data, as Markdown or JSON."""

@@ -1,0 +1,173 @@
+"""A postmortem from `PostmortemData`: one view (plain, JSON-ready values), rendered as
+Markdown by the Jinja2 template beside this file (a team edits it), or dumped as JSON.
+
+Deterministic: every list arrives in a total order, times are UTC ISO strings, and nothing
+depends on when the export runs — the same incident exports byte-identically twice.
+"""
+
+from __future__ import annotations
+
+__all__ = ["TEMPLATE", "postmortem_json", "postmortem_markdown", "postmortem_view"]
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from bot.incidents.model import EventKind
+from bot.postmortem.model import PostmortemData
+
+TEMPLATE = Path(__file__).with_name("postmortem.md.j2")
+SYSTEM_ACTOR = "lucia"
+
+
+def postmortem_view(data: PostmortemData) -> dict[str, Any]:
+    incident = data.incident
+    first_alert = min((a.first_seen for a in data.alerts), default=None)
+    first_page = min(
+        (p.created_at for p in data.pages if any(ok for _, ok, _ in p.channels)), default=None
+    )
+    declared = incident.created_at
+    participants = sorted(
+        {e.actor for e in data.timeline if e.actor != SYSTEM_ACTOR}
+        | {p for p in (incident.lead, incident.acknowledged_by) if p}
+        | ({incident.opened_by} - {SYSTEM_ACTOR})
+    )
+    pinned_away = {str(e.data.get("ts")) for e in data.timeline if e.kind is EventKind.UNPINNED}
+    return {
+        "incident": {
+            "number": incident.number,
+            "key": incident.key,
+            "title": incident.title,
+            "severity": incident.severity.label,
+            "status": incident.status.value,
+            "lead": incident.lead,
+            "opened_by": incident.opened_by,
+            "description": incident.description,
+            "summary": incident.summary,
+            "channel": incident.channel_name,
+        },
+        "participants": participants,
+        "times": {
+            "declared": _iso(declared),
+            "first_alert": _iso(first_alert),
+            "first_page": _iso(first_page),
+            "acknowledged": _iso(incident.acknowledged_at),
+            "mitigated": _iso(incident.mitigated_at),
+            "resolved": _iso(incident.resolved_at),
+        },
+        "durations": {
+            "to_acknowledge": _span(declared, incident.acknowledged_at),
+            "to_mitigate": _span(declared, incident.mitigated_at),
+            "to_resolve": _span(declared, incident.resolved_at),
+        },
+        "timeline": [
+            {
+                "at": _iso(e.at),
+                "kind": e.kind.value,
+                "actor": e.actor,
+                "text": e.text,
+                "unpinned": e.kind is EventKind.PINNED and str(e.data.get("ts")) in pinned_away,
+            }
+            for e in data.timeline
+        ],
+        "alerts": [
+            {
+                "key": a.key,
+                "title": a.title,
+                "project": a.project,
+                "environment": a.environment,
+                "count": a.count,
+                "notified": a.notified,
+                "first_seen": _iso(a.first_seen),
+                "url": a.url,
+            }
+            for a in data.alerts
+        ],
+        "pages": [
+            {
+                "person": p.person,
+                "target": p.target,
+                "at": _iso(p.created_at),
+                "status": p.status,
+                "channels": [
+                    {"channel": c, "ok": ok, "detail": detail} for c, ok, detail in p.channels
+                ],
+                "acknowledged_by": p.acknowledged_by,
+            }
+            for p in data.pages
+        ],
+        "runs": [
+            {
+                "id": r.id,
+                "playbook": r.playbook,
+                "service": r.service,
+                "state": r.state,
+                "requested_by": r.requested_by,
+                "approved_by": r.approved_by,
+                "result": r.result,
+                "steps": [
+                    {
+                        "index": i + 1,
+                        "kind": kind,
+                        "state": state,
+                        "detail": detail,
+                        "seconds": None if seconds is None else round(seconds, 1),
+                    }
+                    for i, kind, state, detail, seconds in r.steps
+                ],
+            }
+            for r in data.runs
+        ],
+        "followups": [
+            {
+                "id": f.id,
+                "text": f.text,
+                "owner": f.owner,
+                "created_by": f.created_by,
+                "created_at": _iso(f.created_at),
+                "done_at": _iso(f.done_at),
+                "done_by": f.done_by,
+            }
+            for f in data.followups
+        ],
+    }
+
+
+def postmortem_markdown(data: PostmortemData, template: Path = TEMPLATE) -> str:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(template.parent),
+        autoescape=False,  # noqa: S701 - Markdown, not HTML; cells are escaped by `cell`
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["cell"] = _cell
+    env.filters["thousands"] = lambda n: f"{n:,}"
+    return env.get_template(template.name).render(postmortem_view(data))
+
+
+def postmortem_json(data: PostmortemData) -> str:
+    return json.dumps(postmortem_view(data), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _iso(at: datetime | None) -> str | None:
+    return at.strftime("%Y-%m-%d %H:%M:%S UTC") if at else None
+
+
+def _span(start: datetime, end: datetime | None) -> str | None:
+    if end is None:
+        return None
+    seconds = int((end - start) / timedelta(seconds=1))
+    hours, rest = divmod(max(seconds, 0), 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min {seconds:02d} s"
+
+
+def _cell(value: object) -> str:
+    """A value safe inside one Markdown table cell: one line, no column breaks."""
+    text = "" if value is None else str(value)
+    return " ".join(text.split()).replace("|", "\\|")

@@ -1,0 +1,155 @@
+"""Postmortem use-cases: export (an upload into the incident channel and a signed link),
+and follow-up actions kept with the incident."""
+
+from __future__ import annotations
+
+__all__ = ["LINK_LIFETIME", "PostmortemService"]
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from bot.errors import ChatError, IncidentNotFound, UserError
+from bot.incidents import commands as cmd
+from bot.incidents.model import EventKind, Incident, TimelineEvent
+from bot.incidents.ports import IncidentStore
+from bot.incidents.replies import Noted, Reply
+from bot.incidents.service import Invocation
+from bot.postmortem.export import postmortem_markdown
+from bot.postmortem.model import FollowUp, PostmortemData
+from bot.types import Clock
+
+LINK_LIFETIME = timedelta(hours=24)
+
+
+class PostmortemStore(Protocol):
+    async def gather(self, number: int) -> PostmortemData | None: ...
+
+    async def add_followup(
+        self, number: int, text: str, owner: str | None, by: str, at: datetime, event: TimelineEvent
+    ) -> FollowUp: ...
+
+    async def followups(self, number: int) -> list[FollowUp]: ...
+
+    async def followup(self, followup_id: int) -> tuple[int, FollowUp] | None: ...
+
+    async def finish_followup(
+        self, followup_id: int, by: str, at: datetime, event: TimelineEvent
+    ) -> bool: ...
+
+
+class FileShelf(Protocol):
+    """Where a postmortem file goes: Slack's upload into the incident channel."""
+
+    async def upload_file(
+        self, channel_id: str, filename: str, content: bytes, title: str, comment: str
+    ) -> str: ...
+
+
+LinkFor = Callable[[int], str | None]  # a signed URL for incident N, or None (not set up)
+
+
+class PostmortemService:
+    def __init__(
+        self,
+        store: PostmortemStore,
+        incidents: IncidentStore,
+        shelf: FileShelf | None,
+        link_for: LinkFor,
+        show: Callable[[TimelineEvent], Awaitable[None]],
+        clock: Clock,
+    ) -> None:
+        self._store = store
+        self._incidents = incidents
+        self._shelf = shelf
+        self._link_for = link_for
+        self._show = show
+        self._clock = clock
+
+    async def run(self, command: cmd.PostmortemCommand, inv: Invocation) -> Reply:
+        match command:
+            case cmd.ExportPostmortem(number=number):
+                return await self._export(await self._find(number, inv))
+            case cmd.AddFollowUp(number=number, text=text, owner=owner):
+                incident = await self._find(number, inv)
+                now = self._clock()
+                who = f" for <@{owner}>" if owner else ""
+                event = TimelineEvent(
+                    incident.number,
+                    now,
+                    EventKind.FOLLOWUP,
+                    inv.actor,
+                    f"Follow-up{who}: {text}",
+                    {"owner": owner},
+                )
+                added = await self._store.add_followup(
+                    incident.number, text, owner, inv.actor, now, event
+                )
+                await self._show(event)
+                return Noted(f"Follow-up F{added.id} added to {incident.key}{who}.")
+            case cmd.ListFollowUps(number=number):
+                incident = await self._find(number, inv)
+                kept = await self._store.followups(incident.number)
+                lines = [f"*Follow-ups of {incident.key}*"] + [
+                    f"• {'✅' if f.done_at else '⬜'} F{f.id} {f.text}"
+                    + (f" — <@{f.owner}>" if f.owner else "")
+                    for f in kept
+                ]
+                return Noted("\n".join(lines) if kept else f"{incident.key} has no follow-ups.")
+            case cmd.FinishFollowUp(followup_id=followup_id):
+                one = await self._store.followup(followup_id)
+                if one is None:
+                    raise UserError(f"There is no follow-up F{followup_id}.")
+                owner_incident, followup = one
+                event = TimelineEvent(
+                    owner_incident,
+                    self._clock(),
+                    EventKind.FOLLOWUP,
+                    inv.actor,
+                    f"Follow-up F{followup_id} done: {followup.text}",
+                    {"done": followup_id},
+                )
+                if not await self._store.finish_followup(
+                    followup_id, inv.actor, self._clock(), event
+                ):
+                    return Noted(f"F{followup_id} was already done.")
+                await self._show(event)
+                return Noted(f"F{followup_id} is done.")
+        raise AssertionError(f"unhandled postmortem command {command!r}")
+
+    async def _export(self, incident: Incident) -> Reply:
+        data = await self._store.gather(incident.number)
+        assert data is not None
+        text = postmortem_markdown(data)
+        parts = [f"Postmortem of {incident.key} ({len(data.timeline):,} timeline events)"]
+        if self._shelf is not None and incident.channel_id:
+            try:
+                await self._shelf.upload_file(
+                    incident.channel_id,
+                    f"{incident.key}-postmortem.md",
+                    text.encode(),
+                    f"Postmortem: {incident.key} {incident.title}",
+                    f"Postmortem draft of {incident.key}: fill in the summary and impact.",
+                )
+                parts.append(f"uploaded to <#{incident.channel_id}>")
+            except ChatError as exc:
+                parts.append(f"⚠️ the upload failed ({exc.code})")
+        link = self._link_for(incident.number)
+        if link:
+            hours = int(LINK_LIFETIME.total_seconds() // 3600)
+            parts.append(f"link for {hours} h: {link} (`?format=json` for the data)")
+        else:
+            parts.append("no link: set LUCIA_PUBLIC_URL and LUCIA_LINK_SECRET")
+        return Noted("; ".join(parts) + ".")
+
+    async def _find(self, number: int | None, inv: Invocation) -> Incident:
+        if number is None and inv.channel_id:
+            found = await self._incidents.find_by_channel(inv.channel_id)
+            if found is not None:
+                return found
+        if number is None:
+            raise UserError("Which incident? Give #N, or run it in the incident's channel.")
+        incident = await self._incidents.get(number)
+        if incident is None:
+            raise IncidentNotFound(f"There is no incident #{number}.")
+        return incident
