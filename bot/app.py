@@ -64,7 +64,7 @@ from bot.sentry.payloads import read_delivery
 from bot.sentry.webhook import SentryWebhook
 from bot.settings import Settings, SlackMode
 from bot.slack.app import build_bolt_app, build_web_client
-from bot.slack.blocks import Message, reply_message
+from bot.slack.blocks import Message, escape, mentions_kept, reply_message
 from bot.slack.chat import SlackChat
 from bot.slack.dispatch import SlackDeps
 from bot.slack.paging import SlackChannelMention, SlackDirectMessage
@@ -235,6 +235,7 @@ async def build_runtime(
         slack,
         _link_maker(settings, clock),
         incidents.show,
+        paging.responders,
         clock,
     )
     try:
@@ -301,7 +302,8 @@ def _say_to(slack: SlackChat | None) -> Callable[[str | None, str], Awaitable[No
     async def say(channel: str | None, text: str) -> None:
         if slack is not None and channel:
             with contextlib.suppress(ChatError):  # the run's steps are stored either way
-                await slack.post_message(channel, Message(text))
+                # Commit messages are in it: no `<!channel>` of theirs may ping anyone.
+                await slack.post_message(channel, Message(mentions_kept(escape(text))))
                 return
         log.info(msg.PLAYBOOK_SAID, extra={"channel": channel, "text": text})
 

@@ -22,7 +22,7 @@ from bot.observability import init_sentry
 from bot.postmortem.export import postmortem_json, postmortem_markdown
 from bot.settings import Settings, load_settings
 from bot.store.database import create_engine, driver_url
-from bot.store.migrate import upgrade
+from bot.store.migrate import current_revision, head_revision, upgrade
 from bot.store.postmortem_store import SqlPostmortemStore
 
 
@@ -128,9 +128,13 @@ async def _migrate(settings: Settings) -> str:
 
 
 async def _export(settings: Settings, number: int, form: str) -> str | None:
+    """Read-only: a schema behind this code is reported, never upgraded from here."""
     engine = create_engine(driver_url(settings.database_url))
     try:
-        await upgrade(engine)
+        if await current_revision(engine) != head_revision():
+            raise SystemExit(
+                "lucia-bot: the database schema isn't current: run `lucia-bot migrate`"
+            )
         data = await SqlPostmortemStore(engine).gather(number)
     finally:
         await engine.dispose()

@@ -98,8 +98,7 @@ Step = Annotated[
 
 class Approval(enum.StrEnum):
     AUTO = "auto"  # a second person approves runs against production services
-    ALWAYS = "always"
-    NEVER = "never"
+    ALWAYS = "always"  # a second person approves every run of this playbook
 
 
 class Playbook(_Model):

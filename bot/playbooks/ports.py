@@ -118,6 +118,7 @@ class StoredRun:
     approved_by: str | None = None
     result: str = ""
     started: bool = False  # it has run steps: an approval now is a mid-run approval step
+    created_at: datetime = datetime.min
     seconds: float | None = None  # from start to finish, once finished
 
 

@@ -92,11 +92,17 @@ class Runner:
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     _clock: Callable[[], float] = field(default=time.monotonic)
 
-    async def run(self, plan: Plan, record: StepRecorder) -> list[StepRecord]:
+    async def run(
+        self, plan: Plan, record: StepRecorder, proceed: Callable[[], Awaitable[bool]]
+    ) -> list[StepRecord]:
+        """Each step in turn; a failure, or `proceed()` saying no (the run was cancelled),
+        skips the rest."""
         ctx = RunContext(plan)
         records: list[StepRecord] = []
         failed = False
         for index, step in enumerate(plan.steps):
+            if not failed and not await proceed():
+                failed = True
             if failed:
                 records.append(StepRecord(index, step.kind, StepState.SKIPPED))
                 await record(records[-1])
@@ -170,7 +176,11 @@ class Runner:
         deadline = self._clock() + step.timeout.total_seconds()
         poll = step.poll.total_seconds()
         while True:
-            deploy = await self._watched(ctx)
+            try:
+                deploy = await self._watched(ctx)
+            except RenderError as exc:  # Render busy or flaky: the deploy may well go on
+                ctx.last_status = f"unreadable ({exc})"
+                deploy = None
             if deploy is not None:
                 ctx.last_status = deploy.status.value
                 if deploy.status is DeployStatus.LIVE:

@@ -15,7 +15,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot import log_messages as msg
@@ -45,6 +45,7 @@ Say = Callable[[str | None, str], Awaitable[None]]  # (channel, text)
 Spawn = Callable[[Coroutine[Any, Any, None]], None]
 Ask = Callable[[str | None, PlaybookPlan], Awaitable[None]]  # a plan with buttons, mid-run
 APPROVAL_POLL = 1.0  # seconds between looks at an approval step's run
+PLAN_LIFETIME = timedelta(minutes=15)  # an older plan is planned again, not confirmed
 Record = Callable[[TimelineEvent], Awaitable[None]]  # store and show a timeline event
 
 
@@ -99,8 +100,9 @@ class PlaybookService:
             lines.append(f"• *{name}* ({len(playbook.steps)} steps): {playbook.description}")
         for problem in self._playbooks.problems:
             lines.append(f"⚠️ not loaded: {problem.location}: {problem.message}")
-        drills = await self._store.recent("drill", 3)
-        for run in drills:
+        drills = await self._store.recent("drill", 10)
+        finished = [r for r in drills if r.state in ("done", "failed", "not_confirmed")]
+        for run in finished[:3]:
             took = f" in {run.seconds:.0f} s" if run.seconds is not None else ""
             lines.append(f"Drill R{run.id} on {run.service}: {run.state}{took} — {run.result}")
         return "\n".join(lines)
@@ -198,12 +200,8 @@ class PlaybookService:
         )
 
     def _needs_approval(self, playbook: Playbook, service: Service) -> bool:
-        match playbook.approval:
-            case Approval.ALWAYS:
-                return True
-            case Approval.NEVER:
-                return False
-        return service.production
+        """A second person for production always; `never` only spares other services."""
+        return service.production or playbook.approval is Approval.ALWAYS
 
     # --- deciding -------------------------------------------------------------------
 
@@ -212,12 +210,19 @@ class PlaybookService:
         if run is None:
             raise UserError(f"There is no run R{run_id}.")
         now = self._clock()
+        if inv.actor != run.requested_by and inv.actor not in await self._responders():
+            raise UserError("Only responders (or whoever asked for the run) may decide on it.")
         if decision == "cancel":
             moved = await self._store.move(
-                run_id, ("planned", "awaiting_approval"), "cancelled", now
+                run_id, ("planned", "awaiting_approval", "running"), "cancelled", now
             )
             if moved is None:
                 raise UserError(f"R{run_id} is {run.state}: it can't be cancelled now.")
+            if run.state == "running":  # a run stops before its next step; done ones stay done
+                return Noted(
+                    f"Cancelled R{run_id}: no further step will start. Steps already done "
+                    "stay done: check Render's dashboard."
+                )
             return Noted(f"Cancelled R{run_id}: nothing was changed.")
         if inv.actor not in await self._responders():
             raise UserError("Only responders may confirm or approve a run.")
@@ -229,22 +234,29 @@ class PlaybookService:
                 raise UserError(
                     f"Only <@{run.requested_by}>, who asked for R{run_id}, confirms it."
                 )
+            await self._still_current(run)
             needs = self._needs_approval(playbook, self._service(run.service))
             to = "awaiting_approval" if needs else "running"
             moved = await self._store.move(run_id, ("planned",), to, now)
             if moved is None:
                 return Noted(f"R{run_id} is already {run.state}: confirmed once, run once.")
-            if needs:
-                return PlaybookPlan(
-                    run_id,
-                    f"R{run_id} waits for a second responder's approval "
-                    f"(not <@{run.requested_by}>).",
-                    ("approve", "cancel"),
+            if needs:  # asked in the channel, where a second responder sees it
+                await self._ask(
+                    run.channel_id,
+                    PlaybookPlan(
+                        run_id,
+                        f"<@{run.requested_by}> confirmed R{run_id} ({run.playbook} on "
+                        f"{run.service}); a second responder approves it.",
+                        ("approve", "cancel"),
+                    ),
                 )
+                return Noted(f"R{run_id} waits for a second responder's approval in the channel.")
             self._start(moved)
             return Noted(f"Running R{run_id} ({run.playbook} on {run.service}).")
         if inv.actor == run.requested_by:
             raise UserError("You asked for this run: a second person approves it.")
+        if not run.started:
+            await self._still_current(run)
         moved = await self._store.move(run_id, ("awaiting_approval",), "running", now, by=inv.actor)
         if moved is None:
             return Noted(f"R{run_id} is {run.state}: nothing to approve.")
@@ -252,6 +264,32 @@ class PlaybookService:
             return Noted(f"Approved: R{run_id} carries on.")
         self._start(moved)
         return Noted(f"Approved: running R{run_id} ({run.playbook} on {run.service}).")
+
+    async def _still_current(self, run: StoredRun) -> None:
+        """A plan is acted on only while it still describes the service: fresh, and with
+        the same deploy live (a fix shipped since must not be rolled back by an old plan)."""
+        age = self._clock() - run.created_at
+        live = (run.plan.get("live_deploy") or {}).get("id")
+        if age > PLAN_LIFETIME:
+            await self._store.move(
+                run.id, ("planned", "awaiting_approval"), "cancelled", self._clock()
+            )
+            raise UserError(
+                f"R{run.id} was planned {int(age.total_seconds() // 60)} min ago: plan it again."
+            )
+        try:
+            deploys = await self._render().deploys(run.plan["service_id"], limit=5)
+        except RenderError as exc:
+            raise UserError(f"I couldn't check {run.service} on Render: {exc}") from None
+        now_live = next((d.id for d in deploys if d.status is DeployStatus.LIVE), None)
+        if now_live != live:
+            await self._store.move(
+                run.id, ("planned", "awaiting_approval"), "cancelled", self._clock()
+            )
+            raise UserError(
+                f"{run.service} changed since R{run.id} was planned (live: {now_live}, "
+                f"planned against {live}): R{run.id} is cancelled; plan it again."
+            )
 
     # --- running --------------------------------------------------------------------
 
@@ -290,11 +328,23 @@ class PlaybookService:
         async def ask_approval(step: ApprovalStep) -> str | None:
             return await self._ask_approval(run, step)
 
+        async def proceed() -> bool:
+            current = await self._store.run(run.id)
+            return current is not None and current.state == "running"
+
         runner = Runner(self._render(), self._probe, say, ask_approval)
         try:
-            records = await runner.run(plan, record)
-            state = run_steps(records)
-            result = describe_result(run.id, plan, records)
+            records = await runner.run(plan, record, proceed)
+            if not await proceed():  # cancelled while it ran
+                state = "cancelled"
+                done = [r for r in records if r.state is StepState.SUCCEEDED]
+                result = (
+                    f"⚠️ R{run.id} {run.playbook} on {run.service} was cancelled after "
+                    f"{len(done)} of {len(records)} steps; those stay done. Check Render."
+                )
+            else:
+                state = run_steps(records)
+                result = describe_result(run.id, plan, records)
         except asyncio.CancelledError:  # the bot is shutting down mid-run
             result = (
                 f"⚠️ R{run.id} {run.playbook} on {run.service}: NOT CONFIRMED — the bot shut "
@@ -358,11 +408,17 @@ def _rollback_target(
         if live is not None and found.id == live.id:
             raise UserError(f"{ref} is the deploy that is live now.")
         return found
+    if live is not None and live.trigger == "rollback":
+        raise UserError(
+            f"The live deploy {live.id} is itself a rollback: name the deploy to go back to "
+            "(`/lucia deploys <service>` lists them)."
+        )
     older = [
         d
         for d in deploys
         if d.status is DeployStatus.DEACTIVATED
         and (live is None or (d.created_at and live.created_at and d.created_at < live.created_at))
+        and (live is None or live.commit_id is None or d.commit_id != live.commit_id)
     ]
     if not older:
         raise UserError("There is no earlier deploy that was live to roll back to.")
@@ -393,8 +449,9 @@ def describe_result(run_id: int, plan: Plan, records: list[StepRecord]) -> str:
     """What the run proved, from its step states: never more."""
     state = run_steps(records)
     head = f"R{run_id} {plan.playbook} on {plan.service}"
+    proved = {r.kind for r in records if r.state is StepState.SUCCEEDED}
     if state == "done":
-        if plan.playbook == "rollback" and plan.target_deploy is not None:
+        if {"rollback", "wait_live", "health_check"} <= proved and plan.target_deploy:
             checked = [r.detail for r in records if r.kind == "health_check"]
             health = f", and healthy ({checked[-1]})" if checked else ""
             return (

@@ -57,8 +57,10 @@ class PostmortemService:
         shelf: FileShelf | None,
         link_for: LinkFor,
         show: Callable[[TimelineEvent], Awaitable[None]],
+        responders: Callable[[], Awaitable[set[str]]],
         clock: Clock,
     ) -> None:
+        self._responders = responders
         self._store = store
         self._incidents = incidents
         self._shelf = shelf
@@ -69,6 +71,9 @@ class PostmortemService:
     async def run(self, command: cmd.PostmortemCommand, inv: Invocation) -> Reply:
         match command:
             case cmd.ExportPostmortem(number=number):
+                # The link opens it to anyone holding it for a day: responders only.
+                if inv.actor not in await self._responders():
+                    raise UserError("Only responders export a postmortem (it gets a link).")
                 return await self._export(await self._find(number, inv))
             case cmd.AddFollowUp(number=number, text=text, owner=owner):
                 incident = await self._find(number, inv)
@@ -101,6 +106,11 @@ class PostmortemService:
                 if one is None:
                     raise UserError(f"There is no follow-up F{followup_id}.")
                 owner_incident, followup = one
+                allowed = {followup.owner, followup.created_by} | await self._responders()
+                if inv.actor not in allowed:
+                    raise UserError(
+                        f"F{followup_id} is done by its owner, who added it, or a responder."
+                    )
                 event = TimelineEvent(
                     owner_incident,
                     self._clock(),

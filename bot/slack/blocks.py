@@ -22,6 +22,7 @@ __all__ = [
     "help_message",
     "home_view",
     "incident_card",
+    "mentions_kept",
     "page_message",
     "reply_message",
     "update_modal",
@@ -202,11 +203,17 @@ def event_line(event: TimelineEvent) -> str:
 _USER_MENTION = re.compile(r"&lt;@([UW][A-Z0-9]+)&gt;")
 
 
+def mentions_kept(escaped: str) -> str:
+    """Escaped text with its people mentions made live again (`<@U…>` only: never
+    `<!channel>` or a link)."""
+    return _USER_MENTION.sub(r"<@\1>", escaped)
+
+
 def _event_body(event: TimelineEvent, *, after_actor: bool = True) -> str:
     """What happened, for "<actor> …" (after_actor) or on its own, as a sentence."""
     text = escape(event.text)
     if event.kind in (EventKind.ESCALATION, EventKind.PAGE):  # our own text: people by mention
-        text = _USER_MENTION.sub(r"<@\1>", text)
+        text = mentions_kept(text)
     match event.kind:
         case EventKind.UPDATE:
             body = f"posted an update: {text}"
@@ -232,7 +239,7 @@ def reply_message(reply: Reply) -> Message:
         case ShowHelp():
             return help_message()
         case Noted(text=text):
-            shown = _USER_MENTION.sub(r"<@\1>", escape(text))  # people named by their id
+            shown = mentions_kept(escape(text))  # people named by their id
             return Message(f"✅ {text}", [_section(f"✅ {shown}")])
         case AlertListing(firing=firing, silences=silences):
             return _alert_listing(firing, silences)
@@ -516,7 +523,7 @@ _RUN_BUTTONS = {
 
 
 def _playbook_plan(run_id: int, text: str, choices: Sequence[str]) -> Message:
-    blocks: list[Block] = [_section(escape(text)[:MAX_TEXT])]
+    blocks: list[Block] = [_section(mentions_kept(escape(text))[:MAX_TEXT])]
     if choices:
         buttons = [
             _button(_RUN_BUTTONS[c][0], RUN_ACTIONS[c], str(run_id), _RUN_BUTTONS[c][1])

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.playbooks.ports import StoredRun
-from bot.store.database import connect, to_utc
+from bot.store.database import connect, from_utc, to_utc
 from bot.store.tables import playbook_runs, playbook_steps
 
 ACTIVE = ("planned", "awaiting_approval", "running")
@@ -162,6 +162,7 @@ def _run(row: Mapping[str, Any] | sa.RowMapping) -> StoredRun:
         approved_by=row["approved_by"],
         result=row["result"],
         started=row["started_at"] is not None,
+        created_at=from_utc(row["created_at"]),
         seconds=(row["finished_at"] - row["started_at"]).total_seconds()
         if row["started_at"] and row["finished_at"]
         else None,

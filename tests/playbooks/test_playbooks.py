@@ -43,7 +43,7 @@ steps:
     "restart.yaml": """
 name: restart
 description: Restart and check health.
-approval: never
+approval: auto
 steps:
   - kind: restart
   - kind: health_check
@@ -53,7 +53,7 @@ steps:
     "guarded.yaml": """
 name: guarded
 description: Restart, then wait for a second person before checking.
-approval: never
+approval: auto
 steps:
   - kind: restart
   - kind: approval
@@ -324,6 +324,27 @@ async def test_a_double_click_on_confirm_runs_once(
     assert sum("confirmed once, run once" in a for a in answers) == 1
 
 
+def channel_question(bot: Bot, channel: str = GENERAL) -> dict[str, Any] | None:
+    """The run's question posted in the channel (with its Approve button), if any."""
+    return next(
+        (
+            m
+            for m in bot.slack.channels[channel].messages
+            if "second responder approves" in m["text"]
+        ),
+        None,
+    )
+
+
+def approve_value(message: dict[str, Any]) -> str:
+    return next(
+        e["value"]
+        for b in message["blocks"]
+        for e in b.get("elements", [])
+        if e.get("action_id") == RUN_ACTIONS["approve"]
+    )
+
+
 async def test_production_needs_a_second_person_and_never_the_requester(
     slack_api: FakeSlackAPI, database_url: str, render: Render, tmp_path: Path
 ) -> None:
@@ -331,8 +352,10 @@ async def test_production_needs_a_second_person_and_never_the_requester(
         await bot.command("rollback engine", user=ANA, channel=GENERAL)
         assert "A second responder approves it" in await said(bot, "cmd")
         waiting = await confirm(bot)
-        assert "waits for a second responder's approval" in waiting
-        run_id = plan_buttons(bot, "confirm")[RUN_ACTIONS["approve"]]
+        assert "waits for a second responder's approval in the channel" in waiting
+        question = channel_question(bot)
+        assert question is not None  # in the channel, where Bob sees it
+        run_id = approve_value(question)
         await bot.click(
             RUN_ACTIONS["approve"], run_id, user=ANA, channel=GENERAL, response_key="self"
         )
@@ -346,6 +369,32 @@ async def test_production_needs_a_second_person_and_never_the_requester(
     assert "a second person approves it" in refused
     assert approved.startswith("✅ Approved: running R1")
     assert done.startswith("✅ R1 rollback on engine: rolled back")
+
+
+async def test_a_plan_that_no_longer_matches_render_is_not_run(
+    slack_api: FakeSlackAPI, database_url: str, render: Render, tmp_path: Path
+) -> None:
+    async with playbook_bot(slack_api, database_url, render, tmp_path, production=False) as bot:
+        await bot.command("rollback engine", user=ANA, channel=GENERAL)
+        await said(bot, "cmd")
+        render.api.add_deploy(SERVICE_ID, "live", commit_id="cccc3333", message="The fix")
+        refused = await confirm(bot)
+    assert "engine changed since R1 was planned" in refused
+    assert not render.api.calls_to("POST /rollback")
+
+
+async def test_rolling_back_a_rollback_needs_the_deploy_named(
+    slack_api: FakeSlackAPI, database_url: str, render: Render, tmp_path: Path
+) -> None:
+    async with playbook_bot(slack_api, database_url, render, tmp_path, production=False) as bot:
+        await bot.command("rollback engine", user=ANA, channel=GENERAL)
+        await said(bot, "cmd")
+        await confirm(bot)
+        await result(bot)
+        await bot.command("rollback engine", user=ANA, channel=GENERAL, response_key="again")
+        again = await said(bot, "again")
+    assert "is itself a rollback: name the deploy to go back to" in again
+    assert len(render.api.calls_to("POST /rollback")) == 1
 
 
 async def test_a_dry_run_shows_the_plan_and_changes_nothing_and_anyone_may_ask(
