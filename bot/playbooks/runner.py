@@ -68,6 +68,9 @@ class StepRecord:
 class RunContext:
     plan: Plan
     deploy_id: str | None = None  # the deploy this run made, which waits look at
+    # The newest deploy before an action that makes one without naming it (resume, or a
+    # deploy Render only queued): a wait looks for a newer one.
+    baseline: str | None = None
     last_status: str = ""
 
 
@@ -124,9 +127,11 @@ class Runner:
                 case RollbackStep():
                     return await self._rollback(ctx)
                 case DeployStep(commit=commit):
+                    await self._mark_baseline(ctx)
                     deploy = await self.api.trigger_deploy(service, commit or ctx.plan.commit)
                     if deploy is None:
-                        return _Outcome(StepState.FAILED, "Render queued the deploy without an id")
+                        ctx.deploy_id = None
+                        return _done("Render queued the deploy (behind another one)")
                     ctx.deploy_id = deploy.id
                     return _done(f"Render started deploy {deploy.id}")
                 case RenderActionStep(kind="restart"):
@@ -136,6 +141,7 @@ class Runner:
                     await self.api.suspend(service)
                     return _done("Render accepted the suspend")
                 case RenderActionStep(kind="resume"):
+                    await self._mark_baseline(ctx)
                     await self.api.resume(service)
                     return _done("Render accepted the resume")
                 case RenderActionStep(kind="autodeploy_off"):
@@ -166,9 +172,11 @@ class Runner:
         target = ctx.plan.target_deploy
         if target is None:
             return _Outcome(StepState.FAILED, "no earlier deploy to roll back to")
+        await self._mark_baseline(ctx)
         deploy = await self.api.rollback(ctx.plan.service_id, target.id)
         if deploy is None:
-            return _Outcome(StepState.FAILED, "Render queued the rollback without an id")
+            ctx.deploy_id = None
+            return _done(f"Render queued the rollback to {target.id} (behind another deploy)")
         ctx.deploy_id = deploy.id
         return _done(f"Render started rollback deploy {deploy.id} to {target.id}")
 
@@ -201,10 +209,19 @@ class Runner:
             poll = min(poll * 2, step.poll.total_seconds() * 6)
 
     async def _watched(self, ctx: RunContext) -> RenderDeploy | None:
+        """The deploy this run waits for: the one it made, else the first newer than the
+        baseline (None while Render hasn't made it yet)."""
         if ctx.deploy_id is not None:
             return await self.api.deploy(ctx.plan.service_id, ctx.deploy_id)
         newest = await self.api.deploys(ctx.plan.service_id, limit=1)
-        return newest[0] if newest else None
+        if not newest or newest[0].id == ctx.baseline:
+            return None
+        ctx.deploy_id = newest[0].id
+        return newest[0]
+
+    async def _mark_baseline(self, ctx: RunContext) -> None:
+        newest = await self.api.deploys(ctx.plan.service_id, limit=1)
+        ctx.baseline = newest[0].id if newest else None
 
     async def _health(self, step: HealthCheckStep, ctx: RunContext) -> _Outcome:
         url = step.url or ctx.plan.health_url

@@ -586,7 +586,18 @@ class FakeRenderAPI:
         return self._set_suspended(sid, True)
 
     def _resume(self, call: RenderCall, sid: str) -> _Answer:
-        return self._set_suspended(sid, False)
+        answer = self._set_suspended(sid, False)
+        service = self.services.get(sid)
+        live = self.live_deploy(sid)
+        if service is not None and live is not None:  # Render redeploys what was live
+            self._create(
+                service,
+                live.commit_id or "",
+                live.commit_message,
+                "service_resumed",
+                self._plan("deploy"),
+            )
+        return answer
 
     def _set_suspended(self, sid: str, suspended: bool) -> _Answer:
         service = self.services.get(sid)

@@ -50,6 +50,18 @@ steps:
     retries: 2
     interval: 0s
 """,
+    "resume.yaml": """
+name: resume
+description: Resume, wait for the deploy it makes, check health.
+steps:
+  - kind: resume
+  - kind: wait_live
+    timeout: 3s
+    poll: 0s
+  - kind: health_check
+    retries: 2
+    interval: 0s
+""",
     "guarded.yaml": """
 name: guarded
 description: Restart, then wait for a second person before checking.
@@ -481,3 +493,19 @@ async def test_an_approval_step_waits_for_a_second_responder(
     assert done.startswith("✅ R1 guarded on engine: done")
     assert f"approved by <@{BOB}>" in done
     assert [state for _, state in states] == ["succeeded", "succeeded", "succeeded"]
+
+
+async def test_resume_waits_for_the_deploy_it_makes_not_the_one_live_before(
+    slack_api: FakeSlackAPI, database_url: str, render: Render, tmp_path: Path
+) -> None:
+    render.api.services[SERVICE_ID].suspended = True
+    async with playbook_bot(slack_api, database_url, render, tmp_path, production=False) as bot:
+        await bot.command("playbook run resume engine", user=ANA, channel=GENERAL)
+        await said(bot, "cmd")
+        await confirm(bot)
+        done = await result(bot)
+    resumed = [d for d in render.api.deploys.values() if d.trigger == "service_resumed"]
+    assert len(resumed) == 1
+    assert done.startswith("✅ R1 resume on engine: done")
+    assert f"{resumed[0].id} is live" in done
+    assert render.live not in done
