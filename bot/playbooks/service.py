@@ -97,7 +97,8 @@ class PlaybookService:
     async def _listing(self) -> str:
         lines = ["*Playbooks*"]
         for name, playbook in sorted(self._playbooks.playbooks.items()):
-            lines.append(f"• *{name}* ({len(playbook.steps)} steps): {playbook.description}")
+            steps = f"{len(playbook.steps)} step{'s' if len(playbook.steps) != 1 else ''}"
+            lines.append(f"• *{name}* ({steps}): {playbook.description}")
         for problem in self._playbooks.problems:
             lines.append(f"⚠️ not loaded: {problem.location}: {problem.message}")
         drills = await self._store.recent("drill", 10)

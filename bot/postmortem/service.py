@@ -73,7 +73,11 @@ class PostmortemService:
             case cmd.ExportPostmortem(number=number):
                 # The link opens it to anyone holding it for a day: responders only.
                 if inv.actor not in await self._responders():
-                    raise UserError("Only responders export a postmortem (it gets a link).")
+                    raise UserError(
+                        "Only responders (the launch-gate owners, admins and "
+                        "`playbooks.responders`) export a postmortem here: it comes with a "
+                        "link. `lucia-bot export N` prints it where the bot runs."
+                    )
                 return await self._export(await self._find(number, inv))
             case cmd.AddFollowUp(number=number, text=text, owner=owner):
                 incident = await self._find(number, inv)

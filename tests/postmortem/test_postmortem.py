@@ -213,3 +213,14 @@ def test_playbook_runs_render_with_each_steps_result() -> None:
     assert "| 3 | health_check | failed | 50.0 s | not confirmed: answered 503 \\| after" in section
     assert "_None yet: `/lucia followup add #7 <text> [@owner]`._" in text
     assert SIGNING_SECRET not in text
+
+
+async def test_only_responders_get_a_postmortem_link(incident_bot: Bot) -> None:
+    channel = next(c for c in incident_bot.slack.channels.values() if c.name.startswith("inc-1"))
+    await incident_bot.command(
+        "postmortem", user="U01ALICE00", channel=channel.id, response_key="a"
+    )
+    await incident_bot.settle()
+    answer = [p.body["text"] for p in incident_bot.slack.response_posts if p.key == "a"][-1]
+    assert "Only responders" in answer
+    assert "https://bot.example/" not in answer
