@@ -21,6 +21,8 @@ from typing import Any
 from aiohttp import web
 from multidict import CIMultiDict
 
+from tests.fakes.local_server import LocalServer
+
 __all__ = ["FakeNtfy", "NtfyPublish"]
 
 MESSAGE_LIMIT = 4096  # bytes; ntfy stores a longer message as an attachment
@@ -60,48 +62,24 @@ class _Failure:
     times: int
 
 
-class FakeNtfy:
+class FakeNtfy(LocalServer):
     def __init__(self, *, require_token: str | None = None, delay: float = 0.0) -> None:
+        super().__init__()
         self.require_token = require_token  # then publishing needs `Authorization: Bearer <it>`
         self.delay = delay  # seconds before answering (a slow server)
         self.published: list[NtfyPublish] = []
         self._failures: list[_Failure] = []
-        self._runner: web.AppRunner | None = None
-        self._port: int | None = None
-        self._closing: asyncio.Event | None = None
 
     # ----------------------------------------------------------------- lifecycle
-    async def start(self) -> None:
-        self._closing = asyncio.Event()
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_route("POST", "/", self._publish_json)
         app.router.add_route("PUT", "/", self._publish_json)
         app.router.add_route("POST", "/{topic}", self._publish_text)
         app.router.add_route("PUT", "/{topic}", self._publish_text)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self._port = self._runner.addresses[0][1]
-
-    async def close(self) -> None:
-        if self._closing is not None:
-            self._closing.set()  # ends a pending `delay` at once
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> FakeNtfy:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.close()
 
     @property
     def url(self) -> str:
-        if self._port is None:
-            raise RuntimeError("FakeNtfy is not started; await fake.start() first")
-        return f"http://127.0.0.1:{self._port}"
+        return self.base
 
     # ----------------------------------------------------------------- test helpers
     @property

@@ -38,6 +38,8 @@ from typing import Any
 from aiohttp import web
 from multidict import CIMultiDict, MultiDict
 
+from tests.fakes.local_server import LocalServer
+
 __all__ = [
     "DEFAULT_API_KEY",
     "FakeDeploy",
@@ -134,7 +136,7 @@ class _Failure:
     happened: bool  # the call takes effect, then the answer fails
 
 
-class FakeRenderAPI:
+class FakeRenderAPI(LocalServer):
     def __init__(
         self,
         *,
@@ -145,6 +147,7 @@ class FakeRenderAPI:
         enforce_rate_limits: bool = False,
         newest_first: bool = True,
     ) -> None:
+        super().__init__()
         self.api_key = api_key
         self.rollback_seconds = rollback_seconds  # created → update_in_progress → live
         self.deploy_seconds = deploy_seconds  # created → build_in_progress → … → live
@@ -160,9 +163,6 @@ class FakeRenderAPI:
         self._buckets: dict[tuple[str, str], tuple[float, int]] = {}  # → (window start, used)
         self._seed_clock = datetime.now(UTC) - timedelta(days=1)
         self._requests = 0
-        self._runner: web.AppRunner | None = None
-        self._port: int | None = None
-        self._closing: asyncio.Event | None = None
         self._routes: list[tuple[str, re.Pattern[str], Callable[..., _Answer]]] = [
             ("GET", re.compile(r"/services"), self._list_services),
             ("GET", re.compile(r"/services/(?P<sid>[^/]+)"), self._get_service),
@@ -182,34 +182,12 @@ class FakeRenderAPI:
         ]
 
     # ----------------------------------------------------------------- lifecycle
-    async def start(self) -> None:
-        self._closing = asyncio.Event()
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self._port = self._runner.addresses[0][1]
-
-    async def close(self) -> None:
-        if self._closing is not None:
-            self._closing.set()  # ends pending delays at once
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> FakeRenderAPI:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.close()
 
     @property
     def url(self) -> str:
-        if self._port is None:
-            raise RuntimeError("FakeRenderAPI is not started; await fake.start() first")
-        return f"http://127.0.0.1:{self._port}/v1"
+        return f"{self.base}/v1"
 
     # ----------------------------------------------------------------- test helpers
     def add_service(

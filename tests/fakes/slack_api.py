@@ -23,6 +23,8 @@ from typing import Any
 from aiohttp import multipart as aiohttp_multipart
 from aiohttp import web
 
+from tests.fakes.local_server import LocalServer
+
 __all__ = ["FakeChannel", "FakeFile", "FakeSlackAPI", "ResponseUrlPost", "SlackCall"]
 
 DEFAULT_BOT_TOKEN = "xoxb-test-token"
@@ -118,7 +120,7 @@ def _in_range(ts: str, oldest: tuple[int, int], latest: tuple[int, int], inclusi
     return oldest < key < latest
 
 
-class FakeSlackAPI:
+class FakeSlackAPI(LocalServer):
     def __init__(
         self,
         *,
@@ -126,6 +128,7 @@ class FakeSlackAPI:
         bot_user_id: str = "U01LUCIABT",
         team_id: str = "T01LUCIA00",
     ) -> None:
+        super().__init__()
         self.bot_token = bot_token
         self.bot_user_id = bot_user_id
         self.team_id = team_id
@@ -143,8 +146,6 @@ class FakeSlackAPI:
         self._sockets: list[web.WebSocketResponse] = []
         self._used_triggers: set[str] = set()
         self._counter = 0
-        self._runner: web.AppRunner | None = None
-        self._port: int | None = None
         self._recorded: asyncio.Condition | None = None  # notified on every recorded call/post
         self._handlers: dict[str, Callable[[Body], Body]] = {
             "auth.test": self._auth_test,
@@ -174,32 +175,17 @@ class FakeSlackAPI:
         self.users[bot_user_id]["profile"]["bot_id"] = BOT_ID
 
     # ----------------------------------------------------------------- lifecycle
-    async def start(self) -> None:
+    def routes(self, app: web.Application) -> None:
         self._recorded = asyncio.Condition()
-        app = web.Application()
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_post("/response/{key}", self._handle_response_url)
         app.router.add_get("/socket", self._handle_socket)
         app.router.add_post("/upload/v1/{key}", self._handle_upload)
         app.router.add_get("/files-pri/{file_id}/{name}", self._handle_file_download)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self._port = self._runner.addresses[0][1]
 
-    async def close(self) -> None:
+    async def before_close(self) -> None:
         for ws in self._sockets:
             await ws.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> FakeSlackAPI:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.close()
 
     @property
     def url(self) -> str:
@@ -209,9 +195,7 @@ class FakeSlackAPI:
         return f"{self._base()}/response/{key}"
 
     def _base(self) -> str:
-        if self._port is None:
-            raise RuntimeError("FakeSlackAPI is not started; await fake.start() first")
-        return f"http://127.0.0.1:{self._port}"
+        return self.base
 
     # ----------------------------------------------------------------- test helpers
     def add_user(self, user_id: str, name: str, *, email: str | None = None) -> None:
