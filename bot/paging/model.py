@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.config import EscalationPolicy, Role
+from bot.durations import short_duration
 from bot.paging.ports import Contact
 from bot.types import JSONValue
 
@@ -110,14 +111,9 @@ def build_chain(policy: EscalationPolicy | None, requested: Sequence[str]) -> Ch
 
 def describe_chain(chain: Chain) -> str:
     """`infra (5 min) → owner (5 min) → fallback (10 min), 2 rounds`."""
-    parts = [f"{', '.join(s.roles)} ({_wait(s.wait)})" for s in chain.steps]
+    parts = [f"{', '.join(s.roles)} ({short_duration(s.wait)})" for s in chain.steps]
     rounds = chain.repeat + 1
     return " → ".join(parts) + (f", {rounds} rounds" if rounds > 1 else "")
-
-
-def _wait(wait: timedelta) -> str:
-    seconds = int(wait.total_seconds())
-    return f"{seconds // 60} min" if seconds >= 60 and seconds % 60 == 0 else f"{seconds} s"
 
 
 class EscalationStatus(enum.StrEnum):

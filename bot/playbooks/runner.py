@@ -15,9 +15,9 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Protocol
 
+from bot.durations import short_duration
 from bot.errors import RenderError
 from bot.playbooks.model import (
     ApprovalStep,
@@ -158,7 +158,7 @@ class Runner:
                     return _done("posted")
                 case PauseStep(wait=wait):
                     await self.sleep(wait.total_seconds())
-                    return _done(f"waited {_span(wait)}")
+                    return _done(f"waited {short_duration(wait)}")
                 case ApprovalStep():
                     approver = await self.ask_approval(step)
                     if approver is None:
@@ -203,7 +203,8 @@ class Runner:
                 last = ctx.last_status or "no status"
                 return _Outcome(
                     StepState.FAILED,
-                    f"{NOT_CONFIRMED}: not live after {_span(step.timeout)} (Render: {last})",
+                    f"{NOT_CONFIRMED}: not live after {short_duration(step.timeout)}"
+                    f" (Render: {last})",
                 )
             await self.sleep(poll)
             poll = min(poll * 2, step.poll.total_seconds() * 6)
@@ -250,11 +251,6 @@ class Runner:
 
 def _done(detail: str) -> _Outcome:
     return _Outcome(StepState.SUCCEEDED, detail)
-
-
-def _span(delta: timedelta) -> str:
-    seconds = int(delta.total_seconds())
-    return f"{seconds // 60} min" if seconds >= 60 and seconds % 60 == 0 else f"{seconds} s"
 
 
 def run_steps(records: Sequence[StepRecord]) -> str:

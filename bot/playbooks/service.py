@@ -272,25 +272,23 @@ class PlaybookService:
         age = self._clock() - run.created_at
         live = (run.plan.get("live_deploy") or {}).get("id")
         if age > PLAN_LIFETIME:
-            await self._store.move(
-                run.id, ("planned", "awaiting_approval"), "cancelled", self._clock()
-            )
-            raise UserError(
+            stale = (
                 f"R{run.id} was planned {int(age.total_seconds() // 60)} min ago: plan it again."
             )
-        try:
-            deploys = await self._render().deploys(run.plan["service_id"], limit=5)
-        except RenderError as exc:
-            raise UserError(f"I couldn't check {run.service} on Render: {exc}") from None
-        now_live = next((d.id for d in deploys if d.status is DeployStatus.LIVE), None)
-        if now_live != live:
-            await self._store.move(
-                run.id, ("planned", "awaiting_approval"), "cancelled", self._clock()
-            )
-            raise UserError(
+        else:
+            try:
+                deploys = await self._render().deploys(run.plan["service_id"], limit=5)
+            except RenderError as exc:
+                raise UserError(f"I couldn't check {run.service} on Render: {exc}") from None
+            now_live = next((d.id for d in deploys if d.status is DeployStatus.LIVE), None)
+            if now_live == live:
+                return
+            stale = (
                 f"{run.service} changed since R{run.id} was planned (live: {now_live}, "
                 f"planned against {live}): R{run.id} is cancelled; plan it again."
             )
+        await self._store.move(run.id, ("planned", "awaiting_approval"), "cancelled", self._clock())
+        raise UserError(stale)
 
     # --- running --------------------------------------------------------------------
 

@@ -435,18 +435,19 @@ async def _audit_detail(
     )
 
 
-def _owner(row: Mapping[str, Any] | sa.RowMapping) -> OwnerEntry:
-    contact = (
-        Contact(
-            name=row["name"],
-            slack_user=row["slack_user"],
-            email=row["email"],
-            phone=row["phone"],
-            push_topic=row["push_topic"],
-        )
-        if row["name"]
-        else None
+def _contact(row: Mapping[str, Any] | sa.RowMapping) -> Contact:
+    """The contact columns owners and pages share."""
+    return Contact(
+        name=row["name"],
+        slack_user=row["slack_user"],
+        email=row["email"],
+        phone=row["phone"],
+        push_topic=row["push_topic"],
     )
+
+
+def _owner(row: Mapping[str, Any] | sa.RowMapping) -> OwnerEntry:
+    contact = _contact(row) if row["name"] else None
     return OwnerEntry(
         Role(row["role"]), contact, row["notes"], row["updated_by"], from_utc(row["updated_at"])
     )
@@ -470,13 +471,7 @@ def _page(row: Mapping[str, Any] | sa.RowMapping) -> Page:
         id=row["id"],
         incident_number=row["incident_number"],
         target=row["target"],
-        contact=Contact(
-            name=row["name"],
-            slack_user=row["slack_user"],
-            email=row["email"],
-            phone=row["phone"],
-            push_topic=row["push_topic"],
-        ),
+        contact=_contact(row),
         message=row["message"],
         urgent=row["urgent"],
         status=PageStatus(row["status"]),
