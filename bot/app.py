@@ -70,6 +70,7 @@ from bot.slack.dispatch import SlackDeps
 from bot.slack.paging import SlackChannelMention, SlackDirectMessage
 from bot.store.alert_store import SqlAlertStore
 from bot.store.database import create_engine, driver_url, ping
+from bot.store.deployment import deployment_namespace
 from bot.store.incident_store import SqlIncidentStore
 from bot.store.migrate import upgrade
 from bot.store.paging_store import SqlPagingStore
@@ -159,8 +160,16 @@ async def build_runtime(
     dedupe: Dedupe = MemoryDedupe()
     counter: RepeatCounter | None = None  # without Redis every delivery uses the inbox
     if settings.redis_url:
+        try:
+            namespace = settings.lucia_redis_namespace or await deployment_namespace(engine)
+        except BaseException:
+            await engine.dispose()
+            raise
+        # Staging and production often share one Upstash database: neither may read or
+        # fold the other's keys.
+        prefix = f"lucia:{namespace}:"
         redis = connect_redis(settings.redis_url)
-        dedupe, counter = RedisDedupe(redis), RedisRepeatCounter(redis)
+        dedupe, counter = RedisDedupe(redis, prefix=prefix), RedisRepeatCounter(redis, prefix)
     incident_store = SqlIncidentStore(engine)
     incidents = IncidentService(
         incident_store,

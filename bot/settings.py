@@ -8,6 +8,7 @@ import contextlib
 import enum
 import hashlib
 import hmac
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import ConfigError, ConfigProblem
 
+_NAMESPACE = re.compile(r"[A-Za-z0-9_-]{1,32}")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -33,6 +35,9 @@ class Settings(BaseSettings):
     # URLs carry the database password and the Upstash token: kept out of repr and logs.
     database_url: str = Field(default="sqlite:///lucia.db", repr=False)
     redis_url: str | None = Field(default=None, repr=False)
+    # The namespace of this bot's Redis keys (`lucia:<it>:…`); unset, the random id its
+    # database was given at its first migration, so two databases never share keys.
+    lucia_redis_namespace: str | None = None
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
@@ -145,6 +150,13 @@ class Settings(BaseSettings):
             problem("DATABASE_URL", "must start with postgresql:// or sqlite:///")
         if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://")):
             problem("REDIS_URL", "must start with redis:// or rediss:// (Upstash)")
+        if self.lucia_redis_namespace is not None and not _NAMESPACE.fullmatch(
+            self.lucia_redis_namespace
+        ):
+            problem(
+                "LUCIA_REDIS_NAMESPACE",
+                "must be 1 to 32 letters, digits, `-` or `_` (for example `staging`)",
+            )
         if self.slack_client_id or self.slack_client_secret:
             for var, value in (
                 ("SLACK_CLIENT_ID", self.slack_client_id),

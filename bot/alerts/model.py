@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 __all__ = [
+    "RESTORED_SOURCE",
     "AlertGroup",
     "AlertSignal",
     "Delivery",
@@ -12,6 +13,7 @@ __all__ = [
     "NoticeTiming",
     "Outcome",
     "Silence",
+    "restored_signal",
 ]
 
 import enum
@@ -48,6 +50,30 @@ class AlertSignal:
     action: str
     occurred_at: datetime
     tags: Mapping[str, str] = field(default_factory=dict)
+
+
+# The source of a group made from repeats Redis counted for a key the database had no
+# group for: all that is known is the key, until the key's next delivery says more.
+RESTORED_SOURCE = "restored"
+
+
+def restored_signal(key: str, seen: datetime) -> AlertSignal:
+    kind, _, number = key.rpartition(":")
+    what = f"Sentry issue {number}" if kind == "sentry:issue" else f"Alert {key}"
+    return AlertSignal(
+        key=key,
+        firing=True,
+        title=f"{what} (details come with its next event)",
+        level="error",
+        project="",
+        environment="",
+        rule="",
+        url="",
+        source=RESTORED_SOURCE,
+        resource="",
+        action="triggered",
+        occurred_at=seen,
+    )
 
 
 class GroupStatus(enum.StrEnum):

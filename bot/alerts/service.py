@@ -17,7 +17,15 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from bot import log_messages as msg
-from bot.alerts.model import AlertGroup, AlertSignal, Delivery, GroupStatus, Outcome, Silence
+from bot.alerts.model import (
+    AlertGroup,
+    AlertSignal,
+    Delivery,
+    GroupStatus,
+    Outcome,
+    Silence,
+    restored_signal,
+)
 from bot.alerts.notices import NoticeBoard
 from bot.alerts.ports import AlertStore, AlertTransaction, RepeatCounter
 from bot.alerts.routing import IncidentRouter, route_for
@@ -122,13 +130,12 @@ class AlertService:
                     if group is None:
                         # Resolved since it was marked: this is the alert firing again.
                         previous = await tx.latest_group(key)
-                        if previous is None:  # a marker the database doesn't know (restored?)
-                            log.warning(
-                                msg.REPEATS_WITHOUT_GROUP, extra={"key": key, "count": repeats}
-                            )
-                            stale.append(key)
-                            continue
-                        group, outcome = await tx.fire_again(previous, repeats, seen), Outcome.NEW
+                        if previous is None:
+                            group = await self._restore_group(tx, key, repeats, seen)
+                            stale.append(key)  # its next delivery brings the details
+                        else:
+                            group = await tx.fire_again(previous, repeats, seen)
+                        outcome = Outcome.NEW
                     else:
                         group = await tx.add_repeats(group, repeats, seen)
                     changed.append((group, outcome))
@@ -144,6 +151,18 @@ class AlertService:
         except DedupeUnavailable as exc:  # folded again later: over-counting beats losing
             log.warning(msg.REPEAT_COUNTER_UNAVAILABLE, extra={"error": str(exc)})
         return changed
+
+    async def _restore_group(
+        self, tx: AlertTransaction, key: str, repeats: int, seen: datetime
+    ) -> AlertGroup:
+        """Redis counted repeats of a key the database has no group for: a database
+        restored or recreated while Redis kept its marker, or a marker that outlived its
+        group. Each was answered "counted", so the alert is real: its group is made now,
+        marked restored, and the next delivery of the key goes through the inbox and
+        fills in what the alert is."""
+        log.warning(msg.REPEATS_WITHOUT_GROUP, extra={"key": key, "count": repeats})
+        group = await tx.insert_group(restored_signal(key, seen))
+        return await tx.add_repeats(group, repeats - 1, seen) if repeats > 1 else group
 
     async def drain(self) -> list[tuple[AlertGroup, Outcome]]:
         """Read every waiting delivery; return the groups that changed, in order."""

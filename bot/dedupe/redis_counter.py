@@ -1,9 +1,13 @@
 """`RepeatCounter` on Redis: at most one EVALSHA per duplicate webhook (Upstash bills per
 command). Repeats that arrive together share one: a flood costs a round trip per burst.
 
-lucia:firing:<key>     marker: the reader has a firing group for this key (expires)
-lucia:repeats          hash key -> count      } gathered repeats, renamed to
-lucia:repeats:seen     hash key -> last seen  } lucia:folding* while being folded
+<p>firing:<key>     marker: the reader has a firing group for this key (expires)
+<p>repeats          hash key -> count      } gathered repeats, renamed to
+<p>repeats:seen     hash key -> last seen  } <p>folding* while being folded
+
+<p> is the deployment's prefix, `lucia:<namespace>:`, so bots on different databases that
+share one Redis never touch each other's keys. A marker is only a hint: a count whose key
+the database has no group for is folded into a group made for it, never dropped.
 """
 
 from __future__ import annotations
@@ -54,7 +58,7 @@ return {redis.call('HGETALL', KEYS[3]), redis.call('HGETALL', KEYS[4])}
 
 
 class RedisRepeatCounter:
-    def __init__(self, client: Redis, prefix: str = "lucia:") -> None:
+    def __init__(self, client: Redis, prefix: str) -> None:
         self._redis = client
         self._prefix = prefix
         self._count_script = client.register_script(_COUNT)

@@ -33,13 +33,13 @@ def connect_redis(url: str) -> Redis:
 
 
 class RedisDedupe:
-    def __init__(self, client: Redis, *, prefix: str = "lucia:") -> None:
+    def __init__(self, client: Redis, *, prefix: str) -> None:
         self._redis = client
         self._prefix = prefix
 
     @classmethod
-    def from_url(cls, url: str) -> RedisDedupe:
-        return cls(connect_redis(url))
+    def from_url(cls, url: str, *, prefix: str) -> RedisDedupe:
+        return cls(connect_redis(url), prefix=prefix)
 
     async def claim(self, key: str, ttl_seconds: int) -> bool:
         try:

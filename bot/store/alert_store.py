@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.alerts.model import (
+    RESTORED_SOURCE,
     AlertGroup,
     AlertSignal,
     Delivery,
@@ -123,7 +124,14 @@ class _SqlAlertTransaction:
             "count": alert_groups.c.count + 1,
             "last_seen": to_utc(max(group.last_seen, signal.occurred_at)),
         }
-        if _severity(signal.level) > _severity(group.level):
+        if group.source == RESTORED_SOURCE:  # the first delivery that says what it is
+            values |= {
+                "title": signal.title,
+                "level": _cap(signal.level, 16),
+                "project": _cap(signal.project, 200),
+                "source": signal.source,
+            }
+        elif _severity(signal.level) > _severity(group.level):
             values |= {"level": _cap(signal.level, 16), "title": signal.title}
         for name in ("environment", "rule", "url"):
             if not getattr(group, name) and getattr(signal, name):

@@ -7,6 +7,7 @@ __all__ = [
     "alert_groups",
     "alert_notices",
     "audit_log",
+    "deployment",
     "escalations",
     "followups",
     "incident_counter",
@@ -303,4 +304,14 @@ followups = sa.Table(
     sa.Column("done_at", Timestamp),
     sa.Column("done_by", sa.String(64)),
     sa.Index("ix_followups_incident", "incident_number"),
+)
+
+
+# One row: the namespace of this database's keys in Redis (see migration 0010).
+deployment = sa.Table(
+    "deployment",
+    metadata,
+    sa.Column("id", sa.SmallInteger, primary_key=True),
+    sa.Column("namespace", sa.String(32), nullable=False),
+    sa.CheckConstraint("id = 1", name="ck_deployment_one_row"),
 )

@@ -7,9 +7,10 @@ import socket
 from collections.abc import AsyncIterator
 
 import pytest
+import redis.asyncio as aioredis
 import sqlalchemy as sa
 
-from bot.store.tables import alert_deliveries, alert_groups
+from bot.store.tables import alert_deliveries, alert_groups, deployment
 from tests.alerts.test_notices import ALERTS, FAST, issue_alert, shown
 from tests.conftest import Bot, running_bot, sentry_fixture
 from tests.fakes.slack_api import FakeSlackAPI
@@ -89,3 +90,69 @@ async def test_with_redis_down_every_delivery_is_kept_in_the_database(
             await bot.settle()
         assert await _count(bot, deliveries()) == 5
         assert await _count(bot, group_count()) == 5
+
+
+async def _namespace(bot: Bot) -> str:
+    async with bot.runtime.engine.connect() as conn:
+        return str((await conn.execute(sa.select(deployment.c.namespace))).scalar_one())
+
+
+async def _groups(bot: Bot) -> list[tuple[str, str, int, str]]:
+    async with bot.runtime.engine.connect() as conn:
+        rows = await conn.execute(
+            sa.select(
+                alert_groups.c.key,
+                alert_groups.c.title,
+                alert_groups.c.count,
+                alert_groups.c.source,
+            ).order_by(alert_groups.c.id)
+        )
+        return [tuple(r) for r in rows]  # type: ignore[misc]
+
+
+async def test_a_marker_the_database_does_not_back_loses_no_alert(bot: Bot, redis_url: str) -> None:
+    """A database restored while Redis kept its keys: the marker says "firing", the database
+    has no group. Every delivery answered `counted` ends up in a group, shown in Slack, and
+    the next delivery through the inbox says what the alert is."""
+    raw = aioredis.from_url(redis_url)
+    try:
+        await raw.set(f"lucia:{await _namespace(bot)}:firing:sentry:issue:77", 1, ex=600)
+    finally:
+        await raw.aclose()
+    body = issue_alert(77)
+    answers = [await (await deliver(bot, body, "event_alert")).json() for _ in range(3)]
+    assert answers == [{"counted": True}] * 3  # Redis believed it, as it may
+
+    async def restored() -> list[tuple[str, str, int, str]]:
+        async with asyncio.timeout(10):
+            while not (found := await _groups(bot)):  # noqa: ASYNC110 - the fold's own timer
+                await asyncio.sleep(0.1)
+        return found
+
+    assert await restored() == [
+        ("sentry:issue:77", "Sentry issue 77 (details come with its next event)", 3, "restored")
+    ]
+    await shown(bot.slack.channels[ALERTS], "×3")
+    # The stale marker was dropped: the next delivery is kept and fills the group in.
+    assert "accepted" in await (await deliver(bot, body, "event_alert")).json()
+    await bot.settle()
+    [(key, title, count, source)] = await _groups(bot)
+    assert (key, count, source) == ("sentry:issue:77", 4, "sentry")
+    assert "details come" not in title
+
+
+async def test_another_deployments_keys_are_never_read(bot: Bot, redis_url: str) -> None:
+    """Staging and production on one Upstash database: production's marker and counts for
+    the same Sentry issue neither count this bot's deliveries nor fold into its groups."""
+    raw = aioredis.from_url(redis_url)
+    try:
+        await raw.set("lucia:production:firing:sentry:issue:5", 1, ex=600)
+        await raw.hset("lucia:production:repeats", "sentry:issue:5", 40)
+        await raw.set("lucia:firing:sentry:issue:5", 1, ex=600)  # the old, unnamespaced key
+        assert "accepted" in await (await deliver(bot, issue_alert(5), "event_alert")).json()
+        await bot.settle()
+        await asyncio.sleep(1.5)  # a fold or two
+        assert [(k, c) for k, _, c, _ in await _groups(bot)] == [("sentry:issue:5", 1)]
+        assert await raw.hget("lucia:production:repeats", "sentry:issue:5") == b"40"
+    finally:
+        await raw.aclose()

@@ -16,6 +16,7 @@ from bot.dedupe.redis_dedupe import RedisDedupe
 from bot.errors import DedupeUnavailable
 
 UNREACHABLE = "redis://127.0.0.1:1/0"
+PREFIX = "lucia:a1b2c3:"
 
 
 class Clock:
@@ -53,7 +54,7 @@ async def store(backend: str | None) -> AsyncIterator[Store]:
         clock = Clock()
         case = Store(MemoryDedupe(monotonic=clock), clock)
     else:
-        case = Store(RedisDedupe.from_url(backend), None)
+        case = Store(RedisDedupe.from_url(backend, prefix=PREFIX), None)
     try:
         yield case
     finally:
@@ -131,19 +132,22 @@ async def test_ping_answers(store: Store) -> None:
 async def test_redis_keys_carry_the_prefix_and_expire(
     redis_url: str, raw_redis: aioredis.Redis
 ) -> None:
-    dedupe = RedisDedupe.from_url(redis_url)
+    dedupe = RedisDedupe.from_url(redis_url, prefix=PREFIX)
     try:
         assert await dedupe.claim("sentry:issue-1", 60) is True
     finally:
         await dedupe.close()
 
-    assert await raw_redis.keys("*") == ["lucia:sentry:issue-1"]
-    assert 0 < await raw_redis.ttl("lucia:sentry:issue-1") <= 60
+    assert await raw_redis.keys("*") == ["lucia:a1b2c3:sentry:issue-1"]
+    assert 0 < await raw_redis.ttl("lucia:a1b2c3:sentry:issue-1") <= 60
 
 
 async def test_two_bot_processes_share_claims_through_redis(redis_url: str) -> None:
     """Render runs the old and the new process side by side during a deploy."""
-    old, new = RedisDedupe.from_url(redis_url), RedisDedupe.from_url(redis_url)
+    old, new = (
+        RedisDedupe.from_url(redis_url, prefix=PREFIX),
+        RedisDedupe.from_url(redis_url, prefix=PREFIX),
+    )
     try:
         assert await old.claim("slack:Ev01ABCDEF", 60) is True
         assert await new.claim("slack:Ev01ABCDEF", 60) is False
@@ -153,7 +157,7 @@ async def test_two_bot_processes_share_claims_through_redis(redis_url: str) -> N
 
 
 async def test_unreachable_redis_raises_dedupe_unavailable_promptly() -> None:
-    dedupe = RedisDedupe.from_url(UNREACHABLE)
+    dedupe = RedisDedupe.from_url(UNREACHABLE, prefix=PREFIX)
     try:
         async with asyncio.timeout(10):
             with pytest.raises(DedupeUnavailable, match="redis"):

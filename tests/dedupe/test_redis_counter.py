@@ -13,12 +13,13 @@ from bot.dedupe.redis_dedupe import connect_redis
 from bot.errors import DedupeUnavailable
 
 T0 = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+PREFIX = "lucia:a1b2c3:"
 
 
 @pytest.fixture
 async def counter(redis_url: str) -> AsyncIterator[RedisRepeatCounter]:
     client = connect_redis(redis_url)
-    yield RedisRepeatCounter(client)
+    yield RedisRepeatCounter(client, PREFIX)
     await client.aclose()
 
 
@@ -35,7 +36,7 @@ async def test_take_returns_counts_and_last_seen_until_folded(
 ) -> None:
     async def expire_fold_lock() -> None:
         client = connect_redis(redis_url)
-        await client.delete("lucia:fold-lock")
+        await client.delete(PREFIX + "fold-lock")
         await client.aclose()
 
     await counter.mark_firing(["a", "b"])
@@ -56,7 +57,7 @@ async def test_an_unreachable_redis_says_so() -> None:
     client = connect_redis("redis://127.0.0.1:1/0")
     try:
         with pytest.raises(DedupeUnavailable):
-            await RedisRepeatCounter(client).count("k", T0)
+            await RedisRepeatCounter(client, PREFIX).count("k", T0)
     finally:
         await client.aclose()
 
