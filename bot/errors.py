@@ -6,6 +6,7 @@
     │   ├── CommandError       the command text doesn't parse; carries the right form
     │   ├── IncidentNotFound   no incident with that number, or no incident in this channel
     │   ├── IllegalTransition  the incident's state doesn't allow that step
+    │   ├── DuplicateOpen      the same person opened the same title under a minute ago
     │   └── UnknownUser        a mention that doesn't resolve to a user
     ├── ChatError              the chat service refused or failed a call (Slack error code kept)
     │   └── ChannelNameTaken   the channel name exists already
@@ -28,6 +29,7 @@ __all__ = [
     "ConfigProblem",
     "DedupeUnavailable",
     "DeliveryFailed",
+    "DuplicateOpen",
     "IllegalTransition",
     "IncidentNotFound",
     "LuciaError",
@@ -82,6 +84,23 @@ class IllegalTransition(UserError):
 
 class UnknownUser(UserError):
     pass
+
+
+class DuplicateOpen(UserError):
+    """Found in the database, not in a cache: a retry after a failed open is never refused.
+
+    Fronts render the title for where it goes (`message`); `str()` is the plain form."""
+
+    def __init__(self, key: str, title: str, age: str, channel_id: str | None) -> None:
+        self.key, self.title, self.age, self.channel_id = key, title, age, channel_id
+        super().__init__(self.message(title, f"<#{channel_id}>" if channel_id else None))
+
+    def message(self, title: str, channel: str | None) -> str:
+        where = f" in {channel}" if channel else ""
+        return (
+            f"You opened {self.key} “{title}” {self.age} ago{where}, so I didn't open a "
+            "second one. If this is a different incident, give it a different title."
+        )
 
 
 class ChatError(LuciaError):

@@ -96,3 +96,23 @@ async def test_commands_are_acknowledged_and_answered_while_the_database_is_down
         (answer,) = await bot.answers()
         assert "can't reach the database" in answer
         assert "didn't go through" in answer
+
+
+async def test_an_open_the_outage_refused_goes_through_when_retried(
+    postgres_proxy: TcpProxy, slack_api: FakeSlackAPI
+) -> None:
+    """The duplicate-open guard reads the database: a refused open leaves nothing behind
+    that would call the retry a duplicate of an incident that doesn't exist."""
+    settings = bot_settings(slack_api, proxy_url(postgres_proxy))
+    app = await build_server_app(settings, LuciaConfig())
+    async with TestClient(TestServer(app)) as client:
+        bot = Bot(client, slack_api)
+        await postgres_proxy.cut()
+        await bot.command("incident open sev2 Payments down", response_key="down")
+        await bot.settle()
+        assert "can't reach the database" in (await bot.answers("down"))[-1]
+        await postgres_proxy.start()
+        await bot.command("incident open sev2 Payments down", response_key="back")
+        await bot.settle()
+        (answer,) = await bot.answers("back")
+        assert answer.startswith("✅ Opened INC-1 (SEV2)")

@@ -7,6 +7,7 @@ __all__ = ["IncidentChat", "IncidentStore", "IncidentTransaction", "Posted"]
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from bot.incidents.model import Incident, TimelineEvent
@@ -29,6 +30,10 @@ class IncidentTransaction(Protocol):
 
     async def get_for_update(self, number: int) -> Incident | None:
         """Read an incident and hold it until the transaction ends."""
+
+    async def opened_since(self, actor: UserId, since: datetime) -> Sequence[Incident]:
+        """Incidents `actor` opened at `since` or later, as committed (after `next_number`,
+        which queues concurrent opens, that includes an open that just went before)."""
 
     async def insert(self, incident: Incident) -> None: ...
 

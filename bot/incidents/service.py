@@ -10,19 +10,20 @@ import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TypeVar
 
 from bot import log_messages as msg
-from bot.errors import ChannelNameTaken, ChatError, IncidentNotFound, UnknownUser
+from bot.durations import short_duration
+from bot.errors import ChannelNameTaken, ChatError, DuplicateOpen, IncidentNotFound, UnknownUser
 from bot.incidents import commands as cmd
 from bot.incidents import lifecycle
 from bot.incidents.channel_name import channel_name
 from bot.incidents.commands import MAX_TEXT, MAX_TITLE
 from bot.incidents.lifecycle import Change
 from bot.incidents.model import EventKind, Incident, Severity, TimelineEvent
-from bot.incidents.ports import IncidentChat, IncidentStore
+from bot.incidents.ports import IncidentChat, IncidentStore, IncidentTransaction
 from bot.incidents.replies import AskForDetails, Detail, Done, Listing, Reply, ShowHelp
 from bot.types import Clock, JSONValue, UserId
 
@@ -34,6 +35,7 @@ DEFAULT_SEVERITY = Severity.SEV3
 SYSTEM_ACTOR = "lucia"  # the bot itself, in timelines
 LIST_LIMIT = 25
 CHANNEL_NAME_ATTEMPTS = 5
+DUPLICATE_OPEN_WINDOW = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -85,15 +87,17 @@ class IncidentService:
 
     async def open(self, command: cmd.OpenIncident, severity: Severity, inv: Invocation) -> Done:
         assert command.title is not None
+        now = self._clock()
         async with self._store.transaction() as tx:
             number = await tx.next_number()
+            await self._refuse_a_retyped_open(tx, command.title, inv.actor, now)
             change = lifecycle.declare(
                 number=number,
                 title=command.title,
                 severity=severity,
                 description=command.description,
                 actor=inv.actor,
-                at=self._clock(),
+                at=now,
                 lead=inv.actor,
             )
             await tx.insert(change.incident)
@@ -105,6 +109,17 @@ class IncidentService:
         self.opened()
         where = f" in <#{incident.channel_id}>" if incident.channel_id else ""
         return Done(f"Opened {incident.key} ({severity.label}){where}.", incident, tuple(warnings))
+
+    async def _refuse_a_retyped_open(
+        self, tx: IncidentTransaction, title: str, actor: UserId, now: datetime
+    ) -> None:
+        """The same person retyping `incident open` (after a Slack timeout, say) gets one
+        incident, not two. Raising here rolls the open back, number included."""
+        wanted = " ".join(title.lower().split())
+        for earlier in await tx.opened_since(actor, now - DUPLICATE_OPEN_WINDOW):
+            if " ".join(earlier.title.lower().split()) == wanted:
+                age = short_duration(max(now - earlier.created_at, timedelta(0)))
+                raise DuplicateOpen(earlier.key, earlier.title, age, earlier.channel_id)
 
     def _unprovisioned(self, incident: Incident) -> bool:
         return incident.number not in self._provisioning and (

@@ -23,8 +23,8 @@ from bot import log_messages as msg
 from bot.background import BackgroundTasks
 from bot.dedupe import Dedupe
 from bot.desk import Desk
-from bot.errors import DedupeUnavailable, StoreUnavailable, UserError
-from bot.incidents.commands import Command, OpenIncident, usage
+from bot.errors import DuplicateOpen, StoreUnavailable, UserError
+from bot.incidents.commands import Command, usage
 from bot.incidents.replies import AskForDetails
 from bot.incidents.service import IncidentService, Invocation
 from bot.slack.blocks import Message, declare_modal, escape, reply_message
@@ -44,14 +44,6 @@ DATABASE_DOWN = (
     "if the connection dropped midway: check `/lucia incident list` once it's back. "
     "The bot's /readyz says what is down."
 )
-
-
-DUPLICATE_OPEN = (
-    "⚠️ You opened an incident titled “{title}” less than a minute ago, so I didn't open "
-    "a second one (`/lucia incident list` shows it). If this is a different incident, "
-    "give it a different title."
-)
-DUPLICATE_OPEN_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -74,15 +66,12 @@ async def run_command(
 ) -> None:
     """`give_back`: what the person wrote in a form, returned to them if it isn't stored."""
     kept = f"\nWhat you wrote, to copy:\n```{escape(give_back)}```" if give_back else ""
-    if (
-        isinstance(command, OpenIncident)
-        and command.title
-        and not await _first_open(deps, inv.actor, command.title)
-    ):
-        await answer(Message(DUPLICATE_OPEN.format(title=escape(command.title))))
-        return
     try:
         reply = await deps.desk.run(command, inv)
+    except DuplicateOpen as exc:
+        channel = f"<#{exc.channel_id}>" if exc.channel_id else None
+        await answer(Message(f"⚠️ {exc.message(escape(exc.title), channel)}"))
+        return
     except UserError as exc:
         await answer(Message(f"⚠️ {exc}{kept}"))
         return
@@ -110,15 +99,6 @@ async def run_command(
             )
         return
     await answer(reply_message(reply))
-
-
-async def _first_open(deps: SlackDeps, actor: str, title: str) -> bool:
-    """A person retyping `incident open` after a Slack timeout gets one incident, not two."""
-    key = f"open:{actor}:{' '.join(title.lower().split())}"
-    try:
-        return await deps.dedupe.claim(key, DUPLICATE_OPEN_SECONDS)
-    except DedupeUnavailable:
-        return True  # two incidents beat none
 
 
 def respond_answer(respond: Callable[..., Awaitable[Any]], *, replace: bool = False) -> Answer:

@@ -6,6 +6,7 @@ __all__ = ["SqlIncidentStore", "append_event", "incident_from_row", "read_timeli
 
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -45,6 +46,12 @@ class _SqlTransaction:
             .first()
         )
         return incident_from_row(row) if row else None
+
+    async def opened_since(self, actor: str, since: datetime) -> Sequence[Incident]:
+        query = sa.select(incidents).where(
+            incidents.c.opened_by == actor, incidents.c.created_at >= to_utc(since)
+        )
+        return [incident_from_row(row) for row in (await self._conn.execute(query)).mappings()]
 
     async def insert(self, incident: Incident) -> None:
         await self._conn.execute(sa.insert(incidents).values(**_row(incident)))

@@ -303,3 +303,15 @@ def test_timeline_survives_a_restart(workdir: Path) -> None:
     timeline = after(output, "Timeline (UTC):")
     kinds = [line.split()[3] for line in timeline]
     assert kinds == ["[declared]", "[channel_created]", "[acknowledged]"]
+
+
+def test_retyping_an_open_in_the_shell_names_the_incident_instead_of_opening_a_second(
+    workdir: Path,
+) -> None:
+    out = shell(workdir, OPEN_FIRST, "/leave", OPEN_FIRST)
+    refusals = [line for line in out if "didn't open a second one" in line]
+    assert len(refusals) == 1
+    assert refusals[0].startswith("⚠️ You opened INC-1 “Checkout errors spiking” ")
+    assert f" ago in #{CHANNEL}, so" in refusals[0]
+    with sqlite3.connect(workdir / "lucia.db") as conn:
+        assert conn.execute("SELECT count(*) FROM incidents").fetchone() == (1,)

@@ -324,11 +324,15 @@ async def test_slack_escaping_is_undone_before_naming_the_channel(bot: Bot) -> N
 
 async def test_retyping_the_same_open_within_a_minute_opens_one_incident(bot: Bot) -> None:
     await bot.command("incident open sev1 Payments down", response_key="first")
+    await bot.settle()  # its channel exists: the refusal names it
     await bot.command("incident open sev1 payments  down", response_key="again")
     await bot.command("incident open sev1 Payments down", user="U01BOBBY00", response_key="bob")
     await bot.settle()
     assert len(await rows(bot, incidents)) == 2  # Alice's once, and Bob's own
-    assert "didn't open a second one" in (await bot.answers("again"))[-1]
+    (first,) = [r for r in await rows(bot, incidents) if r["opened_by"] == "U01ALICE00"]
+    refusal = (await bot.answers("again"))[-1]
+    assert refusal.startswith("⚠️ You opened INC-1 “Payments down” ")
+    assert f"ago in <#{first['channel_id']}>, so I didn't open a second one" in refusal
 
 
 async def test_a_long_listing_says_it_shows_only_the_newest(bot: Bot) -> None:
