@@ -119,16 +119,24 @@ def repeat_key(kind: str, payload: Mapping[str, Any]) -> str | None:
     Such a delivery may skip the inbox when its group is already firing. Everything that
     can change a group beyond its count (a resolve, a metric alert's level) returns None.
     """
-    action, data = payload.get("action"), payload.get("data")
+    # Any shape may arrive signed: whatever isn't the promised one goes to the inbox,
+    # where the reader keeps it and marks it unreadable.
     if kind == "legacy_plugin":
         issue = payload.get("id")
-    elif isinstance(data, Mapping) and (kind, action) == ("event_alert", "triggered"):
-        issue = (data.get("event") or {}).get("issue_id")
-    elif isinstance(data, Mapping) and (kind, action) == ("error", "created"):
-        issue = (data.get("error") or {}).get("issue_id")
+    elif (inner := _REPEATABLE.get((kind, str(payload.get("action"))))) is not None:
+        issue = _field(_field(_field(payload, "data"), inner), "issue_id")
     else:
         return None
-    return f"sentry:issue:{issue}" if isinstance(issue, str | int) and issue != "" else None
+    if isinstance(issue, bool) or not isinstance(issue, str | int) or issue == "":
+        return None
+    return f"sentry:issue:{issue}"
+
+
+_REPEATABLE = {("event_alert", "triggered"): "event", ("error", "created"): "error"}
+
+
+def _field(value: object, name: str) -> object:
+    return value.get(name) if isinstance(value, Mapping) else None
 
 
 def read_delivery(delivery: Delivery) -> Read:
