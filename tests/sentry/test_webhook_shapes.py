@@ -4,6 +4,7 @@ resource Sentry sends, starting from its real payload and breaking it anywhere."
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -82,10 +83,8 @@ def test_the_parsers_answer_every_shape_with_a_read_or_unreadable(
         key = repeat_key(resource, payload)  # the fast path: must never raise
         assert key is None or key.startswith("sentry:issue:")
     delivery = Delivery(1, "sentry", resource, orjson.dumps(payload), AT)
-    try:
-        read_delivery(delivery)
-    except UnreadableDelivery as exc:
-        assert str(exc).startswith(f"{resource}: ")
+    with contextlib.suppress(UnreadableDelivery):  # kept, marked unreadable: an answer
+        read_delivery(delivery)  # anything else raised here would be a 500 or a lost read
 
 
 @pytest.fixture
