@@ -138,6 +138,7 @@ class Runtime:
         if self.ticker.running:
             self.ticker.shutdown(wait=False)
         await self.background.drain()
+        await self.alerts.close()
         await self.http.close()
         await self.dedupe.close()
         await self.engine.dispose()

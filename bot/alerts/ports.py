@@ -97,7 +97,11 @@ class AlertTransaction(Protocol):
 
 class AlertStore(Protocol):
     async def keep(self, source: str, kind: str, body: bytes, received_at: datetime) -> int:
-        """Store a delivery durably (committed when this returns); its id."""
+        """Store a delivery durably (committed when this returns); its id. A caller that
+        stops waiting doesn't stop the commit: its delivery may still be kept."""
+
+    async def close(self) -> None:
+        """Wait for the commits under way."""
 
     def transaction(self) -> AbstractAsyncContextManager[AlertTransaction]: ...
 

@@ -108,6 +108,9 @@ class AlertService:
                 log.warning(msg.REPEAT_COUNTER_UNAVAILABLE, extra={"error": str(exc)})
         return await self._store.keep(source, kind, body, now)
 
+    async def close(self) -> None:
+        await self._store.close()
+
     async def fold_repeats(self) -> list[tuple[AlertGroup, Outcome]]:
         """Move repeats counted in Redis onto their alert groups; return the groups changed."""
         if self._counter is None:

@@ -29,6 +29,7 @@ from bot.store.tables import alert_deliveries, alert_groups, alert_notices, sile
 from bot.types import Clock
 
 KEEP_BATCH = 200  # deliveries per group commit
+COMMIT_TIMEOUT = 5.0  # seconds a commit of kept deliveries may take before it is abandoned
 
 
 class _SqlAlertTransaction:
@@ -332,32 +333,46 @@ class SqlAlertStore:
         self._engine = engine
         self._clock = clock
         self._waiting: list[tuple[dict[str, Any], asyncio.Future[int]]] = []
-        self._committing = False
+        self._committer: asyncio.Task[None] | None = None
 
     async def keep(self, source: str, kind: str, body: bytes, received_at: datetime) -> int:
         """Committed when this returns. Deliveries arriving while a commit is under way
         are committed together in the next one (group commit): in a flood each webhook
         still waits for its own durable commit, but the database does a few, not one each.
+
+        The commits run in a task of their own: a caller that stops waiting (its answer
+        was due) leaves them running for everyone else, and its row may still be kept.
         """
         row = {"source": source, "kind": kind, "body": body, "received_at": to_utc(received_at)}
         done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        done.add_done_callback(_retrieved)
         self._waiting.append((row, done))
-        if not self._committing:  # this caller commits for everyone waiting, batch by batch
-            self._committing = True
-            try:
-                while self._waiting:
-                    batch, self._waiting = self._waiting[:KEEP_BATCH], self._waiting[KEEP_BATCH:]
-                    await self._commit(batch)
-            finally:
-                self._committing = False
-                for _, waiting in self._waiting:  # cancelled mid-way: nobody left to commit
+        if self._committer is None:
+            self._committer = asyncio.create_task(self._commit_waiting(), name="inbox-commit")
+        return await asyncio.shield(done)
+
+    async def close(self) -> None:
+        """Let the commits under way finish (or fail) before the engine goes."""
+        if self._committer is not None:
+            await asyncio.gather(self._committer, return_exceptions=True)
+
+    async def _commit_waiting(self) -> None:
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting[:KEEP_BATCH], self._waiting[KEEP_BATCH:]
+                await self._commit(batch)
+        finally:
+            self._committer = None
+            for _, waiting in self._waiting:  # cancelled mid-way: nobody left to commit
+                if not waiting.done():
                     waiting.set_exception(StoreUnavailable("not stored: the commit was cut off"))
-                self._waiting = []
-        return await done
+            self._waiting = []
 
     async def _commit(self, batch: list[tuple[dict[str, Any], asyncio.Future[int]]]) -> None:
         try:
-            async with connect(self._engine, begin=True) as conn:
+            # A database that stops answering (packets dropped, not refused) must not hold
+            # every later delivery behind this batch.
+            async with asyncio.timeout(COMMIT_TIMEOUT), connect(self._engine, begin=True) as conn:
                 result = await conn.execute(
                     sa.insert(alert_deliveries).returning(
                         alert_deliveries.c.id, sort_by_parameter_order=True
@@ -366,14 +381,20 @@ class SqlAlertStore:
                 )
                 ids = [int(i) for i in result.scalars()]
         except BaseException as exc:  # each waiting caller gets the failure as its own
+            failure = (
+                StoreUnavailable(f"not stored: no answer from the database in {COMMIT_TIMEOUT} s")
+                if isinstance(exc, TimeoutError)
+                else exc
+            )
             for _, done in batch:
                 if not done.done():
-                    done.set_exception(exc)
+                    done.set_exception(failure)
             if isinstance(exc, asyncio.CancelledError):
                 raise
             return
         for (_, done), delivery_id in zip(batch, ids, strict=True):
-            done.set_result(delivery_id)
+            if not done.done():
+                done.set_result(delivery_id)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[_SqlAlertTransaction]:
@@ -503,3 +524,9 @@ def _refuses_the_value(exc: sa.exc.DBAPIError) -> bool:
     enforces no lengths, so its data errors are the same kind of refusal."""
     state = getattr(exc.orig, "sqlstate", None)
     return isinstance(exc, sa.exc.DataError) or (isinstance(state, str) and state[:2] == "22")
+
+
+def _retrieved(future: asyncio.Future[int]) -> None:
+    """A caller that stopped waiting never reads its failure: mark it read, not lost."""
+    if not future.cancelled():
+        future.exception()

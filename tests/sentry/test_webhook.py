@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import io
@@ -15,8 +16,9 @@ import sqlalchemy as sa
 from aiohttp import ClientResponse
 
 from bot.store.tables import alert_deliveries, alert_groups
-from tests.conftest import Bot, running_bot, sentry_fixture
+from tests.conftest import Bot, proxy_url, running_bot, sentry_fixture
 from tests.fakes.slack_api import FakeSlackAPI
+from tests.fakes.tcp_proxy import TcpProxy
 
 SECRET = "sentry-client-secret-for-tests"
 TOKEN = "legacy-token-0123456789"
@@ -209,3 +211,40 @@ async def test_without_a_client_secret_deliveries_are_refused_with_the_reason(
         response = await deliver(bot, sentry_fixture("event_alert.triggered.json"), "event_alert")
         assert response.status == 503
         assert "SENTRY_CLIENT_SECRET" in (await response.json())["error"]
+
+
+async def test_with_the_database_hung_every_answer_comes_within_sentrys_second(
+    slack_api: FakeSlackAPI, postgres_proxy: TcpProxy
+) -> None:
+    """Packets dropped, not refused: no answer may wait past Sentry's 1 s, and a 2xx only
+    for a delivery that is kept."""
+    env = {"SENTRY_CLIENT_SECRET": SECRET}
+    async with running_bot(slack_api, proxy_url(postgres_proxy), **env) as bot:
+        assert (await deliver(bot, sentry_fixture("error.created.json"), "error")).status == 200
+        await bot.settle()
+        postgres_proxy.hang()
+        loop = asyncio.get_running_loop()
+
+        async def timed(n: int) -> tuple[int, float, object]:
+            await asyncio.sleep(n * 0.02)
+            started = loop.time()
+            response = await deliver(bot, event_alert(1000 + n), "event_alert")
+            return response.status, loop.time() - started, await response.json()
+
+        answers = await asyncio.gather(*(timed(n) for n in range(60)))
+        await postgres_proxy.resume()
+        assert max(took for _, took, _ in answers) < 1.0
+        assert {status for status, _, _ in answers} <= {200, 503}
+        refused = [body for status, _, body in answers if status == 503]
+        assert refused, "a hung database answered every webhook 2xx"
+        assert all("within 0.8 s" in str(body) for body in refused)
+        accepted = [body["accepted"] for status, _, body in answers if status == 200]  # type: ignore[index]
+        await asyncio.sleep(0.5)  # the abandoned commit's connection is replaced
+        kept = {row["id"] for row in await table(bot, alert_deliveries)}
+        assert set(accepted) <= kept  # every 2xx is in the inbox
+
+
+def event_alert(issue: int) -> bytes:
+    payload = json.loads(sentry_fixture("event_alert.triggered.json"))
+    payload["data"]["event"]["issue_id"] = str(issue)
+    return json.dumps(payload).encode()
