@@ -10,7 +10,9 @@ import sys
 from pythonjsonlogger.json import JsonFormatter
 
 # Libraries that log request details (headers, bodies) at debug level stay quieter.
-_QUIET = ("slack_sdk", "slack_bolt", "aiohttp.access", "asyncio", "alembic")
+# APScheduler says "Running job" and "executed successfully" at every tick of the
+# one-second ticker: ~170,000 lines a day that tell nothing.
+_QUIET = ("slack_sdk", "slack_bolt", "aiohttp.access", "asyncio", "alembic", "apscheduler")
 
 
 def configure_logging(level: str = "INFO") -> None:

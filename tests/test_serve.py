@@ -100,3 +100,44 @@ async def test_sigterm_lets_in_flight_work_finish(slack_api: FakeSlackAPI, tmp_p
     everything = stdout.decode() + stderr.decode()
     assert slack_api.bot_token not in everything
     assert SIGNING_SECRET not in everything
+
+
+async def test_an_idle_bot_writes_no_line_per_tick(slack_api: FakeSlackAPI, tmp_path: Path) -> None:
+    """Render keeps every stdout line: a ticker's "Running job" each second is ~170,000
+    lines a day that say nothing."""
+    port = free_port()
+    env = {
+        "PATH": os.environ["PATH"],
+        "PORT": str(port),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'lucia.db'}",
+        "SLACK_BOT_TOKEN": slack_api.bot_token,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack_api.url,
+        "LOG_LEVEL": "INFO",
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "serve", cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        await _wait_healthy(f"http://127.0.0.1:{port}", proc)
+        started = [json.loads(line) for line in await _lines_for(proc, 0.5)]
+        idle = await _lines_for(proc, 3.5)  # three ticks and more
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        await proc.wait()
+    assert any(r["message"] == "serving" for r in started)
+    assert idle == []
+
+
+async def _lines_for(proc: asyncio.subprocess.Process, seconds: float) -> list[bytes]:
+    assert proc.stdout is not None
+    lines: list[bytes] = []
+    loop = asyncio.get_running_loop()
+    until = loop.time() + seconds
+    while (left := until - loop.time()) > 0:
+        try:
+            lines.append(await asyncio.wait_for(proc.stdout.readline(), left))
+        except TimeoutError:
+            break
+    return [line for line in lines if line.strip()]
