@@ -205,6 +205,19 @@ def test_redis_and_rediss_urls_are_accepted(url: str) -> None:
     assert load_settings({"REDIS_URL": url}).redis_url == url
 
 
+def test_a_pinned_redis_namespace_is_used_as_given() -> None:
+    assert load_settings({"LUCIA_REDIS_NAMESPACE": "staging"}).lucia_redis_namespace == "staging"
+
+
+@pytest.mark.parametrize("namespace", ["lucia:prod", "with space", "x" * 33])
+def test_a_redis_namespace_that_would_break_the_key_layout_is_reported(namespace: str) -> None:
+    (problem,) = problems_of({"LUCIA_REDIS_NAMESPACE": namespace})
+    assert problem == (
+        "env LUCIA_REDIS_NAMESPACE: must be 1 to 32 letters, digits, `-` or `_` "
+        "(for example `staging`)"
+    )
+
+
 @pytest.mark.parametrize("url", ["https://x.upstash.io", "memcached://localhost"])
 def test_a_redis_url_of_another_kind_is_reported(url: str) -> None:
     (problem,) = problems_of({"REDIS_URL": url})
