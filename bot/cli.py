@@ -7,16 +7,20 @@ __all__ = ["main"]
 import argparse
 import asyncio
 import getpass
+import logging
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import sqlalchemy as sa
+
+from bot import log_messages as msg
 from bot.app import build_runtime, serve
 from bot.config import LuciaConfig, load_config
 from bot.console.chat import ConsoleChat
 from bot.console.shell import Shell
-from bot.errors import ConfigError, ConfigProblem
+from bot.errors import ConfigError, ConfigProblem, StoreUnavailable
 from bot.logs import configure_logging
 from bot.observability import init_sentry
 from bot.postmortem.export import postmortem_json, postmortem_markdown
@@ -24,6 +28,16 @@ from bot.settings import Settings, load_settings
 from bot.store.database import create_engine, driver_url
 from bot.store.migrate import current_revision, head_revision, upgrade
 from bot.store.postmortem_store import SqlPostmortemStore
+from bot.store.reach import connection_problem
+
+log = logging.getLogger(__name__)
+
+# What connecting, migrating or reading can raise when the database isn't what the URL says.
+DATABASE_ERRORS = (StoreUnavailable, sa.exc.SQLAlchemyError, OSError, TimeoutError)
+CONFIG_HINT = (
+    "the launch-gate table, services and routing stay empty until it exists: add it "
+    "(on Render: Environment → Secret Files) and restart; `lucia-bot check-config` checks it"
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -41,10 +55,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     try:
-        settings, config = _load()
+        # Only check-config insists on the file LUCIA_CONFIG names: on Render it is a
+        # secret file added once the service exists, after the first deploy's migrate.
+        settings, config = _load(config_required=args.command == "check-config")
     except ConfigError as exc:
         _print_problems(exc.problems)
         return 2
+    try:
+        return _run(args, settings, config)
+    except DATABASE_ERRORS as exc:
+        url = driver_url(settings.database_url)
+        print(f"lucia-bot {args.command}: {connection_problem(url, exc)}", file=sys.stderr)
+        return 1
+
+
+def _run(args: argparse.Namespace, settings: Settings, config: LuciaConfig) -> int:
     match args.command:
         case "check-config":
             print(_summary(settings, config))
@@ -57,6 +82,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         case "serve":
             configure_logging(settings.log_level)
             init_sentry(settings)
+            if not settings.lucia_config.exists():
+                log.warning(
+                    msg.CONFIG_FILE_MISSING,
+                    extra={"path": str(settings.lucia_config), "hint": CONFIG_HINT},
+                )
             serve(settings, config)
             return 0
         case "export":
@@ -67,9 +97,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return 1
             if args.out is None:
                 sys.stdout.write(text)
-            else:
+                return 0
+            try:
                 args.out.write_text(text, encoding="utf-8")
-                print(f"Wrote INC-{args.number}'s postmortem to {args.out}.", file=sys.stderr)
+            except OSError as exc:
+                print(f"lucia-bot export: can't write {args.out}: {exc.strerror}", file=sys.stderr)
+                return 1
+            print(f"Wrote INC-{args.number}'s postmortem to {args.out}.", file=sys.stderr)
             return 0
         case "shell":
             configure_logging("WARNING")
@@ -79,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 2
 
 
-def _load() -> tuple[Settings, LuciaConfig]:
+def _load(*, config_required: bool) -> tuple[Settings, LuciaConfig]:
     """Settings and config together, so check-config reports every problem at once."""
     problems: list[ConfigProblem] = []
     settings: Settings | None = None
@@ -88,10 +122,11 @@ def _load() -> tuple[Settings, LuciaConfig]:
     except ConfigError as exc:
         problems += exc.problems
     if settings is not None:
-        config_path, required = settings.lucia_config, settings.config_path_is_explicit
+        config_path, explicit = settings.lucia_config, settings.config_path_is_explicit
     else:  # the environment has problems: still check the file LUCIA_CONFIG names
         named = os.environ.get("LUCIA_CONFIG", "").strip()
-        config_path, required = Path(named or "lucia.yaml"), bool(named)
+        config_path, explicit = Path(named or "lucia.yaml"), bool(named)
+    required = explicit and config_required
     try:
         config = load_config(config_path, required=required)
     except ConfigError as exc:

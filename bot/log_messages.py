@@ -17,6 +17,7 @@ __all__ = [
     "CHANNEL_CREATE_FAILED",
     "CHAT_CALL_FAILED",
     "COMMAND_FAILED_DATABASE_UNREACHABLE",
+    "CONFIG_FILE_MISSING",
     "EPHEMERAL_FELL_BACK_TO_DM",
     "EVENT_DEDUPE_UNAVAILABLE",
     "INCIDENT_CHANGED",
@@ -32,6 +33,7 @@ __all__ = [
 
 # Process
 SERVING = "serving"  # port, Slack mode, database kind, whether Redis is used
+CONFIG_FILE_MISSING = "config_file_missing"  # LUCIA_CONFIG names no file yet: empty tables
 SLACK_NOT_CONFIGURED = "slack_not_configured"  # serve without Slack: only health routes
 BACKGROUND_TASK_FAILED = "background_task_failed"  # work after an ack raised
 BACKGROUND_TASKS_CANCELLED = "background_tasks_cancelled"  # shutdown limit reached

@@ -17,6 +17,7 @@ from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_va
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import ConfigError, ConfigProblem
+from bot.store.reach import url_problem
 
 _NAMESPACE = re.compile(r"[A-Za-z0-9_-]{1,32}")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -148,6 +149,8 @@ class Settings(BaseSettings):
             )
         ):
             problem("DATABASE_URL", "must start with postgresql:// or sqlite:///")
+        elif reason := url_problem(self.database_url):
+            problem("DATABASE_URL", reason)
         if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://")):
             problem("REDIS_URL", "must start with redis:// or rediss:// (Upstash)")
         if self.lucia_redis_namespace is not None and not _NAMESPACE.fullmatch(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -263,3 +265,98 @@ def test_python_dash_m_bot_works_like_the_console_script(
     assert module.returncode == script.returncode
     assert module.stdout == script.stdout
     assert module.stderr == script.stderr
+
+
+def test_migrate_does_not_need_the_config_file(tmp_path: Path) -> None:
+    """Render's first deploy runs `migrate` before a secret file can exist."""
+    env = clean_env(tmp_path, LUCIA_CONFIG=str(tmp_path / "secrets" / "lucia.yaml"))
+    result = run(tmp_path, "migrate", env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"Database schema is at revision {head_revision()}.\n"
+
+
+def test_serve_without_its_config_file_starts_and_says_what_is_missing(tmp_path: Path) -> None:
+    port = _free_port()
+    missing = tmp_path / "secrets" / "lucia.yaml"
+    env = clean_env(tmp_path, LUCIA_CONFIG=str(missing), PORT=str(port))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve"],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        first = json.loads(proc.stdout.readline())
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)
+    assert first["message"] == "config_file_missing"
+    assert first["path"] == str(missing)
+    assert "Secret Files" in first["hint"]
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        (
+            "postgresql://bot:s3cr#t@db.example.com:5432/postgres",
+            "env DATABASE_URL: has a `#` in it, which ends a URL: if it is in the password, "
+            "percent-encode it in DATABASE_URL (# → %23",
+        ),
+        (
+            "postgresql://bot:p@ss@db.example.com:5432/postgres",
+            "env DATABASE_URL: has more than one `@` before the host",
+        ),
+    ],
+)
+@pytest.mark.parametrize("command", ["check-config", "migrate"])
+def test_a_database_url_that_needs_encoding_is_refused_in_one_line(
+    tmp_path: Path, command: str, url: str, says: str
+) -> None:
+    result = run(tmp_path, command, env=clean_env(tmp_path, DATABASE_URL=url))
+    assert result.returncode == 2
+    assert says in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.splitlines()) == 2  # the count, then the one problem
+
+
+@pytest.mark.parametrize(
+    ("database", "says"),
+    [
+        ("nonexistent_db", "database nonexistent_db: that database does not exist"),
+        (None, "the connection was refused: check the host and port"),
+    ],
+)
+def test_migrate_that_cannot_reach_postgres_says_where_and_why_in_one_line(
+    tmp_path: Path, database: str | None, says: str
+) -> None:
+    url = (
+        f"postgresql://postgres@127.0.0.1:5432/{database}"
+        if database
+        else f"postgresql://postgres@127.0.0.1:{_free_port()}/lucia"
+    )
+    result = run(tmp_path, "migrate", env=clean_env(tmp_path, DATABASE_URL=url))
+    assert result.returncode == 1
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("lucia-bot migrate: can't use the database at 127.0.0.1:")
+    assert says in line
+
+
+def test_export_to_a_folder_that_does_not_exist_says_so_in_one_line(tmp_path: Path) -> None:
+    assert run(tmp_path, "migrate").returncode == 0
+    with sqlite3.connect(tmp_path / "lucia.db") as db:
+        db.execute(
+            "INSERT INTO incidents (number, title, severity, status, opened_by, created_at,"
+            " updated_at) VALUES (1, 'Down', 'sev2', 'investigating', 'U1', "
+            "'2026-12-01 09:00:00', '2026-12-01 09:00:00')"
+        )
+    result = run(tmp_path, "export", "1", "--out", "/nonexistent/x.md")
+    assert result.returncode == 1
+    assert result.stderr == (
+        "lucia-bot export: can't write /nonexistent/x.md: No such file or directory\n"
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

@@ -1,0 +1,81 @@
+"""Why a database can't be reached, in one line an operator can act on.
+
+`lucia-bot migrate` is Render's pre-deploy step: its output is read in a deploy log, where a
+128-line traceback hides the one fact that matters (a wrong port, a database that doesn't
+exist, a password that needed percent-encoding).
+"""
+
+from __future__ import annotations
+
+__all__ = ["connection_problem", "url_problem"]
+
+import socket
+from urllib.parse import urlsplit
+
+from sqlalchemy.engine import URL
+
+_ESCAPES = "# → %23, @ → %40, / → %2F, ? → %3F, % → %25"
+_ENCODE = f"percent-encode it in DATABASE_URL ({_ESCAPES})"
+
+
+def url_problem(database_url: str) -> str | None:
+    """What makes a `postgresql://` URL mean something other than it seems, or None.
+
+    URL readers disagree on an unencoded `#`, `@` or `?` in the password: SQLAlchemy reads
+    one thing, libpq and most tools another. Refused before anything connects."""
+    if not database_url.startswith(("postgresql://", "postgres://", "postgresql+asyncpg://")):
+        return None
+    parts = urlsplit(database_url)
+    userinfo, _, host = parts.netloc.rpartition("@")
+    if parts.fragment or "#" in database_url:
+        return f"has a `#` in it, which ends a URL: if it is in the password, {_ENCODE}"
+    if "@" in userinfo:
+        return f"has more than one `@` before the host: if one is in the password, {_ENCODE}"
+    if not host or host.startswith(":"):
+        return "has no host: postgresql://USER:PASSWORD@HOST:PORT/DATABASE"
+    try:
+        parts.port  # noqa: B018 - reading it checks it
+    except ValueError:
+        return (
+            f"has a port that isn't a number (`{host.rpartition(':')[2]}`): if the password "
+            f"has a `/`, `?` or `:`, {_ENCODE}"
+        )
+    return None
+
+
+def connection_problem(url: URL, exc: BaseException) -> str:
+    """`exc`, raised while connecting to `url`, as one line naming where and what to do."""
+    where = f"{url.host or 'localhost'}:{url.port or 5432}, database {url.database or '?'}"
+    if url.get_backend_name() == "sqlite":
+        where = f"the SQLite file {url.database}"
+    cause = _cause(exc)
+    return f"can't use the database at {where}: {cause}"
+
+
+def _cause(exc: BaseException) -> str:
+    chain = [exc]
+    while chain[-1].__cause__ is not None or chain[-1].__context__ is not None:
+        chain.append(chain[-1].__cause__ or chain[-1].__context__)  # type: ignore[arg-type]
+        if len(chain) > 10:
+            break
+    names = {type(e).__name__ for e in chain}
+    text = " ".join(str(e) for e in chain)
+    if any(isinstance(e, socket.gaierror) for e in chain):
+        return "the host name doesn't resolve: check the host in DATABASE_URL"
+    if any(isinstance(e, ConnectionRefusedError) for e in chain):
+        return (
+            "the connection was refused: check the host and port "
+            "(from Render, Supabase's session pooler on 5432)"
+        )
+    if "InvalidCatalogNameError" in names or ("database" in text and "does not exist" in text):
+        return "that database does not exist: create it, or fix the name after the last `/`"
+    if "InvalidPasswordError" in names or "password authentication failed" in text:
+        return (
+            "the password was refused: check it, and if it has any of # @ / ? %, "
+            f"percent-encode them in DATABASE_URL ({_ESCAPES})"
+        )
+    if any(isinstance(e, TimeoutError) for e in chain):
+        return "no answer in time: check the host and port, and that the database is up"
+    if any(isinstance(e, OSError) for e in chain):
+        return f"the network failed ({next(e for e in chain if isinstance(e, OSError))})"
+    return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'no detail'}"
