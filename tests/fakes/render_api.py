@@ -12,7 +12,9 @@ deploy has steps ``(seconds after creation, status)``, so a rollback made by the
 live the deploy live before it reads ``deactivated``. `next_rollback` / `next_deploy` choose
 how the next one ends (``update_failed``, or ``None``: never finishes) or make Render answer
 202 with an empty body. Every request is recorded in `calls` (refused ones too);
-`fail_next` and `delay` make the next matching calls fail or answer slowly.
+`fail_next` and `delay` make the next matching calls fail or answer slowly. A service's
+`autoDeploy`/`autoDeployTrigger` follow its `auto_deploy_trigger`; `keeps_auto_deploy`
+makes Render answer a PATCH of it with the setting unchanged.
 
 A *target* (for `fail_next`, `delay`, `calls_to`) is ``"*"``, an HTTP method (``"POST"``),
 a path or its tail (``"/services/srv-…/rollback"``, ``"rollback"``, ``"deploys"``), or
@@ -96,6 +98,9 @@ class FakeService:
     suspended: bool = False
     auto_deploy_trigger: str = "commit"  # commit | checksPass | off
     knows_trigger: bool = True  # False: an API that only speaks legacy `autoDeploy`
+    # True: a PATCH of auto-deploy is answered 200 with the service unchanged (Render keeping
+    # the setting, as the client must notice).
+    keeps_auto_deploy: bool = False
     branch: str = "main"
     head_commit: tuple[str, str] = ("", "")  # (sha, message) a deploy without commitId builds
     restarts: int = 0
@@ -459,6 +464,8 @@ class FakeRenderAPI(LocalServer):
             return 400, _error(400, f"invalid autoDeployTrigger: {trigger}")
         if legacy is not None and legacy not in ("yes", "no"):
             return 400, _error(400, f"invalid autoDeploy: {legacy}")
+        if service.keeps_auto_deploy:
+            return 200, self._service_obj(service)
         if trigger is not None and service.knows_trigger:
             service.auto_deploy_trigger = trigger
         if legacy is not None:
