@@ -24,6 +24,7 @@ from bot.errors import ConfigError, ConfigProblem, StoreUnavailable
 from bot.logs import configure_logging
 from bot.observability import init_sentry
 from bot.postmortem.export import postmortem_json, postmortem_markdown
+from bot.preflight import preflight
 from bot.settings import Settings, load_settings
 from bot.store.database import create_engine, driver_url
 from bot.store.migrate import current_revision, head_revision, upgrade
@@ -72,6 +73,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(args: argparse.Namespace, settings: Settings, config: LuciaConfig) -> int:
     match args.command:
         case "check-config":
+            if problems := preflight(settings, config):
+                _print_problems(problems)
+                return 2
             print(_summary(settings, config))
             return 0
         case "migrate":

@@ -30,6 +30,7 @@ from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -79,13 +80,54 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _slack_user(value: str) -> str:
+    if not _SLACK_USER.fullmatch(value):
+        raise ValueError(
+            f"`{value}` isn't a Slack user id like U012ABCDEF "
+            "(in Slack: the person's profile → ⋮ → Copy member ID)"
+        )
+    return value
+
+
+def _email(value: str) -> str:
+    if not re.fullmatch(EMAIL_ADDRESS, value):
+        raise ValueError(f"`{value}` isn't an e-mail address like ana@example.com")
+    return value
+
+
+def _render_service(value: str) -> str:
+    if not re.fullmatch(r"srv-[a-z0-9]+", value):
+        raise ValueError(
+            f"`{value}` isn't a Render service id like srv-abc123 "
+            "(Render: the service → Settings → Service ID)"
+        )
+    return value
+
+
+def _web_url(value: str) -> str:
+    if not re.match(r"https?://[^/\s]+", value):
+        raise ValueError(f"`{value}` needs a scheme and a host, like https://{value.strip('/')}")
+    return value
+
+
+def _no_secret(value: str) -> str:
+    if looks_secret(value):
+        raise ValueError("looks like a secret (a token or key): never put one in lucia.yaml")
+    return value
+
+
+_SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,}")
+SlackUser = Annotated[str, AfterValidator(_slack_user)]
+FreeText = Annotated[str, AfterValidator(_no_secret)]
+
+
 class Owner(_Model):
-    name: str
-    slack: str | None = Field(default=None, pattern=r"^[UW][A-Z0-9]+$")
-    email: str | None = Field(default=None, pattern=rf"^{EMAIL_ADDRESS}$")
-    phone: str | None = None
-    push_topic: str | None = None
-    notes: str = ""
+    name: FreeText
+    slack: SlackUser | None = None
+    email: Annotated[str, AfterValidator(_email)] | None = None
+    phone: FreeText | None = None
+    push_topic: FreeText | None = None
+    notes: FreeText = ""
 
 
 class References(_Model):
@@ -109,8 +151,8 @@ class References(_Model):
 
 
 class Service(_Model):
-    render_service_id: str = Field(pattern=r"^srv-[a-z0-9]+$")
-    health_url: str | None = None
+    render_service_id: Annotated[str, AfterValidator(_render_service)]
+    health_url: Annotated[str, AfterValidator(_web_url)] | None = None
     production: bool = True
 
 
@@ -168,7 +210,7 @@ class AlertsConfig(_Model):
 
 class LuciaConfig(_Model):
     owners: dict[Role, Owner | None] = {}
-    admins: list[str] = []  # Slack user ids allowed to change owners besides the owner
+    admins: list[SlackUser] = []  # Slack user ids allowed to change owners besides the owner
     references: References = References()
     services: dict[str, Service] = {}
     routing: list[AlertRoute] = []
@@ -207,11 +249,18 @@ def load_yaml(path: Path, model: type[M], *, what: str) -> M:
                 ConfigProblem(
                     f"{path}:{_line_of(root, err['loc'])}",
                     f"{'.'.join(str(p) for p in err['loc'] if p != '[key]')}: "
-                    f"{err['msg'].removeprefix('Value error, ')}",
+                    f"{_PLAIN.get(err['type'], err['msg'].removeprefix('Value error, '))}",
                 )
                 for err in exc.errors()
             ]
         ) from None
+
+
+# pydantic's words for what people get wrong most, in the file's terms.
+_PLAIN = {
+    "extra_forbidden": "isn't something lucia.yaml has here: check the spelling",
+    "missing": "is required here",
+}
 
 
 def _yaml_problem(path: Path, text: str, exc: yaml.YAMLError) -> ConfigProblem:

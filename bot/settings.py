@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sentry_sdk.utils import BadDsn, Dsn
 
 from bot.errors import ConfigError, ConfigProblem
 from bot.store.reach import url_problem
@@ -178,6 +179,15 @@ class Settings(BaseSettings):
             )
         if self.log_level.upper() not in _LOG_LEVELS:
             problem("LOG_LEVEL", f"`{self.log_level}` isn't one of {', '.join(_LOG_LEVELS)}")
+        if self.sentry_dsn is not None:
+            try:
+                Dsn(self.sentry_dsn)
+            except BadDsn as exc:
+                problem(
+                    "SENTRY_DSN",
+                    f"isn't a Sentry DSN ({exc}): copy it from Sentry's project settings → "
+                    "Client Keys (DSN), like https://<key>@o<org>.ingest.sentry.io/<project>",
+                )
         if not 0 < self.port < 65536:
             problem("PORT", f"{self.port} is not a TCP port")
         if self.smtp_tls not in ("starttls", "tls", "none"):

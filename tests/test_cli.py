@@ -360,3 +360,58 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def test_check_config_finds_what_serve_would_accept_but_work_badly(tmp_path: Path) -> None:
+    (tmp_path / "lucia.yaml").write_text(
+        "owners:\n  infra:\n    name: Ivan Infra\n    email: ivan@lucia.example\n"
+    )
+    env = clean_env(
+        tmp_path,
+        SLACK_BOT_TOKEN="xoxb-1-2-abc",
+        SLACK_SIGNING_SECRET="s3cret",
+        LUCIA_INCIDENTS_CHANNEL="#incidents",
+        LUCIA_ALERTS_CHANNEL="C0ALERTS01",
+    )
+    result = run(tmp_path, "check-config", env=env)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "lucia-bot: 2 configuration problem(s):",
+        "  env LUCIA_INCIDENTS_CHANNEL: `#incidents` looks like a channel name: give the "
+        "channel's id, like C012ABCDEF (in Slack: the channel's name → About → Channel ID), "
+        "which stays right when the channel is renamed",
+        "  lucia.yaml: nobody can be paged: no role under `owners:` has a Slack user id, a "
+        "push topic, or an e-mail address with SMTP_HOST set",
+    ]
+
+
+def test_check_config_refuses_a_malformed_sentry_dsn(tmp_path: Path) -> None:
+    env = clean_env(tmp_path, SENTRY_DSN="https://o1.ingest.sentry.io/123")
+    result = run(tmp_path, "check-config", env=env)
+    assert result.returncode == 2
+    assert "env SENTRY_DSN: isn't a Sentry DSN (Missing public key): copy it from" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "says"),
+    [
+        (
+            "owners:\n  infra:\n    name: Ivan\n    notes: 'token xoxb-1234-5678-abcdefgh'\n",
+            "lucia.yaml:4: owners.infra.notes: looks like a secret (a token or key): never put "
+            "one in lucia.yaml",
+        ),
+        (
+            "services:\n  engine:\n    render_service_id: srv-abc\n"
+            "    health_url: engine.lucia.example/healthz\n",
+            "lucia.yaml:4: services.engine.health_url: `engine.lucia.example/healthz` needs a "
+            "scheme and a host, like https://engine.lucia.example/healthz",
+        ),
+    ],
+)
+def test_check_config_names_a_secret_or_a_url_without_scheme(
+    tmp_path: Path, yaml_text: str, says: str
+) -> None:
+    (tmp_path / "lucia.yaml").write_text(yaml_text)
+    result = run(tmp_path, "check-config")
+    assert result.returncode == 2
+    assert f"  {says}" in result.stderr.splitlines()
