@@ -152,7 +152,9 @@ async def build_runtime(
     alert_chat: AlertChat | None = None,
     slack: SlackChat | None = None,
 ) -> Runtime:
-    engine = create_engine(driver_url(settings.database_url))
+    engine = create_engine(
+        driver_url(settings.database_url), max_connections=settings.database_pool_size
+    )
     try:
         await upgrade(engine)
     except BaseException:

@@ -159,7 +159,7 @@ def _print_problems(problems: list[ConfigProblem]) -> None:
 
 
 async def _migrate(settings: Settings) -> str:
-    engine = create_engine(driver_url(settings.database_url))
+    engine = create_engine(driver_url(settings.database_url), max_connections=1)
     try:
         return await upgrade(engine)
     finally:
@@ -168,7 +168,7 @@ async def _migrate(settings: Settings) -> str:
 
 async def _export(settings: Settings, number: int, form: str) -> str | None:
     """Read-only: a schema behind this code is reported, never upgraded from here."""
-    engine = create_engine(driver_url(settings.database_url))
+    engine = create_engine(driver_url(settings.database_url), max_connections=1)
     try:
         if await current_revision(engine) != head_revision():
             raise SystemExit(

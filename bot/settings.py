@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     port: int = 3000
     # URLs carry the database password and the Upstash token: kept out of repr and logs.
     database_url: str = Field(default="sqlite:///lucia.db", repr=False)
+    # The most connections one instance opens. During a Render deploy the old and the new
+    # instance overlap and the pre-deploy migrate adds one: 2 × this + 1 must stay under
+    # the Supabase project's pooler Pool Size.
+    database_pool_size: int = 10
     redis_url: str | None = Field(default=None, repr=False)
     # The namespace of this bot's Redis keys (`lucia:<it>:…`); unset, the random id its
     # database was given at its first migration, so two databases never share keys.
@@ -188,6 +192,8 @@ class Settings(BaseSettings):
                     f"isn't a Sentry DSN ({exc}): copy it from Sentry's project settings → "
                     "Client Keys (DSN), like https://<key>@o<org>.ingest.sentry.io/<project>",
                 )
+        if not 1 <= self.database_pool_size <= 100:
+            problem("DATABASE_POOL_SIZE", f"{self.database_pool_size} isn't between 1 and 100")
         if not 0 < self.port < 65536:
             problem("PORT", f"{self.port} is not a TCP port")
         if self.smtp_tls not in ("starttls", "tls", "none"):

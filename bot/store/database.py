@@ -12,6 +12,7 @@ __all__ = [
     "to_utc",
 ]
 
+import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -46,7 +47,8 @@ def is_sqlite(url: URL) -> bool:
     return url.get_backend_name() == "sqlite"
 
 
-def create_engine(url: URL) -> AsyncEngine:
+def create_engine(url: URL, *, max_connections: int = 10) -> AsyncEngine:
+    """`max_connections`: the most this process opens (DATABASE_POOL_SIZE), half kept open."""
     if is_sqlite(url):
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
@@ -59,15 +61,38 @@ def create_engine(url: URL) -> AsyncEngine:
         return engine
     # Statement caches off: Supabase's transaction pooler (6543) can't keep prepared
     # statements, and the session pooler works the same without them.
+    connect_args: dict[str, Any] = {
+        "statement_cache_size": 0,
+        "prepared_statement_cache_size": 0,
+        "timeout": 10,
+    }
+    url, verified = _verified_tls(url)
+    if verified is not None:
+        connect_args["ssl"] = verified
+    kept = max(1, max_connections // 2)
     return create_async_engine(
         url,
         hide_parameters=True,  # errors would otherwise carry titles and notes into logs
-        pool_size=5,
-        max_overflow=5,
+        pool_size=kept,
+        max_overflow=max_connections - kept,
         pool_pre_ping=True,
         pool_recycle=1800,
-        connect_args={"statement_cache_size": 0, "prepared_statement_cache_size": 0, "timeout": 10},
+        connect_args=connect_args,
     )
+
+
+def _verified_tls(url: URL) -> tuple[URL, ssl.SSLContext | None]:
+    """libpq's `sslrootcert=<file>` (with `sslmode=verify-full`, or `verify-ca`) as an SSL
+    context that checks the server's certificate against that CA: Supabase's certificate
+    chains to its own root, which no public bundle holds, and asyncpg takes no file name."""
+    query = dict(url.query)
+    root = query.pop("sslrootcert", None)
+    if root is None:
+        return url, None
+    mode = query.pop("ssl", "verify-full")
+    context = ssl.create_default_context(cafile=str(root))
+    context.check_hostname = mode != "verify-ca"
+    return url.set(query=query), context
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 __all__ = ["connection_problem", "url_problem"]
 
 import socket
+import ssl
 from urllib.parse import urlsplit
 
 from sqlalchemy.engine import URL
@@ -73,6 +74,12 @@ def _cause(exc: BaseException) -> str:
         return (
             "the password was refused: check it, and if it has any of # @ / ? %, "
             f"percent-encode them in DATABASE_URL ({_ESCAPES})"
+        )
+    if refused := next((e for e in chain if isinstance(e, ssl.SSLCertVerificationError)), None):
+        return (
+            f"the server's certificate was refused ({refused.verify_message}): point "
+            "sslrootcert= at the CA that signed it (Supabase: Database → Settings → SSL "
+            "Configuration → Download certificate)"
         )
     if any(isinstance(e, TimeoutError) for e in chain):
         return "no answer in time: check the host and port, and that the database is up"
