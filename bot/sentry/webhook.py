@@ -81,7 +81,12 @@ class SentryWebhook:
 
     def _check_signature(self, request: web.Request, body: bytes) -> web.Response | None:
         if self._secret is None:
-            return _refuse(503, "SENTRY_CLIENT_SECRET is not configured on this bot")
+            return _refuse(
+                503,
+                "Sentry webhooks aren't set up on this bot: set SENTRY_CLIENT_SECRET to the "
+                "internal integration's Client Secret (or, for the legacy WebHooks plugin, "
+                "SENTRY_WEBHOOK_TOKEN and post to /webhooks/sentry?token=…)",
+            )
         reason = check_delivery(
             body,
             request.headers.get("Sentry-Hook-Signature"),

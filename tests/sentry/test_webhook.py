@@ -210,7 +210,9 @@ async def test_without_a_client_secret_deliveries_are_refused_with_the_reason(
     async with running_bot(slack_api, f"sqlite:///{tmp_path / 'l.db'}") as bot:
         response = await deliver(bot, sentry_fixture("event_alert.triggered.json"), "event_alert")
         assert response.status == 503
-        assert "SENTRY_CLIENT_SECRET" in (await response.json())["error"]
+        reason = (await response.json())["error"]
+        assert "set SENTRY_CLIENT_SECRET to the internal integration's Client Secret" in reason
+        assert "SENTRY_WEBHOOK_TOKEN and post to /webhooks/sentry?token=" in reason
 
 
 async def test_with_the_database_hung_every_answer_comes_within_sentrys_second(
