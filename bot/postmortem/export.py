@@ -3,6 +3,8 @@ Markdown by the Jinja2 template beside this file (a team edits it), or dumped as
 
 Deterministic: every list arrives in a total order, times are UTC ISO strings, and nothing
 depends on when the export runs — the same incident exports byte-identically twice.
+Key times come from the incident's history (`key_times.py`), people appear by name
+(`names.py`), and durations as people say them (`bot.durations.spoken_duration`).
 """
 
 from __future__ import annotations
@@ -16,8 +18,11 @@ from typing import Any
 
 import jinja2
 
+from bot.durations import spoken_duration
 from bot.incidents.model import EventKind
+from bot.postmortem.key_times import key_times
 from bot.postmortem.model import PostmortemData
+from bot.postmortem.names import Names
 
 TEMPLATE = Path(__file__).with_name("postmortem.md.j2")
 SYSTEM_ACTOR = "lucia"
@@ -25,12 +30,10 @@ SYSTEM_ACTOR = "lucia"
 
 def postmortem_view(data: PostmortemData) -> dict[str, Any]:
     incident = data.incident
-    first_alert = min((a.first_seen for a in data.alerts), default=None)
-    first_page = min(
-        (p.created_at for p in data.pages if any(ok for _, ok, _ in p.channels)), default=None
-    )
-    declared = incident.created_at
-    participants = sorted(
+    names = Names(data.names)
+    times = key_times(data)
+    declared = times.declared
+    participants = names.people(
         {e.actor for e in data.timeline if e.actor != SYSTEM_ACTOR}
         | {p for p in (incident.lead, incident.acknowledged_by) if p}
         | ({incident.opened_by} - {SYSTEM_ACTOR})
@@ -40,35 +43,39 @@ def postmortem_view(data: PostmortemData) -> dict[str, Any]:
         "incident": {
             "number": incident.number,
             "key": incident.key,
-            "title": incident.title,
+            "title": names.text(incident.title),
             "severity": incident.severity.label,
             "status": incident.status.value,
-            "lead": incident.lead,
-            "opened_by": incident.opened_by,
-            "description": incident.description,
-            "summary": incident.summary,
+            "lead": names.maybe(incident.lead),
+            "opened_by": names.person(incident.opened_by),
+            "description": names.text(incident.description),
+            "summary": names.text(incident.summary),
             "channel": incident.channel_name,
         },
         "participants": participants,
         "times": {
             "declared": _iso(declared),
-            "first_alert": _iso(first_alert),
-            "first_page": _iso(first_page),
-            "acknowledged": _iso(incident.acknowledged_at),
-            "mitigated": _iso(incident.mitigated_at),
-            "resolved": _iso(incident.resolved_at),
+            "first_alert": _iso(times.first_alert),
+            "first_page": _iso(times.first_page),
+            "acknowledged": _iso(times.acknowledged),
+            "mitigated": _iso(times.mitigated),
+            "resolved": _iso(times.resolved),
+            "reopenings": [
+                {"resolved": _iso(r.resolved), "reopened": _iso(r.reopened)}
+                for r in times.reopenings
+            ],
         },
         "durations": {
-            "to_acknowledge": _span(declared, incident.acknowledged_at),
-            "to_mitigate": _span(declared, incident.mitigated_at),
-            "to_resolve": _span(declared, incident.resolved_at),
+            "to_acknowledge": _span(declared, times.acknowledged),
+            "to_mitigate": _span(declared, times.mitigated),
+            "to_resolve": _span(declared, times.resolved),
         },
         "timeline": [
             {
                 "at": _iso(e.at),
                 "kind": e.kind.value,
-                "actor": e.actor,
-                "text": e.text,
+                "actor": names.person(e.actor),
+                "text": names.text(e.text),
                 "unpinned": e.kind is EventKind.PINNED and str(e.data.get("ts")) in pinned_away,
             }
             for e in data.timeline
@@ -88,14 +95,15 @@ def postmortem_view(data: PostmortemData) -> dict[str, Any]:
         ],
         "pages": [
             {
-                "person": p.person,
-                "target": p.target,
+                "person": names.text(p.person),  # as paged (older rows: `<@U…>`)
+                "target": names.person(p.target),
                 "at": _iso(p.created_at),
+                "attempted_at": _iso(p.attempted_at),
                 "status": p.status,
                 "channels": [
                     {"channel": c, "ok": ok, "detail": detail} for c, ok, detail in p.channels
                 ],
-                "acknowledged_by": p.acknowledged_by,
+                "acknowledged_by": names.maybe(p.acknowledged_by),
             }
             for p in data.pages
         ],
@@ -105,9 +113,9 @@ def postmortem_view(data: PostmortemData) -> dict[str, Any]:
                 "playbook": r.playbook,
                 "service": r.service,
                 "state": r.state,
-                "requested_by": r.requested_by,
-                "approved_by": r.approved_by,
-                "result": r.result,
+                "requested_by": names.person(r.requested_by),
+                "approved_by": names.maybe(r.approved_by),
+                "result": names.text(r.result),
                 "steps": [
                     {
                         "index": i + 1,
@@ -115,6 +123,9 @@ def postmortem_view(data: PostmortemData) -> dict[str, Any]:
                         "state": state,
                         "detail": detail,
                         "seconds": None if seconds is None else round(seconds, 1),
+                        "took": None
+                        if seconds is None
+                        else spoken_duration(timedelta(seconds=seconds)),
                     }
                     for i, kind, state, detail, seconds in r.steps
                 ],
@@ -124,12 +135,12 @@ def postmortem_view(data: PostmortemData) -> dict[str, Any]:
         "followups": [
             {
                 "id": f.id,
-                "text": f.text,
-                "owner": f.owner,
-                "created_by": f.created_by,
+                "text": names.text(f.text),
+                "owner": names.maybe(f.owner),
+                "created_by": names.person(f.created_by),
                 "created_at": _iso(f.created_at),
                 "done_at": _iso(f.done_at),
-                "done_by": f.done_by,
+                "done_by": names.maybe(f.done_by),
             }
             for f in data.followups
         ],
@@ -159,12 +170,7 @@ def _iso(at: datetime | None) -> str | None:
 
 
 def _span(start: datetime, end: datetime | None) -> str | None:
-    if end is None:
-        return None
-    seconds = int((end - start) / timedelta(seconds=1))
-    hours, rest = divmod(max(seconds, 0), 3600)
-    minutes, seconds = divmod(rest, 60)
-    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min {seconds:02d} s"
+    return None if end is None else spoken_duration(end - start)
 
 
 def _cell(value: object) -> str:

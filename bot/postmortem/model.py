@@ -10,8 +10,8 @@ __all__ = [
     "RunLine",
 ]
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.incidents.model import Incident, TimelineEvent
@@ -37,6 +37,9 @@ class PageLine:
     status: str
     channels: tuple[tuple[str, bool, str], ...]  # (channel, ok, detail), by channel
     acknowledged_by: str | None
+    # When it first went out: its first channel's result, or when it finished with no
+    # channel to try. None when it never did (still pending, cancelled, throttled).
+    attempted_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -70,3 +73,4 @@ class PostmortemData:
     pages: Sequence[PageLine]
     runs: Sequence[RunLine]
     followups: Sequence[FollowUp]
+    names: Mapping[str, str] = field(default_factory=dict)  # Slack user id → the owners' name

@@ -1,6 +1,7 @@
 """`PostmortemStore` on SQLAlchemy: an incident and everything about it in one read
 (timeline, linked alerts, pages and deliveries, playbook runs and steps, follow-ups), and
-the follow-ups themselves. Every list has a total order, so an export is deterministic."""
+the follow-ups themselves, and the launch-gate table's names for the people in it. Every
+list has a total order, so an export is deterministic."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.incidents.model import TimelineEvent
+from bot.paging.model import PageStatus
 from bot.postmortem.model import AlertLine, FollowUp, PageLine, PostmortemData, RunLine
 from bot.store.database import connect, from_utc, to_utc
 from bot.store.incident_store import append_event, incident_from_row, read_timeline
@@ -20,6 +22,7 @@ from bot.store.tables import (
     alert_groups,
     followups,
     incidents,
+    owners,
     page_deliveries,
     pages,
     playbook_runs,
@@ -47,6 +50,7 @@ class SqlPostmortemStore:
                 pages=await _pages(conn, number),
                 runs=await _runs(conn, number),
                 followups=await _followups(conn, number),
+                names=await _names(conn),
             )
 
     async def add_followup(
@@ -136,6 +140,7 @@ async def _pages(conn: AsyncConnection, number: int) -> list[PageLine]:
     if not rows:
         return []
     deliveries: defaultdict[int, list[tuple[str, bool, str]]] = defaultdict(list)
+    first_result: dict[int, datetime] = {}
     query = (
         sa.select(page_deliveries)
         .where(page_deliveries.c.page_id.in_([r["id"] for r in rows]))
@@ -143,6 +148,8 @@ async def _pages(conn: AsyncConnection, number: int) -> list[PageLine]:
     )
     for d in (await conn.execute(query)).mappings():
         deliveries[d["page_id"]].append((d["channel"], bool(d["ok"]), d["detail"]))
+        at = from_utc(d["at"])
+        first_result[d["page_id"]] = min(first_result.get(d["page_id"], at), at)
     return [
         PageLine(
             person=r["name"],
@@ -151,9 +158,32 @@ async def _pages(conn: AsyncConnection, number: int) -> list[PageLine]:
             status=r["status"],
             channels=tuple(deliveries[r["id"]]),
             acknowledged_by=r["acknowledged_by"],
+            attempted_at=first_result.get(r["id"]) or _tried_without_channels(r),
         )
         for r in rows
     ]
+
+
+_TRIED = frozenset({PageStatus.SENT.value, PageStatus.FAILED.value})
+
+
+def _tried_without_channels(row: sa.RowMapping) -> datetime | None:
+    """A page tried with no channel to try (nobody to reach) went out when it finished."""
+    return from_utc(row["finished_at"]) if row["status"] in _TRIED else None
+
+
+async def _names(conn: AsyncConnection) -> dict[str, str]:
+    """Slack user id → the name the launch-gate table gives them (the first role's, by role
+    name, should two roles name one person differently)."""
+    query = (
+        sa.select(owners.c.slack_user, owners.c.name)
+        .where(owners.c.slack_user.is_not(None), owners.c.name.is_not(None))
+        .order_by(owners.c.role)
+    )
+    names: dict[str, str] = {}
+    for r in (await conn.execute(query)).mappings():
+        names.setdefault(r["slack_user"], r["name"])
+    return names
 
 
 async def _runs(conn: AsyncConnection, number: int) -> list[RunLine]:
