@@ -226,6 +226,23 @@ async def build_runtime(
     page_sender = SingleFlight(paging.send_pages, background, name="page-sender")
     paging.wake = page_sender.kick
     incidents.opened = pager.kick  # the first page goes out now, not on the next tick
+    ticker = AsyncIOScheduler(timezone="UTC")
+
+    def sweep_runs_at(due: datetime) -> None:
+        """A one-shot timer for the next lease sweep (the only playbook timer: none idle)."""
+
+        async def kick() -> None:  # a coroutine, so APScheduler runs it on this loop
+            run_sweeper.kick()
+
+        ticker.add_job(
+            kick,
+            "date",
+            run_date=due,
+            id="playbook-leases",
+            replace_existing=True,
+            misfire_grace_time=None,
+        )
+
     playbooks = PlaybookService(
         load_playbooks(settings.lucia_playbooks),
         config,
@@ -240,7 +257,10 @@ async def build_runtime(
         _ask_in(slack),
         clock,
         own_service_id=os.environ.get("RENDER_SERVICE_ID"),
+        wake_at=sweep_runs_at,
     )
+    run_sweeper = SingleFlight(playbooks.sweep, background, name="playbook-leases")
+    sweep_runs_at(clock())  # at start: runs a stopped bot left behind
     postmortems = PostmortemService(
         SqlPostmortemStore(engine),
         incident_store,
@@ -272,7 +292,7 @@ async def build_runtime(
         pager,
         page_sender,
         Desk(incidents, alerts, paging, playbooks, postmortems),
-        AsyncIOScheduler(timezone="UTC"),
+        ticker,
         http,
     )
 

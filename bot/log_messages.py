@@ -65,3 +65,7 @@ PAGE_SENT = "page_sent"  # every channel tried; status sent or failed
 PAGE_DELIVERY_FAILED = "page_delivery_failed"  # one channel (e-mail, push, Slack) failed
 PLAYBOOK_RUN_FAILED = "playbook_run_failed"  # a bug stopped a run: its steps say how far
 PLAYBOOK_SAID = "playbook_said"  # a run's message, when there is no Slack channel to say it in
+PLAYBOOK_RUN_INTERRUPTED = "playbook_run_interrupted"  # its bot stopped renewing the lease
+PLAYBOOK_LEASE_NOT_RENEWED = "playbook_lease_not_renewed"  # database unreachable: retried
+PLAYBOOK_RESULT_NOT_STORED = "playbook_result_not_stored"  # a sweep had already ended the run
+PLAYBOOK_SWEEP_DEFERRED = "playbook_sweep_deferred"  # database unreachable: swept a lease later

@@ -1,8 +1,9 @@
 """Playbooks as files (`playbooks/*.yaml`), validated with pydantic, and what a run keeps.
 
 A playbook is a list of steps. A run copies them, and each step's state (pending, running,
-succeeded, failed, skipped) and duration is stored: the result message is derived from
-those states, never from what the bot hoped happened.
+succeeded, failed, skipped, interrupted) and duration is stored: the result message is
+derived from those states and from what Render reports at the end, never from what the bot
+hoped happened.
 """
 
 from __future__ import annotations
@@ -138,6 +139,7 @@ class StepState(enum.StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     SKIPPED = "skipped"
+    INTERRUPTED = "interrupted"  # was running when the bot running it stopped: outcome unknown
 
 
 class RunState(enum.StrEnum):
@@ -148,4 +150,7 @@ class RunState(enum.StrEnum):
     FAILED = "failed"  # a step failed: the reason is on it
     NOT_CONFIRMED = "not_confirmed"  # a wait or a check ran out of time: unknown outcome
     CANCELLED = "cancelled"
+    # The bot running it stopped (killed, crashed) and its lease ran out: the step it was
+    # on has an unknown outcome; its service lock is freed.
+    INTERRUPTED = "interrupted"
     DRY_RUN = "dry_run"  # shown, never run

@@ -8,6 +8,7 @@ __all__ = [
     "RenderAPI",
     "RenderDeploy",
     "RenderService",
+    "StepRecord",
     "StoredRun",
 ]
 
@@ -16,6 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
+
+from bot.playbooks.model import StepState
 
 
 class DeployStatus(enum.StrEnum):
@@ -120,6 +123,23 @@ class StoredRun:
     started: bool = False  # it has run steps: an approval now is a mid-run approval step
     created_at: datetime = datetime.min
     seconds: float | None = None  # from start to finish, once finished
+    started_at: datetime | None = None
+    # Renewed by the bot running it while it runs: a run whose lease ran out was left by a
+    # bot that stopped (see `Leases`).
+    heartbeat_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """A step's stored state. `deploy_id`: the deploy the run was watching after it (the one
+    its action made, or found), so what the run knew survives the bot that ran it."""
+
+    index: int
+    kind: str
+    state: StepState
+    detail: str = ""
+    seconds: float | None = None
+    deploy_id: str | None = None
 
 
 class PlaybookStore(Protocol):
@@ -153,17 +173,26 @@ class PlaybookStore(Protocol):
         """Change the run's state only if it is in `from_states` (a double click moves it
         once); the run as changed, or None."""
 
-    async def record_step(
-        self,
-        run_id: int,
-        index: int,
-        kind: str,
-        state: str,
-        detail: str,
-        seconds: float | None,
-        at: datetime,
-    ) -> None: ...
+    async def record_step(self, run_id: int, step: StepRecord, at: datetime) -> None: ...
 
-    async def finish(self, run_id: int, state: str, result: str, at: datetime) -> None: ...
+    async def steps(self, run_id: int) -> Sequence[StepRecord]:
+        """The run's stored steps, in order (a step not reached yet has no row)."""
+
+    async def finish(self, run_id: int, state: str, result: str, at: datetime) -> bool:
+        """Store the run's outcome, unless it already has one (a sweep found its lease
+        run out and marked it interrupted): False then."""
+
+    async def renew_lease(self, run_id: int, at: datetime) -> bool:
+        """Renew a running run's lease; False when the run is no longer active."""
+
+    async def leased_runs(self) -> Sequence[StoredRun]:
+        """Runs a bot is executing (running, or parked on a mid-run approval step)."""
+
+    async def interrupt(
+        self, run_id: int, stale_before: datetime, result: str, at: datetime
+    ) -> StoredRun | None:
+        """Mark the run interrupted (freeing its service lock) and its running step with it,
+        only if it is still executing and its lease was last renewed before `stale_before`;
+        the run as changed, or None (it finished, or its bot is alive after all)."""
 
     async def recent(self, playbook: str, limit: int) -> Sequence[StoredRun]: ...

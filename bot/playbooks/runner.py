@@ -3,8 +3,9 @@
 A step succeeds only on evidence: a rollback when Render answered with the new deploy, a
 wait when Render reports that deploy `live`, a health check when the URL answered as
 expected. A wait or check that runs out of time is `failed` with an outcome of "not
-confirmed"; the steps after a failure are `skipped`. The run's message is derived from the
-stored states (`describe_result`), never from what was hoped.
+confirmed"; the steps after a failure are `skipped`. Each step's record keeps the deploy
+the run is watching after it. The run's message is worded from the stored states and a
+final read of Render (`result.py`), never from what was hoped.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from bot.playbooks.model import (
     StepState,
     WaitLiveStep,
 )
-from bot.playbooks.ports import DeployStatus, RenderAPI, RenderDeploy
+from bot.playbooks.ports import DeployStatus, RenderAPI, RenderDeploy, StepRecord
 
 NOT_CONFIRMED = "not confirmed"  # the prefix of a step detail when time ran out
 
@@ -53,15 +54,7 @@ class Plan:
     target_deploy: RenderDeploy | None  # rollback: the deploy to go back to
     commit: str | None  # deploy: the commit to ship
     steps: tuple[Step, ...]
-
-
-@dataclass(frozen=True)
-class StepRecord:
-    index: int
-    kind: str
-    state: StepState
-    detail: str = ""
-    seconds: float | None = None
+    dashboard_url: str | None = None  # the service in Render's dashboard, as Render gave it
 
 
 @dataclass
@@ -110,11 +103,18 @@ class Runner:
                 records.append(StepRecord(index, step.kind, StepState.SKIPPED))
                 await record(records[-1])
                 continue
-            await record(StepRecord(index, step.kind, StepState.RUNNING))
+            await record(StepRecord(index, step.kind, StepState.RUNNING, deploy_id=ctx.deploy_id))
             began = self._clock()
             outcome = await self._step(step, ctx)
             records.append(
-                StepRecord(index, step.kind, outcome.state, outcome.detail, self._clock() - began)
+                StepRecord(
+                    index,
+                    step.kind,
+                    outcome.state,
+                    outcome.detail,
+                    self._clock() - began,
+                    ctx.deploy_id,
+                )
             )
             await record(records[-1])
             failed = outcome.state is StepState.FAILED

@@ -4,7 +4,8 @@ A plan fixes every id the run will act on (the live deploy, the target and its c
 before anyone confirms. Confirming moves the stored run from `planned` exactly once, so a
 double click runs it once; a second person approves when the playbook asks for it (by
 default for production services), and never the requester. One run per service at a time,
-across processes (a unique index on active runs).
+across processes (a unique index on active runs); a run whose bot stopped is noticed when
+its lease runs out (`lease.py`), marked interrupted, and its service freed.
 """
 
 from __future__ import annotations
@@ -14,18 +15,18 @@ __all__ = ["PlaybookService"]
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot import log_messages as msg
 from bot.config import LuciaConfig, Service
-from bot.errors import RenderError, UserError
+from bot.errors import RenderError, StoreUnavailable, UserError
 from bot.incidents import commands as cmd
 from bot.incidents.model import EventKind, TimelineEvent
 from bot.incidents.ports import IncidentStore
 from bot.incidents.replies import Noted, PlaybookPlan, Reply
 from bot.incidents.service import Invocation
+from bot.playbooks.lease import Leases, WakeAt
 from bot.playbooks.model import (
     Approval,
     ApprovalStep,
@@ -34,8 +35,30 @@ from bot.playbooks.model import (
     RunState,
     StepState,
 )
-from bot.playbooks.ports import DeployStatus, PlaybookStore, RenderAPI, RenderDeploy, StoredRun
-from bot.playbooks.runner import HealthProbe, Plan, Runner, StepRecord, run_steps
+from bot.playbooks.plans import (
+    RunView,
+    describe_plan,
+    plan_from_json,
+    plan_json,
+    rollback_target,
+    run_view,
+)
+from bot.playbooks.ports import (
+    DeployStatus,
+    PlaybookStore,
+    RenderAPI,
+    StepRecord,
+    StoredRun,
+)
+from bot.playbooks.result import (
+    FinalState,
+    describe_interrupted,
+    describe_result,
+    describe_status,
+    interrupted_event,
+    read_final,
+)
+from bot.playbooks.runner import HealthProbe, Plan, Runner, run_steps
 from bot.types import Clock
 
 log = logging.getLogger(__name__)
@@ -47,6 +70,8 @@ Ask = Callable[[str | None, PlaybookPlan], Awaitable[None]]  # a plan with butto
 APPROVAL_POLL = 1.0  # seconds between looks at an approval step's run
 PLAN_LIFETIME = timedelta(minutes=15)  # an older plan is planned again, not confirmed
 Record = Callable[[TimelineEvent], Awaitable[None]]  # store and show a timeline event
+_UNREAD = FinalState(None, None, "Render isn't configured on this bot")
+NameOf = Callable[[str], Awaitable[str]]  # a Slack user id → the person's name, in words
 
 
 class PlaybookService:
@@ -65,8 +90,12 @@ class PlaybookService:
         ask: Ask,
         clock: Clock,
         own_service_id: str | None = None,  # RENDER_SERVICE_ID: this bot's own service
+        wake_at: WakeAt | None = None,  # a one-shot timer for `sweep`; None: on demand only
+        name_of: NameOf | None = None,  # None: the launch-gate names in lucia.yaml
     ) -> None:
         self._own_service_id = own_service_id
+        self._leases = Leases(store, clock, config.playbooks.run_lease, wake_at)
+        self._name_of = name_of
         self._playbooks = playbooks
         self._config = config
         self._store = store
@@ -102,10 +131,12 @@ class PlaybookService:
         for problem in self._playbooks.problems:
             lines.append(f"⚠️ not loaded: {problem.location}: {problem.message}")
         drills = await self._store.recent("drill", 10)
-        finished = [r for r in drills if r.state in ("done", "failed", "not_confirmed")]
+        ended = ("done", "failed", "not_confirmed", "interrupted")
+        finished = [r for r in drills if r.state in ended]
         for run in finished[:3]:
             took = f" in {run.seconds:.0f} s" if run.seconds is not None else ""
-            lines.append(f"Drill R{run.id} on {run.service}: {run.state}{took} — {run.result}")
+            headline = run.result.splitlines()[0] if run.result else ""
+            lines.append(f"Drill R{run.id} on {run.service}: {run.state}{took} — {headline}")
         return "\n".join(lines)
 
     async def _deploys(self, name: str) -> str:
@@ -144,25 +175,32 @@ class PlaybookService:
         plan = await self._make_plan(playbook, name, service, command.ref)
         incident = await self._incidents.find_by_channel(inv.channel_id) if inv.channel_id else None
         state = RunState.DRY_RUN if command.dry_run else RunState.PLANNED
-        run = await self._store.create_run(
-            playbook=playbook.name,
-            service=name,
-            state=state.value,
-            plan=_plan_json(plan),
-            requested_by=inv.actor,
-            incident_number=incident.number if incident else None,
-            channel_id=inv.channel_id,
-            at=self._clock(),
-        )
+
+        async def create() -> StoredRun | None:
+            return await self._store.create_run(
+                playbook=playbook.name,
+                service=name,
+                state=state.value,
+                plan=plan_json(plan),
+                requested_by=inv.actor,
+                incident_number=incident.number if incident else None,
+                channel_id=inv.channel_id,
+                at=self._clock(),
+            )
+
+        run = await create()
+        busy = await self._store.active_run(name) if run is None else None
+        if busy is not None and self._leases.ran_out(busy) and await self._interrupt(busy):
+            run = await create()  # its bot stopped: the service is free now
+            busy = await self._store.active_run(name) if run is None else None
         if run is None:
-            busy = await self._store.active_run(name)
             who = (
                 f"<@{busy.requested_by}> has R{busy.id} ({busy.playbook}, {busy.state})"
                 if busy
                 else "another run is active"
             )
             raise UserError(f"{name} is busy: {who}. One run per service at a time.")
-        text = _describe_plan(run.id, plan, self._needs_approval(playbook, service))
+        text = describe_plan(run.id, plan, self._needs_approval(playbook, service))
         if command.dry_run:
             return PlaybookPlan(run.id, f"Dry run — nothing will change.\n{text}")
         return PlaybookPlan(run.id, text, ("confirm", "cancel"))
@@ -185,7 +223,7 @@ class PlaybookService:
         live = next((d for d in deploys if d.status is DeployStatus.LIVE), None)
         target = None
         if "rollback" in kinds:
-            target = _rollback_target(deploys, live, ref)
+            target = rollback_target(deploys, live, ref)
         commit = ref if "deploy" in kinds and "rollback" not in kinds else None
         if playbook.name == "drill" and live is not None:
             commit = live.commit_id  # forward again to what was live before the drill
@@ -198,6 +236,7 @@ class PlaybookService:
             target_deploy=target,
             commit=commit,
             steps=tuple(playbook.steps),
+            dashboard_url=current.dashboard_url,
         )
 
     def _needs_approval(self, playbook: Playbook, service: Service) -> bool:
@@ -218,7 +257,7 @@ class PlaybookService:
                 run_id, ("planned", "awaiting_approval", "running"), "cancelled", now
             )
             if moved is None:
-                raise UserError(f"R{run_id} is {run.state}: it can't be cancelled now.")
+                raise UserError(f"{await self._status(run_id)} It can't be cancelled now.")
             if run.state == "running":  # a run stops before its next step; done ones stay done
                 return Noted(
                     f"Cancelled R{run_id}: no further step will start. Steps already done "
@@ -235,12 +274,14 @@ class PlaybookService:
                 raise UserError(
                     f"Only <@{run.requested_by}>, who asked for R{run_id}, confirms it."
                 )
+            if run.state != "planned":  # a second click: what is true now, from the store
+                return Noted(await self._status(run_id))
             await self._still_current(run)
             needs = self._needs_approval(playbook, self._service(run.service))
             to = "awaiting_approval" if needs else "running"
             moved = await self._store.move(run_id, ("planned",), to, now)
-            if moved is None:
-                return Noted(f"R{run_id} is already {run.state}: confirmed once, run once.")
+            if moved is None:  # a second click: what is true now, from the stored run
+                return Noted(await self._status(run_id))
             if needs:  # asked in the channel, where a second responder sees it
                 await self._ask(
                     run.channel_id,
@@ -256,11 +297,13 @@ class PlaybookService:
             return Noted(f"Running R{run_id} ({run.playbook} on {run.service}).")
         if inv.actor == run.requested_by:
             raise UserError("You asked for this run: a second person approves it.")
+        if run.state != "awaiting_approval":
+            return Noted(f"Nothing to approve: {await self._status(run_id)}")
         if not run.started:
             await self._still_current(run)
         moved = await self._store.move(run_id, ("awaiting_approval",), "running", now, by=inv.actor)
         if moved is None:
-            return Noted(f"R{run_id} is {run.state}: nothing to approve.")
+            return Noted(f"Nothing to approve: {await self._status(run_id)}")
         if run.started:  # an approval step: the run (in whichever process) carries on
             return Noted(f"Approved: R{run_id} carries on.")
         self._start(moved)
@@ -296,21 +339,15 @@ class PlaybookService:
         self._spawn(self._execute(run))
 
     async def _execute(self, run: StoredRun) -> None:
-        plan = _plan_from_json(run.plan, self._playbooks.playbooks[run.playbook])
+        playbook = self._playbooks.playbooks[run.playbook]
+        plan = plan_from_json(run.plan, playbook)
+        view = self._view(run)
 
         async def say(text: str) -> None:
             await self._say(run.channel_id, text)
 
         async def record(step: StepRecord) -> None:
-            await self._store.record_step(
-                run.id,
-                step.index,
-                step.kind,
-                step.state.value,
-                step.detail,
-                step.seconds,
-                self._clock(),
-            )
+            await self._store.record_step(run.id, step, self._clock())
             if run.incident_number is not None and step.state is not StepState.RUNNING:
                 await self._record(
                     TimelineEvent(
@@ -333,17 +370,18 @@ class PlaybookService:
 
         runner = Runner(self._render(), self._probe, say, ask_approval)
         try:
-            records = await runner.run(plan, record, proceed)
-            if not await proceed():  # cancelled while it ran
-                state = "cancelled"
-                done = [r for r in records if r.state is StepState.SUCCEEDED]
-                result = (
-                    f"⚠️ R{run.id} {run.playbook} on {run.service} was cancelled after "
-                    f"{len(done)} of {len(records)} steps; those stay done. Check Render."
-                )
-            else:
-                state = run_steps(records)
-                result = describe_result(run.id, plan, records)
+            async with self._leases.held(run.id):
+                records = await runner.run(plan, record, proceed)
+                final = await read_final(self._render(), plan.service_id)  # what is left
+            current = await self._store.run(run.id)
+            if current is not None and current.state == "interrupted":
+                # A sweep took it for a run whose bot had stopped, and said so: the stored
+                # outcome stands, and nothing here contradicts it.
+                log.warning(msg.PLAYBOOK_RESULT_NOT_STORED, extra={"run": run.id})
+                return
+            cancelled = current is not None and current.state == "cancelled"
+            state = "cancelled" if cancelled else run_steps(records)
+            result = describe_result(view, records, final, cancelled=cancelled)
         except asyncio.CancelledError:  # the bot is shutting down mid-run
             result = (
                 f"⚠️ R{run.id} {run.playbook} on {run.service}: NOT CONFIRMED — the bot shut "
@@ -354,8 +392,57 @@ class PlaybookService:
         except Exception:
             log.exception(msg.PLAYBOOK_RUN_FAILED, extra={"run": run.id})
             state, result = "failed", f"R{run.id} stopped on an error in the bot: see its log."
-        await self._store.finish(run.id, state, result, self._clock())
+        if not await self._store.finish(run.id, state, result, self._clock()):
+            log.warning(msg.PLAYBOOK_RESULT_NOT_STORED, extra={"run": run.id, "state": state})
+            return
         await self._say(run.channel_id, result)
+
+    # --- runs whose bot stopped -----------------------------------------------------
+
+    async def sweep(self) -> None:
+        """Mark interrupted the executing runs whose lease ran out (their bot stopped), and
+        set the next sweep for when the earliest lease still held would run out."""
+        now = self._clock()
+        next_due: datetime | None = None
+        try:
+            for run in await self._store.leased_runs():
+                due = self._leases.expires(run)
+                if due > now:
+                    next_due = due if next_due is None else min(next_due, due)
+                else:
+                    await self._interrupt(run)
+        except StoreUnavailable as exc:  # looked at again a lease later, not forgotten
+            log.warning(msg.PLAYBOOK_SWEEP_DEFERRED, extra={"error": str(exc)})
+            next_due = now + self._leases.lease
+        self._leases.wake(next_due)
+
+    async def _interrupt(self, run: StoredRun) -> bool:
+        """Mark it interrupted (only if its lease is still out), then say so in its channel
+        and on its incident's timeline. False when its bot turned out alive, or another
+        sweep got there first."""
+        stale_before = self._leases.stale_before()
+        view = self._view(run)
+        steps = await self._store.steps(run.id)
+        api = self._api
+        final = await read_final(api, view.service_id) if api is not None else None
+        text = describe_interrupted(view, steps, final or _UNREAD, self._leases.lease)
+        moved = await self._store.interrupt(run.id, stale_before, text, self._clock())
+        if moved is None:
+            return False
+        log.warning(msg.PLAYBOOK_RUN_INTERRUPTED, extra={"run": run.id, "service": run.service})
+        if run.incident_number is not None:
+            await self._record(
+                TimelineEvent(
+                    run.incident_number,
+                    self._clock(),
+                    EventKind.PLAYBOOK,
+                    run.requested_by,
+                    interrupted_event(view, steps),
+                    {"run": run.id, "state": "interrupted"},
+                )
+            )
+        await self._say(run.channel_id, text)
+        return True
 
     async def _ask_approval(self, run: StoredRun, step: ApprovalStep) -> str | None:
         """Park the run until a second responder approves it (in the database, so the
@@ -384,6 +471,25 @@ class PlaybookService:
 
     # --- helpers --------------------------------------------------------------------
 
+    async def _status(self, run_id: int) -> str:
+        """What is true of the run now, from its stored state and steps."""
+        run = await self._store.run(run_id)
+        if run is None:
+            return f"There is no run R{run_id}."
+        steps = await self._store.steps(run_id)
+        who = await self._name(run.requested_by)  # only the requester confirms
+        return describe_status(self._view(run), run.state, run.started, run.result, steps, who)
+
+    def _view(self, run: StoredRun) -> RunView:
+        playbook = self._playbooks.playbooks.get(run.playbook)
+        return run_view(run, tuple(s.kind for s in playbook.steps) if playbook else ())
+
+    async def _name(self, user: str) -> str:
+        if self._name_of is not None:
+            return await self._name_of(user)
+        names = {o.slack: o.name for o in self._config.owners.values() if o and o.slack}
+        return names.get(user, user)
+
     def _service(self, name: str) -> Service:
         service = self._config.services.get(name)
         if service is None:
@@ -395,129 +501,6 @@ class PlaybookService:
         if self._api is None:
             raise UserError("Render isn't configured on this bot (set RENDER_API_KEY).")
         return self._api
-
-
-def _rollback_target(
-    deploys: list[RenderDeploy], live: RenderDeploy | None, ref: str | None
-) -> RenderDeploy:
-    if ref is not None:
-        found = next((d for d in deploys if d.id == ref), None)
-        if found is None:
-            raise UserError(f"{ref} isn't among the service's last 50 deploys.")
-        if live is not None and found.id == live.id:
-            raise UserError(f"{ref} is the deploy that is live now.")
-        return found
-    if live is not None and live.trigger == "rollback":
-        raise UserError(
-            f"The live deploy {live.id} is itself a rollback: name the deploy to go back to "
-            "(`/lucia deploys <service>` lists them)."
-        )
-    older = [
-        d
-        for d in deploys
-        if d.status is DeployStatus.DEACTIVATED
-        and (live is None or (d.created_at and live.created_at and d.created_at < live.created_at))
-        and (live is None or live.commit_id is None or d.commit_id != live.commit_id)
-    ]
-    if not older:
-        raise UserError("There is no earlier deploy that was live to roll back to.")
-    return older[0]  # newest first
-
-
-def _describe_plan(run_id: int, plan: Plan, approval: bool) -> str:
-    lines = [f"*R{run_id}: {plan.playbook} on {plan.service}* (`{plan.service_id}`)"]
-    lines.append(f"Live now: {_deploy_line(plan.live_deploy)}")
-    if plan.target_deploy is not None:
-        lines.append(f"Roll back to: {_deploy_line(plan.target_deploy)}")
-    if plan.commit:
-        lines.append(f"Deploy commit: `{plan.commit[:12]}`")
-    lines.append("Steps: " + " → ".join(s.kind for s in plan.steps))
-    if approval:
-        lines.append("A second responder approves it after you confirm.")
-    return "\n".join(lines)
-
-
-def _deploy_line(deploy: RenderDeploy | None) -> str:
-    if deploy is None:
-        return "nothing"
-    commit = (deploy.commit_id or "")[:7]
-    return f"`{deploy.id}` ({commit} {deploy.commit_message[:60]})".replace(" )", ")")
-
-
-def describe_result(run_id: int, plan: Plan, records: list[StepRecord]) -> str:
-    """What the run proved, from its step states: never more."""
-    state = run_steps(records)
-    head = f"R{run_id} {plan.playbook} on {plan.service}"
-    proved = {r.kind for r in records if r.state is StepState.SUCCEEDED}
-    if state == "done":
-        if {"rollback", "wait_live", "health_check"} <= proved and plan.target_deploy:
-            checked = [r.detail for r in records if r.kind == "health_check"]
-            health = f", and healthy ({checked[-1]})" if checked else ""
-            return (
-                f"✅ {head}: rolled back to {_deploy_line(plan.target_deploy)}; "
-                f"Render reports it live{health}. Auto-deploy is off: turn it back on once "
-                "the fix is merged."
-            )
-        return f"✅ {head}: done — " + "; ".join(r.detail for r in records if r.detail)
-    failed = next(r for r in records if r.state is StepState.FAILED)
-    if state == "not_confirmed":
-        return (
-            f"⚠️ {head}: NOT CONFIRMED at step {failed.index + 1} ({failed.kind}): "
-            f"{failed.detail}. Check Render's dashboard before trying again."
-        )
-    return (
-        f"❌ {head}: FAILED at step {failed.index + 1} ({failed.kind}): {failed.detail}. "
-        "The steps after it were skipped."
-    )
-
-
-def _plan_json(plan: Plan) -> dict[str, Any]:
-    def deploy(d: RenderDeploy | None) -> dict[str, Any] | None:
-        if d is None:
-            return None
-        data = asdict(d)
-        data["status"] = d.status.value
-        for key in ("created_at", "finished_at"):
-            data[key] = data[key].isoformat() if data[key] else None
-        return data
-
-    return {
-        "service": plan.service,
-        "service_id": plan.service_id,
-        "health_url": plan.health_url,
-        "live_deploy": deploy(plan.live_deploy),
-        "target_deploy": deploy(plan.target_deploy),
-        "commit": plan.commit,
-    }
-
-
-def _plan_from_json(data: dict[str, Any], playbook: Playbook) -> Plan:
-    def deploy(d: dict[str, Any] | None) -> RenderDeploy | None:
-        if d is None:
-            return None
-        times = {
-            k: datetime.fromisoformat(d[k]) if d.get(k) else None
-            for k in ("created_at", "finished_at")
-        }
-        return RenderDeploy(
-            id=d["id"],
-            status=DeployStatus.parse(d["status"]),
-            trigger=d.get("trigger", ""),
-            commit_id=d.get("commit_id"),
-            commit_message=d.get("commit_message", ""),
-            **times,
-        )
-
-    return Plan(
-        playbook=playbook.name,
-        service=data["service"],
-        service_id=data["service_id"],
-        health_url=data["health_url"],
-        live_deploy=deploy(data["live_deploy"]),
-        target_deploy=deploy(data["target_deploy"]),
-        commit=data["commit"],
-        steps=tuple(playbook.steps),
-    )
 
 
 def _ago(now: datetime, then: datetime) -> str:

@@ -221,8 +221,8 @@ def _event_body(event: TimelineEvent, *, after_actor: bool = True) -> str:
             body = f"noted: {text}"
         case EventKind.LEAD_CHANGED:
             body = f"made {_who(str(event.data.get('lead', '')))} the lead"
-        case _:
-            body = text[0].lower() + text[1:] if text else event.kind.value
+        case _:  # a sentence after the actor: its first word lower-case, but never an id (R2)
+            body = text[0].lower() + text[1:] if text[1:2].islower() else text or event.kind.value
     return body if after_actor else body[0].upper() + body[1:]
 
 

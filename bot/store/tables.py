@@ -269,6 +269,9 @@ playbook_runs = sa.Table(
     sa.Column("started_at", Timestamp),
     sa.Column("finished_at", Timestamp),
     sa.Column("result", sa.Text, nullable=False, server_default=""),
+    # Renewed by the bot executing the run; one that stops renewing it (killed) leaves a
+    # run that a sweep marks interrupted, freeing the service (migration 0011).
+    sa.Column("heartbeat_at", Timestamp),
     # One run per service at a time, across processes: a second planned/running run of
     # the same service can't be inserted.
     sa.Index(
@@ -290,6 +293,7 @@ playbook_steps = sa.Table(
     sa.Column("detail", sa.Text, nullable=False, server_default=""),
     sa.Column("seconds", sa.Float),
     sa.Column("updated_at", Timestamp, nullable=False),
+    sa.Column("deploy_id", sa.String(64)),  # the deploy the run watched after this step
 )
 
 followups = sa.Table(

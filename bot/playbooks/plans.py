@@ -1,0 +1,167 @@
+"""A run's plan: how its target is chosen, how it is shown before Confirm, and how it is
+stored (`playbook_runs.plan`, JSON) and read back.
+
+The stored plan is what a run's messages are worded from: the ids it acts on, the service's
+page in Render's dashboard, and the kinds of its steps (so a playbook file edited or
+removed since the run started doesn't change what is said about the run).
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "RunView",
+    "describe_plan",
+    "plan_from_json",
+    "plan_json",
+    "rollback_target",
+    "run_view",
+]
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.errors import UserError
+from bot.playbooks.model import Playbook
+from bot.playbooks.ports import DeployStatus, RenderDeploy, StoredRun
+from bot.playbooks.runner import Plan
+
+DASHBOARD = "https://dashboard.render.com/web/"  # + the service id, when Render gave none
+
+
+@dataclass(frozen=True)
+class RunView:
+    """What a stored run is about, for wording its messages."""
+
+    run_id: int
+    playbook: str
+    service: str  # the name in lucia.yaml
+    service_id: str
+    kinds: tuple[str, ...]  # its steps, in order
+    dashboard_url: str  # the service's page in Render's dashboard
+    live_deploy: RenderDeploy | None  # live when it was planned
+    target_deploy: RenderDeploy | None  # rollback: the deploy to go back to
+    commit: str | None  # deploy: the commit to ship
+
+    @property
+    def head(self) -> str:
+        return f"R{self.run_id} {self.playbook} on {self.service}"
+
+
+def plan_json(plan: Plan) -> dict[str, Any]:
+    return {
+        "service": plan.service,
+        "service_id": plan.service_id,
+        "health_url": plan.health_url,
+        "live_deploy": _deploy_json(plan.live_deploy),
+        "target_deploy": _deploy_json(plan.target_deploy),
+        "commit": plan.commit,
+        "dashboard_url": plan.dashboard_url,
+        "steps": [step.kind for step in plan.steps],
+    }
+
+
+def plan_from_json(data: dict[str, Any], playbook: Playbook) -> Plan:
+    return Plan(
+        playbook=playbook.name,
+        service=data["service"],
+        service_id=data["service_id"],
+        health_url=data["health_url"],
+        live_deploy=_deploy(data["live_deploy"]),
+        target_deploy=_deploy(data["target_deploy"]),
+        commit=data["commit"],
+        steps=tuple(playbook.steps),
+        dashboard_url=data.get("dashboard_url"),
+    )
+
+
+def run_view(run: StoredRun, fallback_kinds: tuple[str, ...] = ()) -> RunView:
+    """`fallback_kinds`: the playbook's steps now, for runs stored before plans kept theirs."""
+    data = run.plan
+    service_id = str(data["service_id"])
+    kinds = tuple(str(k) for k in data.get("steps") or fallback_kinds)
+    return RunView(
+        run_id=run.id,
+        playbook=run.playbook,
+        service=run.service,
+        service_id=service_id,
+        kinds=kinds,
+        dashboard_url=str(data.get("dashboard_url") or DASHBOARD + service_id),
+        live_deploy=_deploy(data.get("live_deploy")),
+        target_deploy=_deploy(data.get("target_deploy")),
+        commit=data.get("commit"),
+    )
+
+
+def _deploy_json(deploy: RenderDeploy | None) -> dict[str, Any] | None:
+    if deploy is None:
+        return None
+    data = asdict(deploy)
+    data["status"] = deploy.status.value
+    for key in ("created_at", "finished_at"):
+        data[key] = data[key].isoformat() if data[key] else None
+    return data
+
+
+def _deploy(data: dict[str, Any] | None) -> RenderDeploy | None:
+    if data is None:
+        return None
+    times = {
+        k: datetime.fromisoformat(data[k]) if data.get(k) else None
+        for k in ("created_at", "finished_at")
+    }
+    return RenderDeploy(
+        id=data["id"],
+        status=DeployStatus.parse(data["status"]),
+        trigger=data.get("trigger", ""),
+        commit_id=data.get("commit_id"),
+        commit_message=data.get("commit_message", ""),
+        **times,
+    )
+
+
+def rollback_target(
+    deploys: list[RenderDeploy], live: RenderDeploy | None, ref: str | None
+) -> RenderDeploy:
+    if ref is not None:
+        found = next((d for d in deploys if d.id == ref), None)
+        if found is None:
+            raise UserError(f"{ref} isn't among the service's last 50 deploys.")
+        if live is not None and found.id == live.id:
+            raise UserError(f"{ref} is the deploy that is live now.")
+        return found
+    if live is not None and live.trigger == "rollback":
+        raise UserError(
+            f"The live deploy {live.id} is itself a rollback: name the deploy to go back to "
+            "(`/lucia deploys <service>` lists them)."
+        )
+    older = [
+        d
+        for d in deploys
+        if d.status is DeployStatus.DEACTIVATED
+        and (live is None or (d.created_at and live.created_at and d.created_at < live.created_at))
+        and (live is None or live.commit_id is None or d.commit_id != live.commit_id)
+    ]
+    if not older:
+        raise UserError("There is no earlier deploy that was live to roll back to.")
+    return older[0]  # newest first
+
+
+def describe_plan(run_id: int, plan: Plan, approval: bool) -> str:
+    lines = [f"*R{run_id}: {plan.playbook} on {plan.service}* (`{plan.service_id}`)"]
+    lines.append(f"Live now: {_deploy_line(plan.live_deploy)}")
+    if plan.target_deploy is not None:
+        lines.append(f"Roll back to: {_deploy_line(plan.target_deploy)}")
+    if plan.commit:
+        lines.append(f"Deploy commit: `{plan.commit[:12]}`")
+    lines.append("Steps: " + " → ".join(s.kind for s in plan.steps))
+    if approval:
+        lines.append("A second responder approves it after you confirm.")
+    return "\n".join(lines)
+
+
+def _deploy_line(deploy: RenderDeploy | None) -> str:
+    if deploy is None:
+        return "nothing"
+    commit = (deploy.commit_id or "")[:7]
+    return f"`{deploy.id}` ({commit} {deploy.commit_message[:60]})".replace(" )", ")")
