@@ -7,6 +7,7 @@ __all__ = ["BotProcess"]
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import sys
@@ -94,6 +95,23 @@ class BotProcess:
     async def close(self) -> None:
         with contextlib.suppress(ProcessLookupError):
             await self.kill9()
+
+    def log_summary(self) -> str:
+        """Each distinct warning or error the bot logged, once, with its last line."""
+        if not self.log.exists():
+            return "(no log)"
+        seen: dict[str, int] = {}
+        for line in self.log.read_text(errors="replace").splitlines():
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            last = (record.get("exc_info") or "").strip().splitlines()[-1:] or [""]
+            what = " ".join(
+                str(x) for x in (record.get("message"), record.get("task"), last[0][:160]) if x
+            )
+            seen[what] = seen.get(what, 0) + 1
+        return f"{self.log}:\n" + "\n".join(f"  {n} × {what}" for what, n in seen.items())
 
     def log_tail(self, lines: int = 30) -> str:
         if not self.log.exists():

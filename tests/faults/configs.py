@@ -4,9 +4,9 @@ from __future__ import annotations
 
 __all__ = ["ANA_REACH", "BOB_REACH", "FAST_ALERTS", "PAGING_YAML"]
 
-# Alert messages gather for 1 s and are updated at most every second, so a test sees the
-# final state within a few seconds.
-FAST_ALERTS = "alerts:\n  group_wait: 1\n  update_interval: 1\n"
+# Alert messages gather for half a second and are updated at most twice a second, so a
+# test sees the final state soon after its flood.
+FAST_ALERTS = "alerts:\n  group_wait: 0.5\n  update_interval: 0.5\n"
 
 # (e-mail, push topic, Slack id) of the two people the paging tests page.
 BOB_REACH = ("bob@lucia.example", "bob-93", "U01BOBBY00")
@@ -27,6 +27,6 @@ escalation:
   sev1:
     close_with_fallback: false
     steps:
-      - {roles: [owner], wait: 2}
+      - {roles: [owner], wait: 1}
 """
 )

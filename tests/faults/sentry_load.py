@@ -21,7 +21,7 @@ import hmac
 import json
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -151,19 +151,41 @@ async def send(http: aiohttp.ClientSession, base: str, webhook: Webhook) -> Answ
     return Answer(webhook, status, time.monotonic() - started, text, started)
 
 
-async def flood(base: str | Sequence[str], webhooks: Iterable[Webhook], rate: float) -> Ledger:
+async def flood(
+    base: str | Sequence[str],
+    webhooks: Sequence[Webhook],
+    rate: float,
+    *,
+    until: asyncio.Event | None = None,
+    tail: float = 0.0,
+) -> Ledger:
     """Open loop, as Sentry sends: one webhook every 1/rate s whether or not the last was
     answered. With several bases the webhooks go round-robin (two instances behind one
-    load balancer)."""
+    load balancer). With `until`, the flood goes on (the second half of `webhooks` again:
+    repeats) until `tail` seconds after it is set, however slow the machine is today."""
     bases = [base] if isinstance(base, str) else list(base)
-    connector = aiohttp.TCPConnector(limit=500, force_close=False)
+    connector = aiohttp.TCPConnector(limit=500)
     async with aiohttp.ClientSession(connector=connector) as http:
         began = time.monotonic()
         tasks: list[asyncio.Task[Answer]] = []
-        for i, webhook in enumerate(webhooks):
+        ended_at: float | None = None
+        for i, webhook in enumerate(_go_on(webhooks, until)):
             await asyncio.sleep(max(0.0, began + i / rate - time.monotonic()))
+            if until is not None and until.is_set():
+                ended_at = ended_at or time.monotonic()
+                if i >= len(webhooks) and time.monotonic() > ended_at + tail:
+                    break
             tasks.append(asyncio.create_task(send(http, bases[i % len(bases)], webhook)))
         return Ledger(list(await asyncio.gather(*tasks)))
+
+
+def _go_on(webhooks: Sequence[Webhook], until: asyncio.Event | None) -> Iterator[Webhook]:
+    yield from webhooks
+    if until is None or not webhooks:
+        return
+    again = webhooks[len(webhooks) // 2 :]
+    while True:
+        yield from again
 
 
 def mixed(issues: Sequence[int], repeats: int, **alert: str) -> list[Webhook]:

@@ -13,15 +13,15 @@ import asyncpg
 import pytest
 
 from tests.faults.conftest import ALERTS_CHANNEL, ANA, Stack
-from tests.faults.sentry_load import BUDGET, flood, mixed
+from tests.faults.sentry_load import BUDGET, firing, flood, mixed
 from tests.faults.slack_requests import slash, wait_answer
 from tests.faults.tally import alert_tally, notice_problems, rows, settle_alerts
 
 ISSUES = range(8001, 8016)  # 15 alert groups
-REPEATS = 19  # 300 webhooks
-RATE = 100.0  # 3 s of flood
-FAULT_AT = 0.8
-FAULT_FOR = 1.5
+REPEATS = 17  # 270 webhooks in all
+RATE = 110.0  # webhooks per second: 2.5 s of flood
+FAULT_AT = 0.7  # seconds into the flood: the groups exist and repeats go through Redis
+FAULT_FOR = 1.2  # seconds a pause or a hang lasts: longer than Sentry's whole budget
 
 
 async def _terminate_backends(database_url: str) -> int:
@@ -53,7 +53,7 @@ async def _hung(stack: Stack) -> None:
 async def _terminated(stack: Stack) -> None:
     for _ in range(3):
         await _terminate_backends(stack.database_url)
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(0.4)
 
 
 async def _cut(stack: Stack) -> None:
@@ -77,15 +77,19 @@ async def test_a_postgres_fault_mid_flood_answers_in_time_and_loses_no_2xx(
 ) -> None:
     bot = await stack.bot()
     prefix = await stack.prefix()
-    healed_at = 0.0
+    healed, healed_at = asyncio.Event(), 0.0
 
     async def inject() -> None:
         nonlocal healed_at
         await asyncio.sleep(FAULT_AT)
         await FAULTS[fault](stack)
         healed_at = time.monotonic()
+        healed.set()
 
-    ledger, _ = await asyncio.gather(flood(bot.base, mixed(ISSUES, REPEATS), RATE), inject())
+    webhooks = mixed(ISSUES, REPEATS)
+    ledger, _ = await asyncio.gather(
+        flood(bot.base, webhooks, RATE, until=healed, tail=1.0), inject()
+    )
     pending = await settle_alerts(stack.database_url, stack.redis.url, prefix)
     tally = await alert_tally(stack.database_url, ledger, pending)
     report = tally.report(ledger)
@@ -96,14 +100,15 @@ async def test_a_postgres_fault_mid_flood_answers_in_time_and_loses_no_2xx(
     assert tally.duplicated == 0, report
     assert tally.split_groups == 0, report
     assert not tally.stray_keys, report
-    assert not pending, report
+    assert not pending, f"{report}\n{bot.log_summary()}"
     # Healed means healed: what was sent half a second after the fault ended was kept.
     after = [a for a in ledger.answers if a.sent_at > healed_at + 0.5]
     assert after, "the flood ended before the fault did"
     assert all(a.status == 200 for a in after), [
         (a.status, a.body) for a in after if a.status != 200
     ]
-    assert await notice_problems(stack.database_url, stack.slack, ALERTS_CHANNEL) == []
+    problems = await notice_problems(stack.database_url, stack.slack, ALERTS_CHANNEL)
+    assert problems == [], f"{problems}\n{bot.log_summary()}"
 
 
 DATABASE_DOWN = "I can't reach the database"
@@ -143,3 +148,31 @@ async def test_an_incident_open_that_failed_in_an_outage_can_be_retried_at_once(
         if "Payments API returns 502" in str(m.get("text", ""))
     ]
     assert cards, "the incident was opened but nothing in Slack shows it"
+
+
+@pytest.mark.timeout(30)
+async def test_a_database_blip_while_an_alert_message_is_posted_leaves_it_neither_stale_nor_doubled(
+    stack: Stack,
+) -> None:
+    """The sender has claimed the alert notice and is posting it when the database goes
+    away for a second, so what Slack answered can't be recorded. Once the database is
+    back, the message must catch up with the alerts that came since — not stay stale for
+    the claim's whole lease, and not be posted a second time when the lease runs out."""
+    bot = await stack.bot()
+    prefix = await stack.prefix()
+    stack.slack.delay("chat.postMessage", 1.0)  # the post is in flight for a second
+    ledger = await flood(bot.base, [firing(8101)], 1)
+    await stack.slack.wait_for("chat.postMessage")
+    await stack.pg_proxy.refuse()  # ...and its answer is recorded into no database
+    await asyncio.sleep(1.5)
+    await stack.pg_proxy.resume()
+    stack.slack.delay("chat.postMessage", 0)
+    ledger += await flood(bot.base, [firing(8101) for _ in range(5)], 10)
+    pending = await settle_alerts(stack.database_url, stack.redis.url, prefix, limit=8)
+    tally = await alert_tally(stack.database_url, ledger, pending)
+
+    assert ledger.statuses() == {200: 6}, tally.report(ledger)
+    assert tally.counted == {"sentry:issue:8101": 6}, tally.report(ledger)
+    problems = await notice_problems(stack.database_url, stack.slack, ALERTS_CHANNEL)
+    assert problems == [], f"{problems}\n{bot.log_summary()}"
+    assert not pending, f"{pending}\n{bot.log_summary()}"

@@ -27,22 +27,23 @@ async def test_alert_messages_through_429s_and_5xx_are_late_never_doubled_or_wro
     prefix = await stack.prefix()
 
     async def slack_down() -> None:
-        stack.slack.outage(MESSAGES, 2.5, status=429, error="ratelimited", retry_after=1)
-        await asyncio.sleep(2.5)
-        stack.slack.outage(MESSAGES, 2.0, status=500, error="internal_error", retry_after=None)
+        stack.slack.outage(MESSAGES, 1.5, status=429, error="ratelimited", retry_after=1)
+        await asyncio.sleep(1.5)
+        stack.slack.outage(MESSAGES, 1.5, status=500, error="internal_error", retry_after=None)
 
     webhooks = mixed(range(9401, 9406), 9, project="checkout") + mixed(
         range(9406, 9411), 9, project="search"
     )
-    ledger, _ = await asyncio.gather(flood(bot.base, webhooks, 30), slack_down())
+    ledger, _ = await asyncio.gather(flood(bot.base, webhooks, 40), slack_down())
     pending = await settle_alerts(stack.database_url, stack.redis.url, prefix, limit=25)
     tally = await alert_tally(stack.database_url, ledger, pending)
 
     assert {s for _, s, _ in stack.slack.refused} == {429, 500}, "the outage was never met"
     assert ledger.statuses() == {200: 100}, tally.report(ledger)
     assert tally.lost == tally.duplicated == 0, tally.report(ledger)
-    assert not pending, f"{pending}\n{bot.log_tail()}"
-    assert await notice_problems(stack.database_url, stack.slack, ALERTS_CHANNEL) == []
+    assert not pending, f"{pending}\n{bot.log_summary()}"
+    problems = await notice_problems(stack.database_url, stack.slack, ALERTS_CHANNEL)
+    assert problems == [], f"{problems}\n{bot.log_summary()}"
     notices = await rows(stack.database_url, "SELECT group_by FROM alert_notices")
     assert len(notices) == 2, notices  # one message per project, as Alertmanager groups
 

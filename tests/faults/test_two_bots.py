@@ -31,7 +31,7 @@ async def test_two_serve_processes_on_one_database_group_page_and_post_once(
         webhooks = routed[:1] + mixed(range(9201, 9216), 15) + routed[1:]
         ledger = await flood([a.base, b.base], webhooks, 100)  # round-robin between them
 
-        async def paged_twice() -> bool:  # Bob, then Ana 2 s later, then nobody
+        async def paged_twice() -> bool:  # Bob, then Ana a second later, then nobody
             found = await rows(stack.database_url, "SELECT status FROM escalations")
             return [e["status"] for e in found] == ["exhausted"]
 
@@ -46,8 +46,10 @@ async def test_two_serve_processes_on_one_database_group_page_and_post_once(
         assert tally.lost == 0, report
         assert tally.duplicated == 0, report
         assert tally.split_groups == 0, report
-        assert not pending, report
-        assert await notice_problems(stack.database_url, stack.slack, ALERTS_CHANNEL) == []
+        logs = f"{a.log_summary()}\n{b.log_summary()}"
+        assert not pending, f"{report}\n{logs}"
+        problems = await notice_problems(stack.database_url, stack.slack, ALERTS_CHANNEL)
+        assert problems == [], f"{problems}\n{logs}"
         incidents = await rows(stack.database_url, "SELECT number, alert_group_id FROM incidents")
         assert len(incidents) == 1, incidents
         assert len(stack.slack.calls_to("conversations.create")) == 1
