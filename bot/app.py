@@ -67,6 +67,7 @@ from bot.slack.app import build_bolt_app, build_web_client
 from bot.slack.blocks import Message, escape, mentions_kept, reply_message
 from bot.slack.chat import SlackChat
 from bot.slack.dispatch import SlackDeps
+from bot.slack.identity import SlackIdentity
 from bot.slack.paging import SlackChannelMention, SlackDirectMessage
 from bot.store.alert_store import SqlAlertStore
 from bot.store.database import create_engine, driver_url, ping
@@ -345,7 +346,9 @@ def _say_to(slack: SlackChat | None) -> Callable[[str | None, str], Awaitable[No
 RUNTIME = web.AppKey("runtime", Runtime)
 
 
-def build_web_app(runtime: Runtime, bolt: AsyncApp | None) -> web.Application:
+def build_web_app(
+    runtime: Runtime, bolt: AsyncApp | None, slack: SlackIdentity | None = None
+) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY)
     app[RUNTIME] = runtime
 
@@ -369,6 +372,8 @@ def build_web_app(runtime: Runtime, bolt: AsyncApp | None) -> web.Application:
                 checks["redis"] = f"down: {exc or 'timeout'}"
         else:
             checks["redis"] = "in-process"
+        if slack is not None:
+            checks["slack"] = await slack.readiness()
         ready = all(not v.startswith("down") for v in checks.values())
         return web.json_response(
             {"status": "ready" if ready else "unavailable", **checks}, status=200 if ready else 503
@@ -438,11 +443,13 @@ async def build_server_app(settings: Settings, config: LuciaConfig) -> web.Appli
         runtime = await build_runtime(settings, config, ConsoleChat(log.info))
         return build_web_app(runtime, None)
     client = build_web_client(settings)
+    identity = SlackIdentity(client)
+    await identity.check_at_start()
     chat = SlackChat(client)
     runtime = await build_runtime(settings, config, chat, alert_chat=chat, slack=chat)
     deps = SlackDeps(runtime.desk, runtime.incidents, runtime.background, runtime.dedupe)
-    bolt = build_bolt_app(settings, client, deps)
-    app = build_web_app(runtime, bolt)
+    bolt = build_bolt_app(settings, deps, identity)
+    app = build_web_app(runtime, bolt, identity)
     if settings.slack_mode is SlackMode.SOCKET:
         assert settings.slack_app_token is not None
         handler = AsyncSocketModeHandler(bolt, settings.slack_app_token.get_secret_value())

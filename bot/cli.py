@@ -91,7 +91,11 @@ def _run(args: argparse.Namespace, settings: Settings, config: LuciaConfig) -> i
                     msg.CONFIG_FILE_MISSING,
                     extra={"path": str(settings.lucia_config), "hint": CONFIG_HINT},
                 )
-            serve(settings, config)
+            try:
+                serve(settings, config)
+            except ConfigError as exc:  # found while starting: Slack refused the token, say
+                _print_problems(exc.problems)
+                return 2
             return 0
         case "export":
             configure_logging("WARNING")

@@ -29,12 +29,16 @@ __all__ = [
     "SLACK_EVENT_RETRY_DROPPED",
     "SLACK_LISTENER_FAILED",
     "SLACK_NOT_CONFIGURED",
+    "SLACK_REQUEST_NOT_AUTHORIZED",
+    "SLACK_UNREACHABLE_AT_START",
 ]
 
 # Process
 SERVING = "serving"  # port, Slack mode, database kind, whether Redis is used
 CONFIG_FILE_MISSING = "config_file_missing"  # LUCIA_CONFIG names no file yet: empty tables
 SLACK_NOT_CONFIGURED = "slack_not_configured"  # serve without Slack: only health routes
+SLACK_UNREACHABLE_AT_START = "slack_unreachable_at_start"  # auth.test failed: /readyz says so
+SLACK_REQUEST_NOT_AUTHORIZED = "slack_request_not_authorized"  # token refused or Slack unreachable
 BACKGROUND_TASK_FAILED = "background_task_failed"  # work after an ack raised
 BACKGROUND_TASKS_CANCELLED = "background_tasks_cancelled"  # shutdown limit reached
 

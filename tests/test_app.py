@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import socket
+import sys
 from pathlib import Path
 
 from aiohttp.test_utils import TestClient, TestServer
@@ -116,3 +119,65 @@ async def test_an_open_the_outage_refused_goes_through_when_retried(
         await bot.settle()
         (answer,) = await bot.answers("back")
         assert answer.startswith("✅ Opened INC-1 (SEV2)")
+
+
+async def test_a_token_slack_refuses_stops_serve_with_the_variable_named(tmp_path: Path) -> None:
+    async with FakeSlackAPI() as slack_api:
+        env = clean_serve_env(slack_api, tmp_path, SLACK_BOT_TOKEN="xoxb-not-the-right-one")
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "serve", cwd=tmp_path, env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        _out, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 2
+    assert err.decode().splitlines() == [
+        "lucia-bot: 1 configuration problem(s):",
+        "  env SLACK_BOT_TOKEN: Slack refuses this token (invalid_auth): copy the Bot User "
+        "OAuth Token (xoxb-…) from the app's OAuth & Permissions page, and reinstall the app "
+        "if it was uninstalled",
+    ]
+
+
+async def test_readyz_says_whether_slack_accepts_the_token(
+    slack_api: FakeSlackAPI, tmp_path: Path
+) -> None:
+    app = await build_server_app(
+        bot_settings(slack_api, f"sqlite:///{tmp_path / 'l.db'}"), LuciaConfig()
+    )
+    async with TestClient(TestServer(app)) as client:
+        ready = await client.get("/readyz")
+        assert (ready.status, (await ready.json())["slack"]) == (200, "ok")
+
+
+async def test_with_slack_unreachable_serve_starts_says_so_and_answers_commands_plainly(
+    tmp_path: Path,
+) -> None:
+    """Slack's API down (or this host's way out to it): no empty 500 for a command."""
+    async with FakeSlackAPI() as slack_api:
+        settings = bot_settings(
+            slack_api,
+            f"sqlite:///{tmp_path / 'l.db'}",
+            SLACK_API_URL=f"http://127.0.0.1:{_closed_port()}/api/",
+        )
+        app = await build_server_app(settings, LuciaConfig())
+        async with TestClient(TestServer(app)) as client:
+            ready = await client.get("/readyz")
+            assert ready.status == 503
+            assert (await ready.json())["slack"].startswith("down: Slack's API is unreachable")
+            response = await Bot(client, slack_api).command("help")
+            assert response.status == 200
+            answer = await response.json()
+            assert answer["response_type"] == "ephemeral"
+            assert answer["text"].startswith("⚠️ I can't reach Slack's API right now")
+
+
+def clean_serve_env(slack_api: FakeSlackAPI, tmp_path: Path, **extra: str) -> dict[str, str]:
+    return {
+        "PATH": os.environ["PATH"],
+        "PORT": str(_closed_port()),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'lucia.db'}",
+        "SLACK_BOT_TOKEN": slack_api.bot_token,
+        "SLACK_SIGNING_SECRET": "secret-for-tests",
+        "SLACK_API_URL": slack_api.url,
+        **extra,
+    }

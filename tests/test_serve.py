@@ -127,6 +127,8 @@ async def test_an_idle_bot_writes_no_line_per_tick(slack_api: FakeSlackAPI, tmp_
         proc.send_signal(signal.SIGTERM)
         await proc.wait()
     assert any(r["message"] == "serving" for r in started)
+    # Bolt's "As you gave client as well, token will be unused", among others, is gone.
+    assert [r for r in started if r["logger"].startswith("slack")] == []
     assert idle == []
 
 

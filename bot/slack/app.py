@@ -20,6 +20,7 @@ from bot import log_messages as msg
 from bot.errors import DedupeUnavailable
 from bot.settings import Settings
 from bot.slack.dispatch import SlackDeps
+from bot.slack.identity import SlackIdentity
 from bot.slack.listeners import actions, commands, events, notices, pages, pins, views
 
 log = logging.getLogger(__name__)
@@ -29,30 +30,39 @@ EVENT_DEDUPE_SECONDS = 3600  # Slack's last retry comes about 6 minutes after th
 
 def build_web_client(settings: Settings) -> AsyncWebClient:
     assert settings.slack_bot_token is not None
-    return AsyncWebClient(
-        token=settings.slack_bot_token.get_secret_value(),
-        base_url=settings.slack_api_url,
-        timeout=10,
-        retry_handlers=[
-            AsyncConnectionErrorRetryHandler(max_retry_count=1),
-            # Sleeps Retry-After (plus jitter) and tries again: a 429 delays, never drops.
-            AsyncRateLimitErrorRetryHandler(max_retry_count=3),
-        ],
-    )
+    return _configured(AsyncWebClient(token=settings.slack_bot_token.get_secret_value()), settings)
 
 
-def build_bolt_app(settings: Settings, client: AsyncWebClient, deps: SlackDeps) -> AsyncApp:
+def _configured(client: AsyncWebClient, settings: Settings) -> AsyncWebClient:
+    client.base_url = settings.slack_api_url
+    client.timeout = 10
+    client.retry_handlers = [
+        AsyncConnectionErrorRetryHandler(max_retry_count=1),
+        # Sleeps Retry-After (plus jitter) and tries again: a 429 delays, never drops.
+        AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+    ]
+    return client
+
+
+def build_bolt_app(settings: Settings, deps: SlackDeps, identity: SlackIdentity) -> AsyncApp:
+    assert settings.slack_bot_token is not None
     secret = settings.slack_signing_secret
     app = AsyncApp(
-        client=client,
+        # The token, not a client: Bolt also reads SLACK_BOT_TOKEN from the environment and
+        # warns at every start that a client given beside it wins. Its client is set up
+        # like ours below.
+        token=settings.slack_bot_token.get_secret_value(),
         signing_secret=secret.get_secret_value() if secret else None,
         # Socket Mode needs no signature; over HTTP every request is verified.
         request_verification_enabled=secret is not None,
+        # Before Bolt's own auth.test: an unreachable Slack gets a plain answer, not a 500.
+        before_authorize=identity.gate(),
         # Listeners ack, hand slow work to BackgroundTasks and return at once; Bolt then
         # answers after the listener, so it keeps no task of its own that shutdown can't see.
         process_before_response=True,
         logger=logging.getLogger("slack_bolt"),
     )
+    _configured(app.client, settings)
     app.middleware(_drop_event_retries(deps))
 
     @app.error
