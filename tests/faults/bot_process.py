@@ -25,6 +25,8 @@ class BotProcess:
             "PATH": os.environ["PATH"],
             "PORT": str(self.port),
             "LOG_LEVEL": "WARNING",
+            # Passed on, so the suite can run against another checkout of the bot.
+            **({"PYTHONPATH": os.environ["PYTHONPATH"]} if "PYTHONPATH" in os.environ else {}),
             **env,
         }
         self.cwd = cwd

@@ -18,10 +18,10 @@ from tests.faults.slack_requests import slash, wait_answer
 from tests.faults.tally import alert_tally, notice_problems, rows, settle_alerts
 
 ISSUES = range(8001, 8016)  # 15 alert groups
-REPEATS = 17  # 270 webhooks in all
-RATE = 110.0  # webhooks per second: 2.5 s of flood
-FAULT_AT = 0.7  # seconds into the flood: the groups exist and repeats go through Redis
-FAULT_FOR = 1.2  # seconds a pause or a hang lasts: longer than Sentry's whole budget
+REPEATS = 15  # 240 webhooks in all
+RATE = 120.0  # webhooks per second: 2 s of flood, and on until the fault heals
+FAULT_AT = 0.6  # seconds into the flood: the groups exist and repeats go through Redis
+FAULT_FOR = 1.1  # seconds a pause or a hang lasts: longer than Sentry's whole budget
 
 
 async def _terminate_backends(database_url: str) -> int:
@@ -88,7 +88,7 @@ async def test_a_postgres_fault_mid_flood_answers_in_time_and_loses_no_2xx(
 
     webhooks = mixed(ISSUES, REPEATS)
     ledger, _ = await asyncio.gather(
-        flood(bot.base, webhooks, RATE, until=healed, tail=1.0), inject()
+        flood(bot.base, webhooks, RATE, until=healed, tail=0.8), inject()
     )
     pending = await settle_alerts(stack.database_url, stack.redis.url, prefix)
     tally = await alert_tally(stack.database_url, ledger, pending)

@@ -15,10 +15,10 @@ from tests.faults.sentry_load import BUDGET, firing, flood, mixed
 from tests.faults.tally import alert_tally, notice_problems, rows, settle_alerts
 
 ISSUES = range(5001, 5016)  # 15 alert groups
-REPEATS = 17  # 270 webhooks in all
-RATE = 110.0  # webhooks per second: 2.5 s of flood
-FAULT_AT = 0.7  # seconds into the flood: the groups exist and repeats go through Redis
-FAULT_FOR = 1.2  # seconds a pause or a hang lasts: longer than Sentry's whole budget
+REPEATS = 15  # 240 webhooks in all
+RATE = 120.0  # webhooks per second: 2 s of flood, and on until the fault heals
+FAULT_AT = 0.6  # seconds into the flood: the groups exist and repeats go through Redis
+FAULT_FOR = 1.1  # seconds a pause or a hang lasts: longer than Sentry's whole budget
 
 
 async def _killed_and_restarted_empty(stack: Stack) -> None:
@@ -76,11 +76,14 @@ async def test_a_redis_fault_mid_flood_loses_no_alert_and_counts_none_twice(
 
     webhooks = mixed(ISSUES, REPEATS)
     ledger, _ = await asyncio.gather(
-        flood(bot.base, webhooks, RATE, until=healed, tail=1.0), inject()
+        flood(bot.base, webhooks, RATE, until=healed, tail=0.8), inject()
     )
     pending = await settle_alerts(stack.database_url, stack.redis.url, prefix)
     tally = await alert_tally(stack.database_url, ledger, pending)
 
+    first = ledger.answers[0].sent_at
+    counted_in_redis = [a for a in ledger.answers if '"counted"' in a.body]
+    assert any(a.sent_at < first + FAULT_AT for a in counted_in_redis), "Redis was never used"
     assert ledger.statuses() == {200: len(ledger.answers)}, tally.report(ledger)
     assert not ledger.slow(), f"answered after {BUDGET} s: {tally.report(ledger)}"
     assert tally.lost == 0, tally.report(ledger)
