@@ -45,7 +45,7 @@ async def settle_alerts(
     redis_url: str | None = None,
     prefix: str | None = None,
     *,
-    limit: float = 12.0,
+    limit: float = 8.0,
 ) -> str:
     """Wait until every kept delivery is read, Redis holds no unfolded count and every
     alert message shows its latest version; return what was still pending if not."""
