@@ -37,7 +37,7 @@ from bot.alerts.notices import NoticeBoard
 from bot.alerts.ports import AlertChat, RepeatCounter
 from bot.alerts.routing import IncidentRouter
 from bot.alerts.service import AlertService
-from bot.background import BackgroundTasks, SingleFlight
+from bot.background import BackgroundTasks, SingleFlight, Soon
 from bot.config import LuciaConfig
 from bot.console.chat import ConsoleChat
 from bot.dedupe import Dedupe
@@ -84,6 +84,7 @@ log = logging.getLogger(__name__)
 # Slack's payloads are a few kB, Sentry's up to a few hundred; far bigger is refused (413).
 MAX_BODY = 1024 * 1024
 READY_TIMEOUT = 3.0
+FOLD_DELAY = 1.0  # seconds from a repeat counted in Redis to its fold onto the group
 
 
 def utc_now() -> datetime:
@@ -105,6 +106,7 @@ class Runtime:
     notice_sender: SingleFlight  # shows alert groups in Slack when their notices are due
     alert_router: SingleFlight  # opens the incidents routing rules ask for
     repeat_folder: SingleFlight  # moves repeats counted in Redis onto their groups
+    fold_soon: Soon  # a second after a repeat is counted: the folder runs
     paging: PagingService
     pager: SingleFlight  # starts, stops and restarts escalations; fires due steps
     page_sender: SingleFlight  # sends due pages through every channel
@@ -289,6 +291,7 @@ async def build_runtime(
         sender,
         opener,
         folder,
+        Soon(folder, FOLD_DELAY),
         paging,
         pager,
         page_sender,
@@ -396,7 +399,11 @@ def build_web_app(
     app.router.add_get("/readyz", readyz)
     app.router.add_post("/slack/events", slack_events)
     sentry = SentryWebhook(
-        runtime.settings, runtime.alerts, runtime.alert_reader, max_body=MAX_BODY
+        runtime.settings,
+        runtime.alerts,
+        runtime.alert_reader,
+        runtime.fold_soon,
+        max_body=MAX_BODY,
     )
     app.router.add_post("/webhooks/sentry", sentry.handle)
 

@@ -7,7 +7,7 @@ open transaction rolls back.
 
 from __future__ import annotations
 
-__all__ = ["BackgroundTasks", "SingleFlight"]
+__all__ = ["BackgroundTasks", "SingleFlight", "Soon"]
 
 import asyncio
 import logging
@@ -65,11 +65,17 @@ class SingleFlight:
     run once more afterwards, so nothing kicked is left waiting."""
 
     def __init__(
-        self, job: Callable[[], Awaitable[object]], background: BackgroundTasks, *, name: str
+        self,
+        job: Callable[[], Awaitable[object]],
+        background: BackgroundTasks,
+        *,
+        name: str,
+        finished: Callable[[], None] = lambda: None,
     ) -> None:
         self._job = job
         self._background = background
         self._name = name
+        self._finished = finished  # after each run: what it stored may have moved a timer
         self._running = False
         self._again = False
 
@@ -89,5 +95,29 @@ class SingleFlight:
                     return
         finally:
             self._running = False
+            self._finished()
             if self._again:  # kicked while a run failed: that kick still gets its run
                 self.kick()
+
+
+class Soon:
+    """Kicks a `SingleFlight` `delay` seconds after the first `poke` of a quiet spell: a
+    flood of pokes costs one run per `delay`, and a single poke is never left waiting."""
+
+    def __init__(self, flight: SingleFlight, delay: float) -> None:
+        self._flight = flight
+        self._delay = delay
+        self._timer: asyncio.TimerHandle | None = None
+
+    def poke(self) -> None:
+        if self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(self._delay, self._fire)
+
+    def cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _fire(self) -> None:
+        self._timer = None
+        self._flight.kick()

@@ -19,7 +19,7 @@ from aiohttp import web
 
 from bot import log_messages as msg
 from bot.alerts.service import AlertService
-from bot.background import SingleFlight
+from bot.background import SingleFlight, Soon
 from bot.errors import StoreUnavailable
 from bot.sentry.payloads import repeat_key
 from bot.sentry.signature import check_delivery
@@ -33,13 +33,20 @@ ANSWER_WITHIN = 0.8  # seconds: Sentry waits 1 s, and the answer has to travel b
 
 class SentryWebhook:
     def __init__(
-        self, settings: Settings, alerts: AlertService, reader: SingleFlight, *, max_body: int
+        self,
+        settings: Settings,
+        alerts: AlertService,
+        reader: SingleFlight,
+        folder: Soon,
+        *,
+        max_body: int,
     ) -> None:
         self._max_body = max_body
         self._secret = settings.sentry_client_secret
         self._token = settings.sentry_webhook_token
         self._alerts = alerts
-        self._reader = reader
+        self._reader = reader  # reads kept deliveries into groups
+        self._folder = folder  # moves repeats counted in Redis onto their groups
 
     async def handle(self, request: web.Request) -> web.Response:
         started = asyncio.get_running_loop().time()
@@ -75,6 +82,7 @@ class SentryWebhook:
                 503, f"the alert could not be stored within {ANSWER_WITHIN} s; the database is slow"
             )
         if delivery is None:
+            self._folder.poke()
             return web.json_response({"counted": True})  # a repeat of a firing alert
         self._reader.kick()
         return web.json_response({"accepted": delivery})
