@@ -198,9 +198,18 @@ class FakeSlackAPI(LocalServer):
         return self.base
 
     # ----------------------------------------------------------------- test helpers
-    def add_user(self, user_id: str, name: str, *, email: str | None = None) -> None:
-        real_name = name.capitalize()
-        profile = {"email": email, "display_name": name, "real_name": real_name}
+    def add_user(
+        self,
+        user_id: str,
+        name: str,
+        *,
+        email: str | None = None,
+        display_name: str | None = None,  # the profile's; `name` unless given ("" is allowed)
+        real_name: str | None = None,
+    ) -> None:
+        real_name = name.capitalize() if real_name is None else real_name
+        display_name = name if display_name is None else display_name
+        profile = {"email": email, "display_name": display_name, "real_name": real_name}
         self.users[user_id] = {
             "id": user_id,
             "team_id": self.team_id,
