@@ -63,18 +63,19 @@ async def settle_alerts(
                 database_url,
                 "SELECT count(*) AS n FROM alert_notices WHERE sent_version < version",
             )
-            unfolded = 0
+            unfolded, lock = 0, ""
             if client is not None and prefix is not None:
                 try:
                     unfolded = await client.exists(
                         prefix + "repeats", prefix + "folding", prefix + "fold-lock"
                     )
+                    ttl = await client.pttl(prefix + "fold-lock")
+                    lock = f" (the fold lock is held {ttl / 1000:.0f} s more)" if ttl > 0 else ""
                 except (OSError, aioredis.RedisError) as exc:
-                    unfolded = -1
-                    pending = f"redis unreadable: {exc!r}"
+                    unfolded, lock = -1, f" (Redis unreadable: {exc!r})"
             pending = (
                 f"{unread['n']} deliveries unread, {unsent['n']} alert messages behind, "
-                f"{unfolded} Redis count keys unfolded"
+                f"{unfolded} Redis count keys unfolded{lock}"
             )
             if unread["n"] == 0 and unsent["n"] == 0 and unfolded == 0:
                 calm += 1

@@ -40,12 +40,6 @@ async def _hung(stack: Stack) -> None:
     stack.redis.thaw()
 
 
-async def _blackholed(stack: Stack) -> None:
-    stack.redis_proxy.hang()
-    await asyncio.sleep(FAULT_FOR)
-    await stack.redis_proxy.resume()
-
-
 async def _connections_cut(stack: Stack) -> None:
     for _ in range(3):
         await stack.redis_proxy.drop_connections()
@@ -56,7 +50,6 @@ FAULTS: dict[str, Callable[[Stack], Awaitable[None]]] = {
     "killed-restarted-empty": _killed_and_restarted_empty,
     "paused": _paused,
     "hung-sigstop": _hung,
-    "blackholed": _blackholed,
     "connections-cut": _connections_cut,
 }
 
