@@ -51,7 +51,7 @@ from bot.incidents.replies import PlaybookPlan
 from bot.incidents.service import IncidentService
 from bot.notify.email import EmailNotifier
 from bot.notify.push import PushNotifier
-from bot.paging.ports import Notifier
+from bot.paging.ports import Notifier, ProfileNames
 from bot.paging.service import PagingService
 from bot.playbooks.model import load_playbooks
 from bot.playbooks.service import PlaybookService
@@ -68,7 +68,7 @@ from bot.slack.blocks import Message, escape, mentions_kept, reply_message
 from bot.slack.chat import SlackChat
 from bot.slack.dispatch import SlackDeps
 from bot.slack.identity import SlackIdentity
-from bot.slack.paging import SlackChannelMention, SlackDirectMessage
+from bot.slack.paging import SlackChannelMention, SlackDirectMessage, SlackProfiles
 from bot.store.alert_store import SqlAlertStore
 from bot.store.database import create_engine, driver_url, ping
 from bot.store.deployment import deployment_namespace
@@ -154,6 +154,7 @@ async def build_runtime(
     clock: Clock = utc_now,
     alert_chat: AlertChat | None = None,
     slack: SlackChat | None = None,
+    profiles: ProfileNames | None = None,
 ) -> Runtime:
     engine = create_engine(
         driver_url(settings.database_url), max_connections=settings.database_pool_size
@@ -223,7 +224,14 @@ async def build_runtime(
         notifiers.append(email)
     notifiers.append(PushNotifier.from_settings(settings, http))
     paging = PagingService(
-        SqlPagingStore(engine), incidents, incident_store, notifiers, config, clock, incidents.show
+        SqlPagingStore(engine),
+        incidents,
+        incident_store,
+        notifiers,
+        config,
+        clock,
+        incidents.show,
+        profiles=profiles,
     )
     pager = SingleFlight(paging.escalate, background, name="pager")
     page_sender = SingleFlight(paging.send_pages, background, name="page-sender")
@@ -453,7 +461,9 @@ async def build_server_app(settings: Settings, config: LuciaConfig) -> web.Appli
     identity = SlackIdentity(client)
     await identity.check_at_start()
     chat = SlackChat(client)
-    runtime = await build_runtime(settings, config, chat, alert_chat=chat, slack=chat)
+    runtime = await build_runtime(
+        settings, config, chat, alert_chat=chat, slack=chat, profiles=SlackProfiles(client)
+    )
     deps = SlackDeps(runtime.desk, runtime.incidents, runtime.background, runtime.dedupe)
     bolt = build_bolt_app(settings, deps, identity)
     app = build_web_app(runtime, bolt, identity)

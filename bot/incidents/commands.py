@@ -225,7 +225,7 @@ class OpenIncidentFromNotice(NoticeAction):
 @dataclass(frozen=True)
 class PageSomeone:
     target: str  # a role, or a Slack user id
-    message: str
+    message: str  # as typed, Slack's markup kept: paging names its people for each channel
     is_role: bool
 
 
@@ -491,7 +491,8 @@ def _parse_page(text: str) -> PageSomeone:
         raise CommandError(
             "Page whom? A role from the launch-gate table, or @someone.", usage("page")
         )
-    message = _text(rest, "page", "", required=False)
+    _text(rest, "page", "", required=False)  # its length, as people read it
+    message = rest.strip()
     if target.lower() in ROLES:
         return PageSomeone(target.lower(), message, is_role=True)
     mention = _MENTION.fullmatch(target)

@@ -15,6 +15,7 @@ from typing import Literal, TypeVar
 import aiosmtplib
 
 from bot.errors import ConfigError, ConfigProblem, DeliveryFailed
+from bot.notify.plain import plain_lines, plain_title
 from bot.paging.ports import Contact, PageMessage
 from bot.settings import Settings
 
@@ -118,19 +119,23 @@ class EmailNotifier:
         return str(message["Message-ID"])
 
     def _message(self, contact: Contact, address: str, page: PageMessage) -> EmailMessage:
+        """People by name, never Slack's `<@U…>`: mail readers show it as it is."""
         message = EmailMessage()
+        name = _one_line(page.person.name)
         try:
-            message["To"] = Address(display_name=_one_line(contact.name), addr_spec=address)
+            message["To"] = Address(display_name=name, addr_spec=address)
         except (ValueError, IndexError):
             raise DeliveryFailed(f"{address!r} isn't a usable e-mail address") from None
         message["From"] = self._sender
-        message["Subject"] = _one_line(page.title)
+        title = plain_title(page)
+        message["Subject"] = title
         message["Date"] = formatdate(usegmt=True)
         message["Message-ID"] = make_msgid(f"page{page.page_id}", domain=self._domain)
         if page.urgent:
             message["X-Priority"] = "1"
             message["Importance"] = "high"
-        message.set_content(f"{page.text}\n\n{page.link}" if page.link else page.text)
+        parts = [title, plain_lines(page), page.link]
+        message.set_content("\n\n".join(p for p in parts if p))
         return message
 
     def _reason(self, exc: BaseException) -> str:

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from bot.errors import DeliveryFailed
+from bot.notify.plain import plain_lines, plain_title
 from bot.paging.ports import Contact, PageMessage
 from bot.settings import Settings
 
@@ -62,10 +63,11 @@ class PushNotifier:
     async def send(self, contact: Contact, page: PageMessage) -> str:
         if not contact.push_topic:
             raise DeliveryFailed(f"{contact.name} has no push topic")
+        title = plain_title(page)  # people by name: a phone shows `<@U…>` as it is
         body: dict[str, Any] = {
             "topic": contact.push_topic,
-            "title": page.title,
-            "message": fit_message(page.text or page.title),
+            "title": title,
+            "message": fit_message(plain_lines(page) or title),
             "priority": 5 if page.urgent else 4,
             "tags": ["rotating_light"] if page.urgent else ["warning"],
         }

@@ -150,7 +150,7 @@ class Page:
     incident_number: int | None
     target: str  # the role, or the Slack user id, that was asked for
     contact: Contact
-    message: str
+    message: str  # as typed, in Slack's markup (`bot/paging/words.py`): people kept by id
     urgent: bool
     status: PageStatus
     created_at: datetime

@@ -9,6 +9,7 @@ __all__ = [
     "PageMessage",
     "PagingStore",
     "PagingTransaction",
+    "ProfileNames",
     "Unstarted",
 ]
 
@@ -19,6 +20,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from bot.incidents.model import Incident, TimelineEvent
+from bot.paging.words import Person, Words
 
 if TYPE_CHECKING:
     from bot.paging.model import Escalation, OwnerEntry, Page, PageStatus
@@ -37,15 +39,25 @@ class Contact:
 
 @dataclass(frozen=True)
 class PageMessage:
-    """One page, as every channel shows it."""
+    """One page as structure, the people in it by name and Slack id: each channel renders
+    it for where it goes (a mention in Slack, the person's name in an e-mail or a push)."""
 
     page_id: int
-    title: str  # "SEV1 INC-7: Checkout crashes on submit"
-    text: str  # why you are paged, the message, how to acknowledge
+    person: Person  # whom it pages
+    title: Words  # "SEV1 INC-7: Checkout crashes", or "Page from " + the sender
+    lines: tuple[Words, ...]  # under the title: what the sender wrote, how to acknowledge
     urgent: bool  # SEV1/SEV2: the loudest a channel can be
     link: str | None = None  # the incident's channel, when it has one
     incident_number: int | None = None
     incident_channel: str | None = None  # Slack channel id, for the mention there
+
+
+class ProfileNames(Protocol):
+    """Names from people's chat profiles (Slack's `users.info`), for a Slack user id."""
+
+    async def name_of(self, slack_user: str) -> str | None:
+        """The profile's name; None when there is none or the chat service can't be asked
+        (never raises for that: a page goes out with the id instead)."""
 
 
 class Notifier(Protocol):
@@ -142,7 +154,7 @@ class NewPage:
     incident_number: int | None
     target: str
     contact: Contact
-    message: str
+    message: str  # as typed, in Slack's markup (`bot/paging/words.py`): people kept by id
     urgent: bool
     status: PageStatus
     due_at: datetime

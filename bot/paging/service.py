@@ -24,6 +24,7 @@ from bot.incidents.model import EventKind, Incident, Severity, TimelineEvent
 from bot.incidents.ports import IncidentStore
 from bot.incidents.replies import Noted, Reply
 from bot.incidents.service import SYSTEM_ACTOR, IncidentService, Invocation
+from bot.paging.message import compose, page_message
 from bot.paging.model import (
     Escalation,
     EscalationStatus,
@@ -33,7 +34,16 @@ from bot.paging.model import (
     build_chain,
     describe_chain,
 )
-from bot.paging.ports import Contact, NewPage, Notifier, PageMessage, PagingStore, PagingTransaction
+from bot.paging.people import People, is_placeholder
+from bot.paging.ports import (
+    Contact,
+    NewPage,
+    Notifier,
+    PagingStore,
+    PagingTransaction,
+    ProfileNames,
+)
+from bot.paging.words import Person, from_markup, is_slack_user, timeline_text, to_markup
 from bot.secret_shapes import looks_secret
 from bot.types import Clock, JSONValue
 
@@ -62,8 +72,11 @@ class PagingService:
         config: LuciaConfig,
         clock: Clock,
         announce: Announce,
+        *,
+        profiles: ProfileNames | None = None,  # Slack profiles, when Slack is configured
     ) -> None:
         self._store = store
+        self._people = People(store, profiles)
         self._incidents = incidents
         self._incident_store = incident_store
         self._notifiers = notifiers
@@ -239,8 +252,9 @@ class PagingService:
                 await tx.advance(replace(escalation, status=_STOPPED, due_at=None, stopped_at=now))
                 if incident.acknowledged_at is not None:
                     waited = incident.acknowledged_at - incident.created_at
+                    who = _ref(incident.acknowledged_by or "")
                     text = (
-                        f"Escalation stopped: <@{incident.acknowledged_by}> acknowledged "
+                        f"Escalation stopped: {who} acknowledged "
                         f"{_span(waited)} after the incident opened"
                     )
                     data = {"time_to_acknowledge_s": int(waited.total_seconds())}
@@ -270,7 +284,7 @@ class PagingService:
         async with self._store.transaction() as tx:
             done = await tx.delivered(page.id)
             incident = await tx.incident(page.incident_number) if page.incident_number else None
-        message = _message(page, incident)
+        message = await compose(page, incident, self._people)
         results = dict(done)  # a resumed page: what an earlier sender already recorded
         for notifier in self._notifiers:
             if notifier.channel in done or not notifier.reaches(page.contact, message):
@@ -298,7 +312,8 @@ class PagingService:
             f"{CHANNEL_NAMES.get(c, c)} ✓" if ok else f"{CHANNEL_NAMES.get(c, c)} ✗ ({detail})"
             for c, (ok, detail) in results.items()
         )
-        text = f"Paged {page.contact.name} ({_who(page)}): {summary or 'no way to reach them'}"
+        who = f"{message.person.name} ({_who(page)})"
+        text = f"Paged {who}: {summary or 'no way to reach them'}"
         event = None
         async with self._store.transaction() as tx:
             await tx.finish_page(page.id, status, self._clock())
@@ -353,18 +368,21 @@ class PagingService:
             held = [
                 e.contact for e in owners if e.contact and e.contact.slack_user == command.target
             ]
-            contact = held[0] if held else Contact(f"<@{command.target}>", command.target)
+            contact = held[0] if held else Contact(command.target, command.target)
+        # The page keeps the name it was sent under (the table's, else Slack's profile).
+        contact = replace(contact, name=(await self._people.contact(contact)).name)
+        words = from_markup(command.message)
         incident = (
             await self._incident_store.find_by_channel(inv.channel_id) if inv.channel_id else None
         )
         now = self._clock()
-        new = self._new_page(incident, command.target, contact, command.message, inv.actor, now)
+        new = self._new_page(incident, command.target, contact, to_markup(words), inv.actor, now)
         async with self._store.transaction() as tx:
             page = await tx.add_page(new)
             if incident is not None:
-                text = f"<@{inv.actor}> paged {contact.name} ({_who(page)})"
-                if command.message:
-                    text += f": {command.message}"
+                text = f"{_ref(inv.actor)} paged {contact.name} ({_who(page)})"
+                if words:
+                    text += f": {timeline_text(words)}"
                 await tx.append(
                     TimelineEvent(
                         incident.number, now, EventKind.PAGE, inv.actor, text, {"page": page.id}
@@ -374,7 +392,7 @@ class PagingService:
         ways = [
             CHANNEL_NAMES.get(n.channel, n.channel)
             for n in self._notifiers
-            if n.reaches(contact, _message(page, incident))
+            if n.reaches(contact, page_message(page, incident, Person(contact.name), None, ()))
         ]
         how = ", ".join(ways) if ways else "no channel (they have no contact details here)"
         where = f" for {incident.key}" if incident else ""
@@ -401,8 +419,12 @@ class PagingService:
             if current.contact and current.contact.slack_user == command.user
             else None
         )
+        if keep is not None and not is_placeholder(keep.name, keep.slack_user):
+            name = keep.name
+        else:  # someone new: by the name the table or their Slack profile has for them
+            name = (await self._people.names({command.user: ""}))[command.user]
         contact = Contact(
-            name=keep.name if keep else f"<@{command.user}>",
+            name=name,
             slack_user=command.user,
             email=command.email or (keep.email if keep else None),
             phone=command.phone or (keep.phone if keep else None),
@@ -468,31 +490,12 @@ def _who(page: Page) -> str:
     return page.target if page.target in cmd.ROLES else f"<@{page.target}>"
 
 
-def _message(page: Page, incident: Incident | None) -> PageMessage:
-    if incident is not None:
-        title = f"{incident.severity.label} {incident.key}: {incident.title}"
-        how = f"Acknowledge with the button in Slack or `/lucia incident ack #{incident.number}`."
-    else:
-        title = f"Page from <@{page.created_by}>" if page.created_by != SYSTEM_ACTOR else "Page"
-        how = "Acknowledge with the button in Slack."
-    lines = [title]
-    if page.message:
-        lines.append(page.message)
-    lines.append(f"You are paged as {_who(page)}. {how}")
-    link = (
-        f"https://slack.com/app_redirect?channel={incident.channel_id}"
-        if incident and incident.channel_id
-        else None
-    )
-    return PageMessage(
-        page_id=page.id,
-        title=title,
-        text="\n".join(lines),
-        urgent=page.urgent,
-        link=link,
-        incident_number=incident.number if incident else None,
-        incident_channel=incident.channel_id if incident else None,
-    )
+def _ref(actor: str) -> str:
+    """An actor in a timeline event's text: a Slack user by id (each front shows them its
+    own way), Lucia and shell users by name."""
+    if actor == SYSTEM_ACTOR:
+        return "Lucia"
+    return f"<@{actor}>" if is_slack_user(actor) else actor
 
 
 def _event(

@@ -23,7 +23,6 @@ __all__ = [
     "home_view",
     "incident_card",
     "mentions_kept",
-    "page_message",
     "reply_message",
     "update_modal",
 ]
@@ -49,7 +48,6 @@ from bot.incidents.replies import (
     ShowHelp,
 )
 from bot.incidents.service import SYSTEM_ACTOR
-from bot.paging.ports import PageMessage
 
 ACK_ACTION = "lucia_ack"
 UPDATE_ACTION = "lucia_update"
@@ -485,29 +483,6 @@ def _alert_line(group: AlertGroup) -> str:
 
 
 PAGE_ACK_ACTION = "lucia_page_ack"
-
-
-def page_message(page: PageMessage, *, mention: str | None = None) -> Message:
-    """A page: in the person's DM with an Acknowledge button, or as a mention in the
-    incident channel (`mention` is the person's user id)."""
-    title = escape(page.title)
-    if mention is not None:
-        text = f"<@{mention}> you are paged: {title}"
-        return Message(text, [_section(text)])
-    body = escape(page.text).replace("\n", "\n\n", 1)
-    lead = "🚨" if page.urgent else "📟"
-    blocks: list[Block] = [
-        _section(f"{lead} *{title}*"),
-        _section(body[:MAX_TEXT]),
-        {
-            "type": "actions",
-            "block_id": "page_actions",
-            "elements": [_button("Acknowledge", PAGE_ACK_ACTION, str(page.page_id), "primary")],
-        },
-    ]
-    if page.link:
-        blocks.insert(2, _section(f"<{page.link}|Open the incident channel>"))
-    return Message(f"{lead} {title}", blocks)
 
 
 RUN_ACTIONS = {

@@ -1,16 +1,99 @@
 """Pages through Slack: a DM with an Acknowledge button, and a mention in the incident
-channel. Each is a `Notifier`, so its result is recorded like e-mail's and push's."""
+channel. Each is a `Notifier`, so its result is recorded like e-mail's and push's.
+
+Here a page's people are Slack mentions (`<@U003>`, never escaped), its channels and links
+stay as the sender typed them, and everything else is escaped once. `SlackProfiles` tells
+the core the name on someone's Slack profile, for the places where a mention means nothing.
+"""
 
 from __future__ import annotations
 
-__all__ = ["SlackChannelMention", "SlackDirectMessage"]
+__all__ = [
+    "SlackChannelMention",
+    "SlackDirectMessage",
+    "SlackProfiles",
+    "page_dm",
+    "page_mention",
+    "slack_words",
+]
 
+import asyncio
 import contextlib
+import logging
+import re
+import time
+from collections.abc import Callable
 
+import aiohttp
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.models.blocks import ActionsBlock, ButtonElement, MarkdownTextObject, SectionBlock
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import log_messages as msg
 from bot.errors import ChatError, DeliveryFailed
+from bot.incidents.commands import MAX_TEXT
 from bot.paging.ports import Contact, PageMessage
-from bot.slack.blocks import page_message
+from bot.paging.words import Broadcast, ChannelRef, Code, Link, Person, Words
+from bot.slack.blocks import PAGE_ACK_ACTION, Message, escape
 from bot.slack.chat import SlackChat
+
+log = logging.getLogger(__name__)
+
+# A cut must not leave half an entity (`&am`) or half a mention (`<@U0`) behind.
+_BROKEN_TAIL = re.compile(r"(?:&[a-z]*|<[^>]*)$")
+
+
+def slack_words(words: Words) -> str:
+    """Words as Slack mrkdwn: people as live mentions, text escaped (no `@channel`, no
+    forged link), channels and links as typed."""
+    parts = []
+    for segment in words:
+        match segment:
+            case str():
+                parts.append(escape(segment))
+            case Person(slack_user=str() as user):
+                parts.append(f"<@{user}>")
+            case Person(name=name):
+                parts.append(escape(name))
+            case ChannelRef(channel_id=channel, name=name):
+                parts.append(f"<#{channel}|{escape(name)}>" if name else f"<#{channel}>")
+            case Link(url=url, label=label):
+                parts.append(f"<{url}|{escape(label)}>" if label else f"<{url}>")
+            case Broadcast(label=label):
+                parts.append(escape(f"@{label}"))  # shown as typed, pinging nobody
+            case Code(text=code):
+                parts.append(f"`{escape(code)}`")
+    return "".join(parts)
+
+
+def page_dm(page: PageMessage) -> Message:
+    """A page in the person's DM, with the Acknowledge button."""
+    title = slack_words(page.title)
+    lead = "🚨" if page.urgent else "📟"
+    blocks = [SectionBlock(text=MarkdownTextObject(text=_fit(f"{lead} *{title}*")))]
+    body = "\n".join(slack_words(line) for line in page.lines)
+    if body:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=_fit(body))))
+    if page.link:
+        link = f"<{page.link}|Open the incident channel>"
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=link)))
+    button = ButtonElement(
+        text="Acknowledge", action_id=PAGE_ACK_ACTION, value=str(page.page_id), style="primary"
+    )
+    actions = ActionsBlock(block_id="page_actions", elements=[button])
+    return Message(f"{lead} {title}", [b.to_dict() for b in (*blocks, actions)])
+
+
+def page_mention(page: PageMessage, user: str) -> Message:
+    """A page as a mention of `user` in the incident channel."""
+    text = _fit(f"<@{user}> you are paged: {slack_words(page.title)}")
+    return Message(text, [SectionBlock(text=MarkdownTextObject(text=text)).to_dict()])
+
+
+def _fit(mrkdwn: str, limit: int = MAX_TEXT) -> str:
+    if len(mrkdwn) <= limit:
+        return mrkdwn
+    return _BROKEN_TAIL.sub("", mrkdwn[: limit - 1]) + "…"
 
 
 class SlackDirectMessage:
@@ -26,7 +109,7 @@ class SlackDirectMessage:
         assert contact.slack_user is not None
         try:
             # A user id as the channel: Slack posts in the app's DM with that person.
-            return await self._chat.post_message(contact.slack_user, page_message(page))
+            return await self._chat.post_message(contact.slack_user, page_dm(page))
         except ChatError as exc:
             raise DeliveryFailed(f"Slack DM: {exc.code}") from exc
 
@@ -43,7 +126,7 @@ class SlackChannelMention:
     async def send(self, contact: Contact, page: PageMessage) -> str:
         assert page.incident_channel is not None
         assert contact.slack_user is not None
-        message = page_message(page, mention=contact.slack_user)
+        message = page_mention(page, contact.slack_user)
         with contextlib.suppress(ChatError):  # a mention still shows without it
             # A mention notifies only members: bring them into the incident channel.
             await self._chat.invite(page.incident_channel, [contact.slack_user])
@@ -51,3 +134,67 @@ class SlackChannelMention:
             return await self._chat.post_message(page.incident_channel, message)
         except ChatError as exc:
             raise DeliveryFailed(f"Slack mention: {exc.code}") from exc
+
+
+class SlackProfiles:
+    """`ProfileNames` from `users.info`: the profile's display name, else its real name.
+
+    Names are kept in-process for `keep` seconds; a failed look-up is retried only after
+    `retry`, so a Slack outage costs a page at most one `timeout` a minute, never one per
+    person named. When Slack can't answer, the core shows the id.
+    """
+
+    MAX_KEPT = 5000  # a workspace's people, with room; past it the cache starts over
+
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        *,
+        keep: float = 3600.0,
+        retry: float = 60.0,
+        timeout: float = 3.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._client = client
+        self._keep = keep
+        self._retry = retry
+        self._timeout = timeout
+        self._clock = clock
+        self._kept: dict[str, tuple[float, str | None]] = {}  # user -> (until, name)
+
+    async def name_of(self, slack_user: str) -> str | None:
+        now = self._clock()
+        kept = self._kept.get(slack_user)
+        if kept is not None and kept[0] > now:
+            return kept[1]
+        name, keep = await self._ask(slack_user)
+        if len(self._kept) >= self.MAX_KEPT:
+            self._kept.clear()
+        self._kept[slack_user] = (now + keep, name)
+        return name
+
+    async def _ask(self, user: str) -> tuple[str | None, float]:
+        """The name, and how long that answer holds."""
+        try:
+            async with asyncio.timeout(self._timeout):
+                response = await self._client.users_info(user=user)
+        except SlackApiError as exc:
+            code = str(exc.response.get("error", "unknown_error"))
+            log.warning(msg.SLACK_PROFILE_UNREADABLE, extra={"user": user, "error": code})
+            # Nobody by that id is an answer; anything else may be better in a minute.
+            return None, self._keep if code == "user_not_found" else self._retry
+        except (SlackClientError, aiohttp.ClientError, OSError, TimeoutError) as exc:
+            error = f"unreachable: {type(exc).__name__}"
+            log.warning(msg.SLACK_PROFILE_UNREADABLE, extra={"user": user, "error": error})
+            return None, self._retry
+        person = _mapping(response.get("user"))
+        profile = _mapping(person.get("profile"))
+        names = (profile.get("display_name"), profile.get("real_name"), person.get("real_name"))
+        for name in names:
+            if isinstance(name, str) and name.strip():
+                return " ".join(name.split()), self._keep
+        return None, self._keep
+
+
+def _mapping(value: object) -> dict[str, object]:
+    return {str(k): v for k, v in value.items()} if isinstance(value, dict) else {}

@@ -17,6 +17,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from bot.errors import DeliveryFailed
 from bot.notify.email import EmailNotifier, TlsMode
 from bot.paging.ports import Contact, PageMessage
+from bot.paging.words import ChannelRef, Code, Person
 from bot.settings import load_settings
 from tests.conftest import free_port
 from tests.fakes.smtp import Mailbox
@@ -26,13 +27,18 @@ ANA = Contact(name="Ana Ruiz", email="ana@lucia.example")
 PASSWORD = "hunter2-smtp-secret"
 PAGE = PageMessage(
     page_id=7,
-    title="SEV3 INC-12: Admin slow",
-    text="Latency is up on the admin. Acknowledge in Slack.",
+    person=Person("Ana Ruiz", "U01ANA0000"),
+    title=("SEV3 INC-12: Admin slow",),
+    lines=(("Latency is up on the admin. Acknowledge in Slack.",),),
     urgent=False,
     link="https://slack.com/app_redirect?channel=C01INC12",
 )
 URGENT = PageMessage(
-    page_id=8, title="SEV1 INC-13: Checkout crashes", text="Checkout fails.", urgent=True
+    page_id=8,
+    person=Person("Ana Ruiz"),
+    title=("SEV1 INC-13: Checkout crashes",),
+    lines=(("Checkout fails.",),),
+    urgent=True,
 )
 
 
@@ -102,10 +108,10 @@ async def test_page_arrives_with_sender_recipient_subject_and_link(serve: Any) -
     assert mailbox.envelopes[0].rcpt_tos == ["ana@lucia.example"]
     assert mail["From"] == SENDER
     assert mail["To"] == "Ana Ruiz <ana@lucia.example>"
-    assert mail["Subject"] == PAGE.title
-    body = mail.get_content()
-    assert PAGE.text in body
-    assert PAGE.link in body
+    assert mail["Subject"] == "SEV3 INC-12: Admin slow"
+    body = mail.get_content().replace("\r\n", "\n")  # as a mail reader shows it
+    assert body.startswith("SEV3 INC-12: Admin slow\n\nLatency is up on the admin.")
+    assert "https://slack.com/app_redirect?channel=C01INC12" in body
     assert mail["Message-ID"] == receipt
     assert mail["X-Priority"] is None
 
@@ -166,7 +172,7 @@ async def test_tls_server_with_login_delivers(
 
     await sender.send(ANA, URGENT)
 
-    assert mailbox.received()["Subject"] == URGENT.title
+    assert mailbox.received()["Subject"] == "SEV1 INC-13: Checkout crashes"
     assert mailbox.logged_in == [True]
 
 
@@ -227,3 +233,29 @@ def test_from_settings_is_off_without_a_host_and_maps_tls() -> None:
     assert built is not None
     assert built.reaches(ANA, PAGE)
     assert not built.reaches(Contact(name="Bo"), PAGE)
+
+
+async def test_people_and_channels_in_a_page_read_as_names_not_markup(serve: Any) -> None:
+    mailbox = Mailbox()
+    page = PageMessage(
+        page_id=9,
+        person=Person("Ana Ruiz", "U01ANA0000"),
+        title=("Page from ", Person("Bea Souza", "U005")),
+        lines=(
+            ("Disk <nearly> full & rising, ask ", Person("Carla Dias", "U006"), " in ",
+             ChannelRef("C01OPS", "ops")),
+            ("Acknowledge with ", Code("/lucia incident ack #3"), "."),
+        ),
+        urgent=True,
+    )  # fmt: skip
+
+    await notifier(serve(mailbox)).send(ANA, page)
+
+    mail = mailbox.received()
+    assert mail["Subject"] == "Page from Bea Souza"
+    assert mail["To"] == "Ana Ruiz <ana@lucia.example>"
+    assert mail.get_content().replace("\r\n", "\n") == (
+        "Page from Bea Souza\n\n"
+        "Disk <nearly> full & rising, ask Carla Dias in #ops\n"
+        "Acknowledge with “/lucia incident ack #3”.\n"
+    )

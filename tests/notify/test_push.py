@@ -12,6 +12,7 @@ import pytest
 from bot.errors import DeliveryFailed
 from bot.notify.push import MESSAGE_LIMIT_BYTES, PushNotifier
 from bot.paging.ports import Contact, PageMessage
+from bot.paging.words import Link, Person
 from bot.settings import load_settings
 from tests.fakes.ntfy import FakeNtfy
 
@@ -20,12 +21,19 @@ TOKEN = "tk_AgQdq7mVBoFD37zQVN29RhuMzNIz2"
 ANA = Contact(name="Ana Ruiz", push_topic=TOPIC)
 URGENT = PageMessage(
     page_id=8,
-    title="SEV1 INC-13: Checkout crashes",
-    text="Checkout fails on submit. Acknowledge in Slack.",
+    person=Person("Ana Ruiz"),
+    title=("SEV1 INC-13: Checkout crashes",),
+    lines=(("Checkout fails on submit. Acknowledge in Slack.",),),
     urgent=True,
     link="https://slack.com/app_redirect?channel=C01INC13",
 )
-MINOR = PageMessage(page_id=9, title="SEV3 INC-14: Admin slow", text="Latency up.", urgent=False)
+MINOR = PageMessage(
+    page_id=9,
+    person=Person("Ana Ruiz"),
+    title=("SEV3 INC-14: Admin slow",),
+    lines=(("Latency up.",),),
+    urgent=False,
+)
 
 
 @pytest.fixture
@@ -51,8 +59,8 @@ async def test_urgent_page_is_published_as_json_to_the_root_url(
     assert "Authorization" not in published.headers
     assert published.json() == {
         "topic": TOPIC,
-        "title": URGENT.title,
-        "message": URGENT.text,
+        "title": "SEV1 INC-13: Checkout crashes",
+        "message": "Checkout fails on submit. Acknowledge in Slack.",
         "priority": 5,
         "tags": ["rotating_light"],
         "click": URGENT.link,
@@ -133,7 +141,13 @@ async def test_long_text_is_cut_to_ntfys_limit_not_turned_into_a_file(
     ntfy: FakeNtfy, session: aiohttp.ClientSession
 ) -> None:
     text = "Stack trace: " + "ü€" * 2000  # multi-byte characters straddle the cut
-    page = PageMessage(page_id=10, title="SEV2 INC-15: Errors", text=text, urgent=True)
+    page = PageMessage(
+        page_id=10,
+        person=Person("Ana Ruiz"),
+        title=("SEV2 INC-15: Errors",),
+        lines=((text,),),
+        urgent=True,
+    )
 
     await PushNotifier(session, ntfy.url).send(ANA, page)
 
@@ -169,3 +183,29 @@ async def test_from_settings_uses_the_token_and_reaches_push_topics(
     assert ntfy.delivered[0].headers["Authorization"] == f"Bearer {TOKEN}"
     assert notifier.reaches(ANA, MINOR)
     assert not notifier.reaches(Contact(name="Bo", email="bo@lucia.example"), MINOR)
+
+
+async def test_people_and_links_in_a_push_read_as_names_not_markup(
+    ntfy: FakeNtfy, session: aiohttp.ClientSession
+) -> None:
+    page = PageMessage(
+        page_id=11,
+        person=Person("Ana Ruiz", "U01ANA0000"),
+        title=("Page from ", Person("Bea Souza", "U005")),
+        lines=(
+            ("Ask ", Person("Carla Dias", "U006"), ", see ",
+             Link("https://status.lucia.example", "the status page")),
+            ("You are paged as infra.",),
+        ),
+        urgent=True,
+    )  # fmt: skip
+
+    await PushNotifier(session, ntfy.url).send(ANA, page)
+
+    shown = ntfy.delivered[0].message
+    assert shown is not None
+    assert shown["title"] == "Page from Bea Souza"
+    assert shown["message"] == (
+        "Ask Carla Dias, see the status page (https://status.lucia.example)\n"
+        "You are paged as infra."
+    )

@@ -445,7 +445,8 @@ async def test_only_the_owner_or_an_admin_changes_the_table_and_it_is_audited(
     assert done.startswith("✅ dns is now <@U01BOBBY00>")
     assert carla.startswith("✅ Reference `runbook` is now https://docs.lucia.example/rb2")
     assert "looks like a secret" in secret
-    assert "*dns*: <@U01BOBBY00> — <@U01BOBBY00>, dns@lucia.example, +351 900 000 003" in table
+    # Bob holds infra too: the table's name for him, never his id as markup.
+    assert "*dns*: Bob Infra — <@U01BOBBY00>, dns@lucia.example, +351 900 000 003" in table
     changes = [(a["actor"], a["action"], a["subject"]) for a in audit if a["actor"] != "lucia.yaml"]
     assert changes == [(ANA, "owner.set", "dns"), ("U01CARLA00", "ref.set", "runbook")]
 
@@ -461,5 +462,5 @@ async def test_the_file_wins_only_where_it_changed(reach: Reach, database_url: s
         await bot.command("owners")
         await bot.settle()
         table = (await bot.answers())[-1]
-    assert "*dns*: <@U01BOBBY00>" in table  # set in Slack, unchanged in the file: kept
+    assert "*dns*: Bob Infra — <@U01BOBBY00>" in table  # set in Slack, unchanged in the file
     assert "*billing*: Carla B — carla@lucia.example" in table  # edited in the file: loaded

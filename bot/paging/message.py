@@ -1,0 +1,78 @@
+"""What a page says, before any channel renders it: a title and lines of `Words`, with
+whom it pages, who sent it and anyone its message mentions named as people."""
+
+from __future__ import annotations
+
+__all__ = ["compose", "page_message"]
+
+from bot.incidents import commands as cmd
+from bot.incidents.model import Incident
+from bot.incidents.service import SYSTEM_ACTOR
+from bot.paging.model import Page
+from bot.paging.people import People, is_placeholder
+from bot.paging.ports import PageMessage
+from bot.paging.words import Code, Person, Words, from_markup, is_slack_user, with_names
+
+
+async def compose(page: Page, incident: Incident | None, people: People) -> PageMessage:
+    """The page with every person in it named — one look-up for them all."""
+    said = from_markup(page.message)
+    by_hand = page.created_by != SYSTEM_ACTOR
+    wanted: dict[str, str] = {}  # Slack id -> the label Slack gave it (better than the id)
+    for segment in said:
+        if isinstance(segment, Person) and segment.slack_user:
+            wanted[segment.slack_user] = wanted.get(segment.slack_user) or segment.name
+    contact = page.contact
+    if contact.slack_user and is_placeholder(contact.name, contact.slack_user):
+        wanted.setdefault(contact.slack_user, "")  # a row from before names were looked up
+    if by_hand and is_slack_user(page.created_by):
+        wanted.setdefault(page.created_by, "")
+    names = await people.names(wanted) if wanted else {}
+    user = contact.slack_user
+    person = Person(names.get(user, contact.name) if user else contact.name, user)
+    sender = None
+    if by_hand:
+        who = page.created_by
+        sender = Person(names[who], who) if who in names else (await people.person(who))
+    return page_message(page, incident, person, sender, with_names(said, names))
+
+
+def page_message(
+    page: Page, incident: Incident | None, person: Person, sender: Person | None, said: Words
+) -> PageMessage:
+    """What a page says, with its people as structure; `sender` is None for Lucia's own."""
+    lines: list[Words] = []
+    if incident is not None:
+        title: Words = (f"{incident.severity.label} {incident.key}: {incident.title}",)
+        if sender is not None:  # a page by hand: who wants them, in their words
+            lines.append((sender, " paged you", *((": ", *said) if said else (".",))))
+        elif said:
+            lines.append(said)
+        how: Words = (
+            "Acknowledge with the button in Slack or ",
+            Code(f"/lucia incident ack #{incident.number}"),
+            ".",
+        )
+    else:
+        title = ("Page from ", sender) if sender is not None else ("Page",)
+        if said:
+            lines.append(said)
+        how = ("Acknowledge with the button in Slack.",)
+    if page.target in cmd.ROLES:
+        how = (f"You are paged as {page.target}. ", *how)
+    lines.append(how)
+    link = (
+        f"https://slack.com/app_redirect?channel={incident.channel_id}"
+        if incident and incident.channel_id
+        else None
+    )
+    return PageMessage(
+        page_id=page.id,
+        person=person,
+        title=title,
+        lines=tuple(lines),
+        urgent=page.urgent,
+        link=link,
+        incident_number=incident.number if incident else None,
+        incident_channel=incident.channel_id if incident else None,
+    )
