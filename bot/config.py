@@ -198,7 +198,7 @@ class PagingConfig(_Model):
 
 class PlaybooksConfig(_Model):
     # Who may run a playbook that changes something, besides the launch-gate owners.
-    responders: list[str] = []
+    responders: list[SlackUser] = []
     # A run whose bot stops renewing its lease (killed, crashed) for this long is marked
     # interrupted and its service lock freed; the lease is renewed every quarter of it.
     run_lease: Duration = Field(default=timedelta(minutes=2), ge=timedelta(seconds=1))
