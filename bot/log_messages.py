@@ -26,6 +26,7 @@ __all__ = [
     "REPEAT_COUNTER_UNAVAILABLE",
     "SENTRY_WEBHOOK_REFUSED",
     "SERVING",
+    "SHELL_COMMAND_FAILED",
     "SLACK_EVENT_RETRY_DROPPED",
     "SLACK_LISTENER_FAILED",
     "SLACK_NOT_CONFIGURED",
@@ -75,3 +76,4 @@ PLAYBOOK_RUN_INTERRUPTED = "playbook_run_interrupted"  # its bot stopped renewin
 PLAYBOOK_LEASE_NOT_RENEWED = "playbook_lease_not_renewed"  # database unreachable: retried
 PLAYBOOK_RESULT_NOT_STORED = "playbook_result_not_stored"  # a sweep had already ended the run
 PLAYBOOK_SWEEP_DEFERRED = "playbook_sweep_deferred"  # database unreachable: swept a lease later
+SHELL_COMMAND_FAILED = "shell_command_failed"  # a command typed in `lucia-bot shell` raised

@@ -1,7 +1,9 @@
 """`lucia-bot shell`: a local chat room, like Hubot's shell adapter.
 
 Type `/lucia incident open sev2 Checkout errors` and the incident is opened against the
-configured database, with its channel, card and timeline printed here.
+configured database, with its channel, card and timeline printed here. Ctrl-C drops the
+line being typed, cancels a form or interrupts a command, and the shell goes on; Ctrl-D
+(or `exit`) ends it.
 """
 
 from __future__ import annotations
@@ -9,21 +11,40 @@ from __future__ import annotations
 __all__ = ["Shell"]
 
 import asyncio
+import enum
+import logging
 import re
-from collections.abc import Callable
-from typing import TextIO
+import signal
+from collections.abc import Sequence
 
+from bot import log_messages as msg
 from bot.app import Runtime
 from bot.console.chat import ConsoleChat
 from bot.console.render import reply_text, unformat
-from bot.errors import CommandError, UserError
+from bot.console.terminal import Terminal
+from bot.errors import CommandError, StoreUnavailable, UserError
 from bot.incidents.commands import MAX_TITLE, OpenIncident, parse
 from bot.incidents.model import Severity
 from bot.incidents.replies import AskForDetails, Done
 from bot.incidents.service import Invocation
 
+log = logging.getLogger(__name__)
+
 _PREFIX = re.compile(r"^\s*/?lucia\b\s*", re.IGNORECASE)
 _AT_NAME = re.compile(r"(?<![<\w])@([\w.-]+)")
+
+_DATABASE_DOWN = (
+    "❌ I can't reach the database right now, so that didn't go through — or only partly, "
+    "if the connection dropped midway: check `/lucia incident list` once it's back."
+)
+
+
+class _Doing(enum.Enum):
+    """What a Ctrl-C interrupts."""
+
+    PROMPT = "prompt"  # waiting for a command: the line is dropped
+    FORM = "form"  # asking for an incident's details: the form is cancelled
+    COMMAND = "command"  # running one: it may have been applied in part
 
 
 class Shell:
@@ -31,40 +52,83 @@ class Shell:
         self,
         runtime: Runtime,
         chat: ConsoleChat,
+        terminal: Terminal,
         *,
         user: str,
-        stdin: TextIO,
-        write: Callable[[str], None],
+        notes: Sequence[str] = (),  # said once after the greeting (where pages and logs go)
     ) -> None:
         self._runtime = runtime
         self._chat = chat
+        self._terminal = terminal
         self._user = user
-        self._stdin = stdin
-        self._write = write
+        self._notes = notes
         self._channel = "console"
-        self._interactive = stdin.isatty()
+        self._doing = _Doing.PROMPT
+        self._turn: asyncio.Task[bool] | None = None
 
     async def run(self) -> None:
+        """Until `exit`, `quit` or the end of input."""
         self._write(
             f"Lucia shell: you are @{self._user} in #console. Type `/lucia help`, or `exit`."
         )
-        while (
-            line := await self._read(f"#{self._chat.channel_name(self._channel)}> ")
-        ) is not None:
-            line = line.strip()
-            if line in ("exit", "quit"):
-                break
-            if line:
-                await self.handle(line)
+        for note in self._notes:
+            self._write(note)
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGINT, self._ctrl_c)
+        try:
+            while await self._next_turn():
+                pass
+        finally:
+            loop.remove_signal_handler(signal.SIGINT)
+
+    async def _next_turn(self) -> bool:
+        """One line read and handled, as a task a Ctrl-C cancels; False when it's over."""
+        self._turn = asyncio.create_task(self._take_turn(), name="shell-turn")
+        try:
+            return await self._turn
+        except asyncio.CancelledError:
+            if (task := asyncio.current_task()) is not None and task.cancelling():
+                raise  # the shell itself is being stopped
+            self._interrupted()
+            return True
+        finally:
+            self._turn = None
+
+    async def _take_turn(self) -> bool:
+        self._doing = _Doing.PROMPT
+        line = await self._read(f"#{self._chat.channel_name(self._channel)}> ")
+        if line is None:
+            return False
+        line = line.strip()
+        if line in ("exit", "quit"):
+            return False
+        if line:
+            self._doing = _Doing.COMMAND
+            await self.handle(line)
+        return True
+
+    def _ctrl_c(self) -> None:
+        if self._turn is not None:
+            self._turn.cancel()
+
+    def _interrupted(self) -> None:
+        self._terminal.interrupted()
+        match self._doing:
+            case _Doing.FORM:
+                self._write("Cancelled: no incident was opened.")
+            case _Doing.COMMAND:
+                self._write(
+                    "⚠️ Interrupted: that command may have been applied in part, or not at "
+                    "all. `/lucia incident list` shows where things stand."
+                )
+            case _Doing.PROMPT:
+                pass
+
+    def _write(self, text: str) -> None:
+        self._terminal.say(text)
 
     async def _read(self, prompt: str, *, always_prompt: bool = False) -> str | None:
-        if self._interactive or always_prompt:
-            self._write_prompt(prompt)
-        line = await asyncio.to_thread(self._stdin.readline)
-        return line if line else None
-
-    def _write_prompt(self, prompt: str) -> None:
-        print(prompt, end="", flush=True)
+        return await self._terminal.ask(prompt, always_prompt=always_prompt)
 
     async def handle(self, line: str) -> None:
         if line.startswith("/join"):
@@ -89,6 +153,14 @@ class Shell:
         except UserError as exc:
             self._write(f"⚠️ {unformat(str(exc), self._chat.channel_name)}")
             return
+        except StoreUnavailable:
+            self._write(_DATABASE_DOWN)
+            log.error(msg.SHELL_COMMAND_FAILED, exc_info=True)
+            return
+        except Exception as exc:  # the console's one failure handler: said, logged, go on
+            self._write(f"❌ That failed ({type(exc).__name__}); the shell goes on.")
+            log.exception(msg.SHELL_COMMAND_FAILED)
+            return
         self._write(unformat(reply_text(reply), self._chat.channel_name))
         if (
             isinstance(reply, Done)
@@ -100,6 +172,7 @@ class Shell:
 
     async def _ask_for_details(self, severity: Severity | None) -> OpenIncident | None:
         """The shell's version of Slack's form."""
+        self._doing = _Doing.FORM
         title = " ".join((await self._read("Title: ", always_prompt=True) or "").split())
         if not title:
             self._write("Cancelled: no title.")
@@ -114,4 +187,5 @@ class Shell:
         description = (
             await self._read("Description (optional): ", always_prompt=True) or ""
         ).strip()
+        self._doing = _Doing.COMMAND
         return OpenIncident(title=title, severity=severity, description=description)

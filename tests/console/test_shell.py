@@ -1,16 +1,26 @@
-"""`lucia-bot shell`: the local chat console, driven through stdin like a person would."""
+"""`lucia-bot shell`: the local chat console, driven through stdin like a person would, and
+on a terminal (a pty) for what only a terminal does: Ctrl-C and Ctrl-D."""
 
 from __future__ import annotations
 
 import os
 import re
+import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
+from tests.console.pty_shell import REPO, PtyShell, screen_lines
+
+GREETING = "Lucia shell: you are @{user} in #console. Type `/lucia help`, or `exit`."
+NOTE = (
+    "Pages are shown here, not sent (`lucia-bot shell --deliver` sends them). "
+    "Logs: ./lucia-shell.log"
+)
 CHANNEL = "inc-1-checkout-errors-spiking"
 OPEN_FIRST = "/lucia incident open sev2 Checkout errors spiking"
 
@@ -21,16 +31,22 @@ def workdir(tmp_path: Path) -> Path:
     return tmp_path
 
 
+def env(workdir: Path) -> dict[str, str]:
+    return {
+        "PATH": os.environ["PATH"],
+        "HOME": str(workdir / "home"),
+        "PYTHONPATH": str(REPO),  # this checkout, whatever is installed
+        "DATABASE_URL": f"sqlite:///{workdir / 'lucia.db'}",
+    }
+
+
 def shell(workdir: Path, *lines: str, user: str = "alice") -> list[str]:
-    """Run one shell session on the directory's database; return what it printed."""
+    """Run one shell session on the directory's database; return what it printed after
+    the greeting. Nothing goes to stderr: the log lines are in the log file."""
     result = subprocess.run(  # noqa: S603 - our own entry point
         [sys.executable, "-m", "bot", "shell", "--user", user],
         cwd=workdir,
-        env={
-            "PATH": os.environ["PATH"],
-            "HOME": str(workdir / "home"),
-            "DATABASE_URL": f"sqlite:///{workdir / 'lucia.db'}",
-        },
+        env=env(workdir),
         input="".join(f"{line}\n" for line in lines),
         capture_output=True,
         text=True,
@@ -39,10 +55,10 @@ def shell(workdir: Path, *lines: str, user: str = "alice") -> list[str]:
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert "Traceback" not in result.stderr, result.stderr
+    assert result.stderr == ""
     output = result.stdout.splitlines()
-    assert output[0] == f"Lucia shell: you are @{user} in #console. Type `/lucia help`, or `exit`."
-    return output[1:]
+    assert output[:2] == [GREETING.format(user=user), NOTE]
+    return output[2:]
 
 
 def after(output: list[str], marker: str) -> list[str]:
@@ -315,3 +331,130 @@ def test_retyping_an_open_in_the_shell_names_the_incident_instead_of_opening_a_s
     assert f" ago in #{CHANNEL}, so" in refusals[0]
     with sqlite3.connect(workdir / "lucia.db") as conn:
         assert conn.execute("SELECT count(*) FROM incidents").fetchone() == (1,)
+
+
+# --- Ctrl-C and Ctrl-D, typed on a terminal --------------------------------------------
+
+
+def test_ctrl_c_at_the_prompt_drops_the_line_and_the_shell_goes_on(workdir: Path) -> None:
+    with PtyShell(workdir, "--user", "alice") as terminal:
+        terminal.expect("#console> ")
+        terminal.type("/lucia incident open sev1 Half typed")
+        terminal.type("\x03")
+        terminal.expect("#console> ")  # a fresh prompt, at once
+        terminal.type("/lucia incident list\r")
+        terminal.expect("No open incidents.")  # the dropped half line was never run
+        for _ in range(2):  # on an empty line, and again: a fresh prompt each time
+            terminal.expect("#console> ")
+            terminal.type("\x03")
+        terminal.expect("#console> ")
+        terminal.type(OPEN_FIRST + "\r")
+        terminal.expect(f"✅ Opened INC-1 (SEV2) in #{CHANNEL}.")
+        terminal.expect(f"#{CHANNEL}> ")
+        terminal.type("exit\r")
+
+        assert terminal.wait() == 0
+    assert "Traceback" not in terminal.output
+    assert "^C" in terminal.output  # the terminal's own echo of the keys
+    assert incident_row(workdir, 1)["title"] == "Checkout errors spiking"
+
+
+FORM = {"Title: ": "Payments down", "Severity [sev3]: ": "sev1", "Description (optional): ": ""}
+
+
+@pytest.mark.parametrize("question", list(FORM))
+def test_ctrl_c_in_the_form_cancels_it(workdir: Path, question: str) -> None:
+    with PtyShell(workdir, "--user", "alice") as terminal:
+        terminal.expect("#console> ")
+        terminal.type("/lucia incident open\r")
+        for asked, answer in FORM.items():
+            terminal.expect(asked)
+            if asked == question:
+                break
+            terminal.type(answer + "\r")
+        terminal.type("half an answer\x03")
+
+        assert terminal.expect("#console> ").endswith("Cancelled: no incident was opened.\r\n")
+        terminal.type("/lucia incident list\r")
+        terminal.expect("No open incidents.")
+        terminal.type("exit\r")
+        assert terminal.wait() == 0
+    assert "Traceback" not in terminal.output
+    with sqlite3.connect(workdir / "lucia.db") as conn:
+        assert conn.execute("SELECT count(*) FROM incidents").fetchone() == (0,)
+
+
+def test_ctrl_d_at_the_prompt_quits_cleanly(workdir: Path) -> None:
+    with PtyShell(workdir, "--user", "alice") as terminal:
+        terminal.expect("#console> ")
+        terminal.type(OPEN_FIRST + "\r")
+        terminal.expect(f"#{CHANNEL}> ")
+        terminal.type("\x04")
+
+        assert terminal.wait() == 0
+    assert "Traceback" not in terminal.output
+    assert screen_lines(terminal.output)[-2:] == [f"#{CHANNEL}> ", ""]  # ends on a new line
+    assert incident_row(workdir, 1)["title"] == "Checkout errors spiking"
+
+
+def test_ctrl_d_in_the_form_cancels_it_and_quits(workdir: Path) -> None:
+    with PtyShell(workdir, "--user", "alice") as terminal:
+        terminal.expect("#console> ")
+        terminal.type("/lucia incident open\r")
+        terminal.expect("Title: ")
+        terminal.type("\x04")
+
+        assert terminal.wait() == 0
+    assert "Cancelled: no title." in terminal.output
+    assert "Traceback" not in terminal.output
+
+
+def test_what_comes_while_the_prompt_waits_is_shown_above_a_fresh_prompt(
+    workdir: Path,
+) -> None:
+    example = {"LUCIA_CONFIG": str(REPO / "lucia.example.yaml"), "NTFY_URL": "http://127.0.0.1:9"}
+    with PtyShell(workdir, "--user", "alice", env=example) as terminal:
+        terminal.expect("#console> ")
+        terminal.type(OPEN_FIRST + "\r")
+        terminal.expect("[page] Paged Bob Infra")  # the escalation's, in the background
+        terminal.type("exit\r")
+        assert terminal.wait() == 0
+
+    screen = screen_lines(terminal.output)
+    prompts = [n for n, line in enumerate(screen) if line.startswith(f"#{CHANNEL}>")]
+    assert prompts, screen
+    assert screen[prompts[-1]] == f"#{CHANNEL}> exit"  # the last prompt took the typing
+    assert not any(line.startswith(f"#{CHANNEL}> [#") for line in screen), screen
+    assert not any(line.startswith(f"#{CHANNEL}> 📟") for line in screen), screen
+
+
+def test_sigint_while_reading_a_script_interrupts_nothing_and_the_shell_goes_on(
+    workdir: Path,
+) -> None:
+    """Not a terminal: stdin is a pipe, and the signal comes from outside (kill -INT)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "shell", "--user", "alice"],
+        cwd=workdir,
+        env=env(workdir),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+    )
+    assert process.stdin is not None
+    assert process.stdout is not None
+    process.stdin.write("/lucia incident list\n")
+    process.stdin.flush()
+    while process.stdout.readline() != "No open incidents.\n":
+        pass
+    time.sleep(0.3)  # back at the prompt, waiting for the next line
+    process.send_signal(signal.SIGINT)
+    time.sleep(0.3)
+    process.stdin.write(OPEN_FIRST + "\n")
+    out, err = process.communicate(timeout=30)
+
+    assert process.returncode == 0, err
+    assert err == ""
+    assert out.splitlines()[0] == f"[#{CHANNEL}] channel created"  # nothing said about it
+    assert f"✅ Opened INC-1 (SEV2) in #{CHANNEL}." in out
