@@ -19,8 +19,9 @@ import gc
 import logging
 import os
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import aiohttp
 import uvloop
@@ -35,6 +36,7 @@ from bot import log_messages as msg
 from bot.alerts.model import NoticeTiming
 from bot.alerts.notices import NoticeBoard
 from bot.alerts.ports import AlertChat, RepeatCounter
+from bot.alerts.routing import LEASE as ROUTE_LEASE
 from bot.alerts.routing import IncidentRouter
 from bot.alerts.service import AlertService
 from bot.background import BackgroundTasks, SingleFlight, Soon
@@ -72,12 +74,14 @@ from bot.slack.paging import SlackChannelMention, SlackDirectMessage, SlackProfi
 from bot.store.alert_store import SqlAlertStore
 from bot.store.database import create_engine, driver_url, ping
 from bot.store.deployment import deployment_namespace
+from bot.store.due import next_due
 from bot.store.incident_store import SqlIncidentStore
 from bot.store.migrate import upgrade
 from bot.store.paging_store import SqlPagingStore
 from bot.store.playbook_store import SqlPlaybookStore
 from bot.store.postmortem_store import SqlPostmortemStore
 from bot.types import Clock
+from bot.wakeups import Wakeups
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +89,7 @@ log = logging.getLogger(__name__)
 MAX_BODY = 1024 * 1024
 READY_TIMEOUT = 3.0
 FOLD_DELAY = 1.0  # seconds from a repeat counted in Redis to its fold onto the group
+FOLD_LEFTOVERS = timedelta(minutes=10)
 
 
 def utc_now() -> datetime:
@@ -111,35 +116,32 @@ class Runtime:
     pager: SingleFlight  # starts, stops and restarts escalations; fires due steps
     page_sender: SingleFlight  # sends due pages through every channel
     desk: Desk  # answers /lucia commands
-    ticker: AsyncIOScheduler  # only wakes the workers: the timers themselves are rows
+    wakeups: Wakeups  # runs the workers above when their rows say something is due
+    ticker: AsyncIOScheduler  # one-shot timers, and the fold of counts a dead process left
     http: aiohttp.ClientSession  # push notifications
+    _waking: asyncio.Task[None] | None = field(default=None, init=False)
 
     def start(self) -> None:
-        """In the running loop: wake the sender every second; read what a crash left."""
+        """In the running loop: wake the workers when something is due (at once, for what
+        a stopped process left behind), and fold what Redis counted."""
 
-        async def tick() -> None:  # a coroutine, so APScheduler runs it on this loop
-            self.alert_reader.kick()  # after a failed read, or another process's crash
+        async def fold() -> None:  # a coroutine, so APScheduler runs it on this loop
             self.repeat_folder.kick()
-            self.notice_sender.kick()
-            self.alert_router.kick()
-            self.pager.kick()  # a step due while the bot was down fires now
-            self.page_sender.kick()
 
-        self.ticker.add_job(
-            tick,
-            "interval",
-            seconds=1,
-            coalesce=True,
-            max_instances=1,
-            misfire_grace_time=None,
-            id="notices",
-        )
+        # Counts a process counted and then didn't fold (it was killed) are folded by
+        # whoever looks next: rarely, since Upstash bills every command.
+        self.ticker.add_job(fold, "interval", seconds=FOLD_LEFTOVERS.total_seconds(), id="fold")
         self.ticker.start()
-        self.alert_reader.kick()
+        self.repeat_folder.kick()
+        self._waking = asyncio.create_task(self.wakeups.run(), name="wakeups")
 
     async def close(self) -> None:
         if self.ticker.running:
             self.ticker.shutdown(wait=False)
+        self.fold_soon.cancel()
+        if self._waking is not None:
+            self._waking.cancel()
+            await asyncio.gather(self._waking, return_exceptions=True)
         await self.background.drain()
         await self.alerts.close()
         await self.http.close()
@@ -192,8 +194,11 @@ async def build_runtime(
         board = NoticeBoard(alert_store, alert_chat, settings.lucia_alerts_channel, timing, clock)
     router = IncidentRouter(alert_store, incidents, clock)
     alerts = AlertService(alert_store, read_delivery, clock, board, config.routing, router, counter)
-    sender = SingleFlight(board.send_due if board else _nothing, background, name="notice-sender")
-    opener = SingleFlight(router.open_pending, background, name="alert-router")
+    # The workers whose timers are rows: each run may move the next due time.
+    wakeups = Wakeups(lambda: next_due(engine, route_lease=ROUTE_LEASE), lambda: wake(), clock)
+    due_flight = partial(SingleFlight, background=background, finished=wakeups.changed)
+    sender = due_flight(board.send_due if board else _nothing, name="notice-sender")
+    opener = due_flight(router.open_pending, name="alert-router")
 
     # The reader and the folder both lock alert groups, then their shared notice: taking
     # turns keeps them from deadlocking each other in Postgres. (Against another process
@@ -205,7 +210,7 @@ async def build_runtime(
             changes = await alerts.fold_repeats()
         await router.tell_incidents(changes)
 
-    folder = SingleFlight(fold_then_tell, background, name="repeat-folder")
+    folder = due_flight(fold_then_tell, name="repeat-folder")
 
     async def read_then_act() -> None:
         async with alert_writes:
@@ -214,7 +219,7 @@ async def build_runtime(
         sender.kick()
         await router.tell_incidents(changes)
 
-    reader = SingleFlight(read_then_act, background, name="alert-reader")
+    reader = due_flight(read_then_act, name="alert-reader")
 
     http = aiohttp.ClientSession()
     notifiers: list[Notifier] = []
@@ -233,8 +238,12 @@ async def build_runtime(
         incidents.show,
         profiles=profiles,
     )
-    pager = SingleFlight(paging.escalate, background, name="pager")
-    page_sender = SingleFlight(paging.send_pages, background, name="page-sender")
+    pager = due_flight(paging.escalate, name="pager")
+    page_sender = due_flight(paging.send_pages, name="page-sender")
+
+    def wake() -> None:
+        for flight in (reader, sender, opener, pager, page_sender):
+            flight.kick()
     paging.wake = page_sender.kick
     incidents.opened = pager.kick  # the first page goes out now, not on the next tick
     ticker = AsyncIOScheduler(timezone="UTC")
@@ -303,7 +312,8 @@ async def build_runtime(
         paging,
         pager,
         page_sender,
-        Desk(incidents, alerts, paging, playbooks, postmortems),
+        Desk(incidents, alerts, paging, playbooks, postmortems, ran=wake),
+        wakeups,
         ticker,
         http,
     )
@@ -456,6 +466,7 @@ async def build_server_app(settings: Settings, config: LuciaConfig) -> web.Appli
     if settings.slack_mode is SlackMode.OFF:
         log.warning(msg.SLACK_NOT_CONFIGURED, extra={"hint": "use `lucia-bot shell` to chat"})
         runtime = await build_runtime(settings, config, ConsoleChat(log.info))
+        _log_serving(settings)
         return build_web_app(runtime, None)
     client = build_web_client(settings)
     identity = SlackIdentity(client)
@@ -479,16 +490,23 @@ async def build_server_app(settings: Settings, config: LuciaConfig) -> web.Appli
 
         app.on_startup.append(connect)
         app.on_shutdown.append(disconnect)
+    _log_serving(settings)
+    return app
+
+
+def _log_serving(settings: Settings) -> None:
+    url = driver_url(settings.database_url)
     log.info(
         msg.SERVING,
         extra={
             "port": settings.port,
             "slack": settings.slack_mode.value,
-            "database": driver_url(settings.database_url).get_backend_name(),
+            "database": url.get_backend_name(),
+            "database_host": url.host or url.database,
             "redis": bool(settings.redis_url),
+            "sentry_webhooks": settings.sentry_client_secret is not None,
         },
     )
-    return app
 
 
 async def _freeze_startup_objects(_app: web.Application) -> None:

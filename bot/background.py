@@ -24,6 +24,10 @@ class BackgroundTasks:
         self._tasks: set[asyncio.Task[None]] = set()
         self._closing = False
 
+    @property
+    def closing(self) -> bool:
+        return self._closing
+
     def spawn(self, work: Coroutine[Any, Any, None], *, name: str) -> None:
         if self._closing:
             work.close()
@@ -80,6 +84,8 @@ class SingleFlight:
         self._again = False
 
     def kick(self) -> None:
+        if self._background.closing:  # what it would do is in the rows: the next start does it
+            return
         if self._running:
             self._again = True
             return

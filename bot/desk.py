@@ -4,6 +4,8 @@ from __future__ import annotations
 
 __all__ = ["Desk"]
 
+from collections.abc import Callable
+
 from bot.alerts.service import AlertService
 from bot.incidents.commands import (
     AcknowledgePage,
@@ -50,7 +52,10 @@ class Desk:
         paging: PagingService,
         playbooks: PlaybookService,
         postmortems: PostmortemService,
+        *,
+        ran: Callable[[], None] = lambda: None,
     ) -> None:
+        self._ran = ran  # after every command: what it stored may be due now
         self.incidents = incidents
         self.alerts = alerts
         self.paging = paging
@@ -58,6 +63,12 @@ class Desk:
         self.postmortems = postmortems
 
     async def run(self, command: Command, inv: Invocation) -> Reply:
+        try:
+            return await self._route(command, inv)
+        finally:
+            self._ran()
+
+    async def _route(self, command: Command, inv: Invocation) -> Reply:
         if isinstance(command, _ALERT_COMMANDS):
             alert_command: AlertCommand = command
             return await self.alerts.run(alert_command, inv)

@@ -32,6 +32,7 @@ __all__ = [
     "SLACK_NOT_CONFIGURED",
     "SLACK_REQUEST_NOT_AUTHORIZED",
     "SLACK_UNREACHABLE_AT_START",
+    "WAKEUPS_DATABASE_UNREACHABLE",
 ]
 
 # Process
@@ -42,6 +43,7 @@ SLACK_UNREACHABLE_AT_START = "slack_unreachable_at_start"  # auth.test failed: /
 SLACK_REQUEST_NOT_AUTHORIZED = "slack_request_not_authorized"  # token refused or Slack unreachable
 BACKGROUND_TASK_FAILED = "background_task_failed"  # work after an ack raised
 BACKGROUND_TASKS_CANCELLED = "background_tasks_cancelled"  # shutdown limit reached
+WAKEUPS_DATABASE_UNREACHABLE = "wakeups_database_unreachable"  # next due time unknown: retried
 
 # Incidents
 INCIDENT_OPENED = "incident_opened"
