@@ -54,6 +54,7 @@ log = logging.getLogger(__name__)
 
 BATCH = 100
 COUNTER_BACKOFF = timedelta(seconds=5)
+FOLD_WITHIN = 5.0  # seconds; RedisRepeatCounter's fold lock lasts twice that
 LIST_LIMIT = 25
 
 
@@ -125,7 +126,8 @@ class AlertService:
         changed: list[tuple[AlertGroup, Outcome]] = []
         stale: list[str] = []  # markers to drop: their repeats go through the inbox again
         try:
-            async with self._store.transaction() as tx:
+            # Within the counter's lock time, so no second folder takes the same counts.
+            async with asyncio.timeout(FOLD_WITHIN), self._store.transaction() as tx:
                 silences = await tx.active_silences(self._clock())
                 for key, (repeats, seen) in counts.items():
                     group = await tx.open_group(key)

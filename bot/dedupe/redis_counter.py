@@ -15,24 +15,37 @@ from __future__ import annotations
 __all__ = ["RedisRepeatCounter"]
 
 import asyncio
+import secrets
+import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import RedisError
 
 from bot.errors import DedupeUnavailable
 
 FIRING_TTL_SECONDS = 3600  # a marker outlives quiet spells; the reader renews it
-FOLD_LOCK_MS = 30_000  # a folder that dies frees the lock after this
+FOLD_LOCK_MS = 10_000  # a folder that dies frees it after this; a fold is cut off at 5 s
 COUNT_TIMEOUT = 0.25  # seconds: Sentry waits 1 s in all, so a slow Redis is skipped
+# Translated at this edge: redis-py lets a transport closed under it (uvloop) raise these.
+_FAILURES = (RedisError, OSError, RuntimeError)
 
-# KEYS: the two hashes, then one marker per repeat; ARGV: key and time of each repeat.
+# KEYS: the two hashes, then one marker per repeat; ARGV: the deadline (Unix seconds),
+# then key and time of each repeat. A batch that reaches Redis after its deadline (a Redis
+# that was paused or frozen) counts nothing: the bot stopped waiting and kept those
+# deliveries in the inbox instead, and counting them too would count them twice.
 _COUNT = """
+local now = redis.call('TIME')
+if tonumber(now[1]) + tonumber(now[2]) / 1e6 > tonumber(ARGV[1]) then
+  local late = {}
+  for i = 3, #KEYS do late[#late + 1] = 0 end
+  return late
+end
 local counted = {}
 for i = 3, #KEYS do
-  local n = 2 * (i - 2)
+  local n = 2 * (i - 2) + 1
   if redis.call('EXISTS', KEYS[i]) == 1 then
     redis.call('HINCRBY', KEYS[1], ARGV[n - 1], 1)
     redis.call('HSET', KEYS[2], ARGV[n - 1], ARGV[n])
@@ -42,6 +55,11 @@ for i = 3, #KEYS do
   end
 end
 return counted
+"""
+# The fold lock is freed only by the folder that holds it (its token).
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', unpack(KEYS)) end
+return 0
 """
 BATCH_LIMIT = 500  # repeats per EVALSHA
 
@@ -63,6 +81,9 @@ class RedisRepeatCounter:
         self._prefix = prefix
         self._count_script = client.register_script(_COUNT)
         self._take_script = client.register_script(_TAKE)
+        self._release_script = client.register_script(_RELEASE)
+        self._lock = prefix + "fold-lock"
+        self._token = secrets.token_hex(8)  # this process's, in the lock it holds
         self._hashes = [
             prefix + name for name in ("repeats", "repeats:seen", "folding", "folding:seen")
         ]
@@ -97,11 +118,12 @@ class RedisRepeatCounter:
 
     async def _count_batch(self, batch: list[_Waiting]) -> None:
         keys = [*self._hashes[:2], *(self._marker(key) for key, _, _ in batch)]
-        args = [value for key, at, _ in batch for value in (key, at)]
+        deadline = time.time() + COUNT_TIMEOUT
+        args = [deadline, *(value for key, at, _ in batch for value in (key, at))]
         try:
             async with asyncio.timeout(COUNT_TIMEOUT):
                 counted = await self._count_script(keys=keys, args=args)
-        except (RedisError, TimeoutError) as exc:
+        except (*_FAILURES, TimeoutError) as exc:
             _fail(batch, DedupeUnavailable(f"redis: {type(exc).__name__}"))
             return
         for (_, _, answer), one in zip(batch, counted, strict=True):
@@ -118,13 +140,12 @@ class RedisRepeatCounter:
         try:
             # One folder at a time across processes (Render runs two during a deploy):
             # two folding the same counts would add them twice.
-            lock = self._prefix + "fold-lock"
-            if not await self._redis.set(lock, 1, nx=True, px=FOLD_LOCK_MS):
+            if not await self._redis.set(self._lock, self._token, nx=True, px=FOLD_LOCK_MS):
                 return {}
             counts, seen = await self._take_script(keys=self._hashes)
-            if not counts:  # nothing to fold: the lock is free at once, not in 30 s
-                await self._redis.delete(lock)
-        except (RedisError, ResponseError) as exc:
+            if not counts:  # nothing to fold: the lock is free at once
+                await self.release()
+        except _FAILURES as exc:
             raise DedupeUnavailable(f"redis: {type(exc).__name__}") from exc
         last_seen = dict(zip(seen[::2], seen[1::2], strict=True))
         return {
@@ -133,15 +154,15 @@ class RedisRepeatCounter:
         }
 
     async def folded(self) -> None:
-        try:
-            await self._redis.delete(self._hashes[2], self._hashes[3], self._prefix + "fold-lock")
-        except RedisError as exc:
-            raise DedupeUnavailable(f"redis: {type(exc).__name__}") from exc
+        await self._release(self._lock, self._hashes[2], self._hashes[3])
 
     async def release(self) -> None:
+        await self._release(self._lock)
+
+    async def _release(self, *keys: str) -> None:
         try:
-            await self._redis.delete(self._prefix + "fold-lock")
-        except RedisError as exc:
+            await self._release_script(keys=list(keys), args=[self._token])
+        except _FAILURES as exc:
             raise DedupeUnavailable(f"redis: {type(exc).__name__}") from exc
 
     def _marker(self, key: str) -> str:
@@ -155,7 +176,7 @@ class RedisRepeatCounter:
                 for key in keys:
                     command(pipe, key)
                 await pipe.execute()
-        except RedisError as exc:
+        except _FAILURES as exc:
             raise DedupeUnavailable(f"redis: {type(exc).__name__}") from exc
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from bot.dedupe.redis_counter import RedisRepeatCounter
 from bot.dedupe.redis_dedupe import connect_redis
 from bot.errors import DedupeUnavailable
+from tests.faults.redis_server import RedisServer
 
 T0 = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 PREFIX = "lucia:a1b2c3:"
@@ -87,3 +89,46 @@ async def test_a_burst_of_repeats_shares_round_trips_and_each_is_counted(
     assert all(answers)
     assert 1 <= used <= 3
     assert await counter.take() == {"a": (200, T0)}
+
+
+async def test_a_batch_that_reaches_redis_after_its_answer_was_given_up_counts_nothing(
+    tmp_path: Path,
+) -> None:
+    """A frozen Redis runs the EVALSHA it was sent once it thaws. The bot had stopped
+    waiting at 250 ms and kept the delivery in the inbox: counting it too would count it
+    twice."""
+    redis = RedisServer(tmp_path / "redis")
+    await redis.start()
+    client = connect_redis(redis.url)
+    try:
+        counter = RedisRepeatCounter(client, PREFIX)
+        await counter.mark_firing(["a"])
+        redis.freeze()
+        with pytest.raises(DedupeUnavailable, match="TimeoutError"):
+            await counter.count("a", T0)
+        redis.thaw()
+        await asyncio.sleep(0.3)  # the late EVALSHA has run by now
+        assert await counter.take() == {}
+        assert await counter.count("a", T0)  # an answer in time still counts
+    finally:
+        await client.aclose()
+        await redis.close()
+
+
+async def test_only_the_folder_holding_the_lock_frees_it(redis_url: str) -> None:
+    """Two processes: one folds; the other's clean-up (after its own fold failed) must
+    not free the first one's lock, or both would fold the same counts."""
+    first, second = connect_redis(redis_url), connect_redis(redis_url)
+    try:
+        folding, other = RedisRepeatCounter(first, PREFIX), RedisRepeatCounter(second, PREFIX)
+        await folding.mark_firing(["a"])
+        await folding.count("a", T0)
+        assert await folding.take() == {"a": (1, T0)}
+        await other.release()
+        assert await other.take() == {}  # still locked by the first
+        await folding.folded()
+        await folding.count("a", T0)
+        assert await other.take() == {"a": (1, T0)}  # free once its holder let go
+    finally:
+        await first.aclose()
+        await second.aclose()
