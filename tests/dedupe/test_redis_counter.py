@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
 from bot.dedupe.redis_counter import RedisRepeatCounter
 from bot.dedupe.redis_dedupe import connect_redis
 from bot.errors import DedupeUnavailable
-from tests.faults.redis_server import RedisServer
+from tests.fakes.tcp_proxy import TcpProxy
 
 T0 = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 PREFIX = "lucia:a1b2c3:"
@@ -92,27 +92,29 @@ async def test_a_burst_of_repeats_shares_round_trips_and_each_is_counted(
 
 
 async def test_a_batch_that_reaches_redis_after_its_answer_was_given_up_counts_nothing(
-    tmp_path: Path,
+    redis_url: str,
 ) -> None:
-    """A frozen Redis runs the EVALSHA it was sent once it thaws. The bot had stopped
-    waiting at 250 ms and kept the delivery in the inbox: counting it too would count it
-    twice."""
-    redis = RedisServer(tmp_path / "redis")
-    await redis.start()
-    client = connect_redis(redis.url)
+    """A network that holds the bytes (a partition that heals) delivers the EVALSHA after
+    the bot stopped waiting at 250 ms and kept the delivery in the inbox instead: counting
+    it then would count it twice."""
+    url = urlsplit(redis_url)
+    proxy = TcpProxy(url.hostname or "127.0.0.1", url.port or 6379)
+    await proxy.start()
+    client = connect_redis(f"redis://127.0.0.1:{proxy.port}{url.path}")
     try:
         counter = RedisRepeatCounter(client, PREFIX)
         await counter.mark_firing(["a"])
-        redis.freeze()
+        proxy.hang()
         with pytest.raises(DedupeUnavailable, match="TimeoutError"):
             await counter.count("a", T0)
-        redis.thaw()
-        await asyncio.sleep(0.3)  # the late EVALSHA has run by now
+        await asyncio.sleep(0.3)
+        await proxy.resume()  # the held EVALSHA reaches Redis now, past its deadline
+        await asyncio.sleep(0.3)
         assert await counter.take() == {}
         assert await counter.count("a", T0)  # an answer in time still counts
     finally:
         await client.aclose()
-        await redis.close()
+        await proxy.cut()
 
 
 async def test_only_the_folder_holding_the_lock_frees_it(redis_url: str) -> None:
