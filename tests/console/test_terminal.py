@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import io
 import os
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -18,9 +19,14 @@ from bot.console.terminal import Terminal
 def pipe() -> Iterator[tuple[int, int]]:
     read, write = os.pipe()
     yield read, write
-    for fd in (read, write):
-        with contextlib.suppress(OSError):  # the write end closed by the test: the end
-            os.close(fd)
+    # The end of input first, and the reader gone, before the read end's number is free:
+    # a reader that outlived its pipe would read the next test's under the same number.
+    with contextlib.suppress(OSError):  # closed by the test already
+        os.close(write)
+    for reader in threading.enumerate():
+        if reader.name == "shell-input":
+            reader.join(10)
+    os.close(read)
 
 
 async def test_lines_cut_anywhere_arrive_whole_and_the_end_is_none(
