@@ -18,7 +18,7 @@ import contextlib
 import gc
 import logging
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -158,7 +158,10 @@ async def build_runtime(
     alert_chat: AlertChat | None = None,
     slack: SlackChat | None = None,
     profiles: ProfileNames | None = None,
+    choose_notifiers: Callable[[Sequence[Notifier]], Sequence[Notifier]] | None = None,
 ) -> Runtime:
+    """`choose_notifiers` gets the notifiers built from the settings and returns those
+    pages go through: the shell's show each page in its terminal instead of sending it."""
     engine = create_engine(
         driver_url(settings.database_url), max_connections=settings.database_pool_size
     )
@@ -234,6 +237,8 @@ async def build_runtime(
     if email := EmailNotifier.from_settings(settings):
         notifiers.append(email)
     notifiers.append(PushNotifier.from_settings(settings, http))
+    if choose_notifiers is not None:
+        notifiers = list(choose_notifiers(notifiers))
     paging = PagingService(
         SqlPagingStore(engine),
         incidents,

@@ -16,10 +16,9 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from bot import log_messages as msg
-from bot.app import build_runtime, serve
+from bot.app import serve
 from bot.config import LuciaConfig, load_config
-from bot.console.chat import ConsoleChat
-from bot.console.shell import Shell
+from bot.console.session import run_shell
 from bot.errors import ConfigError, ConfigProblem, StoreUnavailable
 from bot.logs import configure_logging
 from bot.observability import init_sentry
@@ -47,6 +46,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub.add_parser("serve", help="run the HTTP server (Slack, health checks)")
     shell = sub.add_parser("shell", help="a local chat console against the same core")
     shell.add_argument("--user", default=None, help="who you are in the shell")
+    shell.add_argument(
+        "--deliver",
+        action="store_true",
+        help="send pages for real (without it they are shown in the terminal, not sent)",
+    )
     sub.add_parser("migrate", help="apply database migrations")
     sub.add_parser("check-config", help="validate lucia.yaml and the environment")
     export = sub.add_parser("export", help="an incident's postmortem, from the database")
@@ -114,10 +118,8 @@ def _run(args: argparse.Namespace, settings: Settings, config: LuciaConfig) -> i
             print(f"Wrote INC-{args.number}'s postmortem to {args.out}.", file=sys.stderr)
             return 0
         case "shell":
-            configure_logging("WARNING")
             user = args.user or os.environ.get("USER") or getpass.getuser()
-            asyncio.run(_shell(settings, config, user))
-            return 0
+            return run_shell(settings, config, user=user, deliver=args.deliver)
     return 2
 
 
@@ -184,12 +186,3 @@ async def _export(settings: Settings, number: int, form: str) -> str | None:
     if data is None:
         return None
     return postmortem_json(data) if form == "json" else postmortem_markdown(data)
-
-
-async def _shell(settings: Settings, config: LuciaConfig, user: str) -> None:
-    chat = ConsoleChat(print)
-    runtime = await build_runtime(settings, config, chat)
-    try:
-        await Shell(runtime, chat, user=user, stdin=sys.stdin, write=print).run()
-    finally:
-        await runtime.close()
