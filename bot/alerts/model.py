@@ -7,6 +7,7 @@ __all__ = [
     "AlertGroup",
     "AlertSignal",
     "Delivery",
+    "Fold",
     "GroupStatus",
     "Notice",
     "NoticeStatus",
@@ -74,6 +75,15 @@ def restored_signal(key: str, seen: datetime) -> AlertSignal:
         action="triggered",
         occurred_at=seen,
     )
+
+
+@dataclass(frozen=True)
+class Fold:
+    """Repeats counted in Redis since the last fold: key → (count, last seen). The id is
+    the same each time the same counts are taken, until they are folded."""
+
+    id: str
+    counts: Mapping[str, tuple[int, datetime]]
 
 
 class GroupStatus(enum.StrEnum):

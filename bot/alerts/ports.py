@@ -9,7 +9,7 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Protocol
 
-from bot.alerts.model import AlertGroup, AlertSignal, Delivery, Notice, Silence
+from bot.alerts.model import AlertGroup, AlertSignal, Delivery, Fold, Notice, Silence
 from bot.incidents.ports import Posted
 
 
@@ -22,6 +22,9 @@ class AlertTransaction(Protocol):
         """Unprocessed deliveries, oldest first, held so no other worker takes them."""
 
     async def finish_delivery(self, delivery_id: int, outcome: str, error: str = "") -> None: ...
+
+    async def apply_fold(self, fold_id: str) -> bool:
+        """Record the fold as applied; False if it was already (its counts are in)."""
 
     async def open_group(self, key: str) -> AlertGroup | None:
         """The firing group for `key`, held until the transaction ends."""
@@ -157,8 +160,9 @@ class RepeatCounter(Protocol):
 
     async def forget(self, keys: Sequence[str]) -> None: ...
 
-    async def take(self) -> dict[str, tuple[int, datetime]]:
-        """Counts gathered since the last fold (count, last seen), held until `folded`."""
+    async def take(self) -> Fold:
+        """Counts gathered since the last fold, held until `folded`; taken again (the same
+        fold, same id) by the next `take` if this one never reaches `folded`."""
 
     async def folded(self) -> None:
         """The counts from `take` are in the database."""

@@ -121,11 +121,11 @@ class AlertService:
             return []
         self.fold_unfinished = True  # until this fold has put every count it took
         try:
-            counts = await self._counter.take()
+            fold = await self._counter.take()
         except DedupeUnavailable as exc:
             log.warning(msg.REPEAT_COUNTER_UNAVAILABLE, extra={"error": str(exc)})
             return []
-        if not counts:
+        if not fold.counts:
             self.fold_unfinished = False
             return []
         changed: list[tuple[AlertGroup, Outcome]] = []
@@ -133,8 +133,10 @@ class AlertService:
         try:
             # Within the counter's lock time, so no second folder takes the same counts.
             async with asyncio.timeout(FOLD_WITHIN), self._store.transaction() as tx:
-                silences = await tx.active_silences(self._clock())
-                for key, (repeats, seen) in counts.items():
+                # Taken again after a fold that committed but couldn't clear Redis: skip it.
+                fresh = await tx.apply_fold(fold.id)
+                silences = await tx.active_silences(self._clock()) if fresh else []
+                for key, (repeats, seen) in fold.counts.items() if fresh else ():
                     group = await tx.open_group(key)
                     outcome = Outcome.REPEAT
                     if group is None:

@@ -24,6 +24,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from bot.alerts.model import Fold
 from bot.errors import DedupeUnavailable
 
 FIRING_TTL_SECONDS = 3600  # a marker outlives quiet spells; the reader renews it
@@ -72,13 +73,16 @@ BATCH_LIMIT = 500  # repeats per EVALSHA
 
 _Waiting = tuple[str, float, "asyncio.Future[bool]"]  # group key, when, its answer
 
-# Move the gathered counts aside (unless a fold that died left some there) and return them.
+# Move the gathered counts aside under a new fold id (unless a fold that didn't finish
+# left some there: they keep its id) and return them with it.
 _TAKE = """
 if redis.call('EXISTS', KEYS[3]) == 0 and redis.call('EXISTS', KEYS[1]) == 1 then
   redis.call('RENAME', KEYS[1], KEYS[3])
   if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('RENAME', KEYS[2], KEYS[4]) end
+  redis.call('SET', KEYS[5], ARGV[1])
 end
-return {redis.call('HGETALL', KEYS[3]), redis.call('HGETALL', KEYS[4])}
+return {redis.call('HGETALL', KEYS[3]), redis.call('HGETALL', KEYS[4]),
+        redis.call('GET', KEYS[5]) or ARGV[1]}
 """
 
 
@@ -93,7 +97,8 @@ class RedisRepeatCounter:
         self._lock = prefix + "fold-lock"
         self._token = secrets.token_hex(8)  # this process's, in the lock it holds
         self._hashes = [
-            prefix + name for name in ("repeats", "repeats:seen", "folding", "folding:seen")
+            prefix + name
+            for name in ("repeats", "repeats:seen", "folding", "folding:seen", "folding:id")
         ]
         self._waiting: list[_Waiting] = []
         self._sender: asyncio.Task[None] | None = None
@@ -144,25 +149,30 @@ class RedisRepeatCounter:
     async def forget(self, keys: Sequence[str]) -> None:
         await self._each(keys, lambda pipe, k: pipe.delete(self._marker(k)))
 
-    async def take(self) -> dict[str, tuple[int, datetime]]:
+    async def take(self) -> Fold:
         try:
             # One folder at a time across processes (Render runs two during a deploy):
             # two folding the same counts would add them twice.
             if not await self._acquire_script(keys=[self._lock], args=[self._token, FOLD_LOCK_MS]):
-                return {}
-            counts, seen = await self._take_script(keys=self._hashes)
+                return Fold("", {})
+            counts, seen, fold_id = await self._take_script(
+                keys=self._hashes, args=[secrets.token_hex(8)]
+            )
             if not counts:  # nothing to fold: the lock is free at once
                 await self.release()
         except _FAILURES as exc:
             raise DedupeUnavailable(f"redis: {type(exc).__name__}") from exc
         last_seen = dict(zip(seen[::2], seen[1::2], strict=True))
-        return {
-            _text(key): (int(n), datetime.fromtimestamp(float(last_seen.get(key, 0)), UTC))
-            for key, n in zip(counts[::2], counts[1::2], strict=True)
-        }
+        return Fold(
+            _text(fold_id),
+            {
+                _text(key): (int(n), datetime.fromtimestamp(float(last_seen.get(key, 0)), UTC))
+                for key, n in zip(counts[::2], counts[1::2], strict=True)
+            },
+        )
 
     async def folded(self) -> None:
-        await self._release(self._lock, self._hashes[2], self._hashes[3])
+        await self._release(self._lock, *self._hashes[2:])
 
     async def release(self) -> None:
         await self._release(self._lock)

@@ -25,7 +25,7 @@ from bot.alerts.model import (
 )
 from bot.errors import StoreConflict, StoreUnavailable
 from bot.store.database import connect, from_utc, to_utc
-from bot.store.tables import alert_deliveries, alert_groups, alert_notices, silences
+from bot.store.tables import alert_deliveries, alert_groups, alert_notices, deployment, silences
 from bot.types import Clock
 
 KEEP_BATCH = 200  # deliveries per group commit
@@ -71,6 +71,14 @@ class _SqlAlertTransaction:
             )
             for row in rows
         ]
+
+    async def apply_fold(self, fold_id: str) -> bool:
+        result = await self._conn.execute(
+            sa.update(deployment)
+            .where(deployment.c.id == 1, deployment.c.last_fold.is_distinct_from(fold_id))
+            .values(last_fold=fold_id)
+        )
+        return bool(result.rowcount)
 
     async def finish_delivery(self, delivery_id: int, outcome: str, error: str = "") -> None:
         await self._conn.execute(

@@ -317,5 +317,6 @@ deployment = sa.Table(
     metadata,
     sa.Column("id", sa.SmallInteger, primary_key=True),
     sa.Column("namespace", sa.String(32), nullable=False),
+    sa.Column("last_fold", sa.String(32)),  # the last fold of Redis counts applied (0012)
     sa.CheckConstraint("id = 1", name="ck_deployment_one_row"),
 )

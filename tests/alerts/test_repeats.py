@@ -156,3 +156,29 @@ async def test_another_deployments_keys_are_never_read(bot: Bot, redis_url: str)
         assert await raw.hget("lucia:production:repeats", "sentry:issue:5") == b"40"
     finally:
         await raw.aclose()
+
+
+@pytest.mark.parametrize(("applied", "count"), [(True, 4), (False, 7)])
+async def test_counts_left_in_redis_by_a_fold_that_committed_are_not_counted_again(
+    bot: Bot, redis_url: str, applied: bool, count: int
+) -> None:
+    """A folder committed its counts, then lost Redis before it could clear them: the next
+    fold takes the same counts under the same fold id, and the database says it has them."""
+    assert "accepted" in await (await deliver(bot, issue_alert(41), "event_alert")).json()
+    await bot.settle()
+    prefix = f"lucia:{await _namespace(bot)}:"
+    async with bot.runtime.engine.begin() as conn:  # what the folder that died committed
+        await conn.execute(sa.update(alert_groups).values(count=alert_groups.c.count + 3))
+        if applied:
+            await conn.execute(sa.update(deployment).values(last_fold="f00d"))
+    raw = aioredis.from_url(redis_url)
+    try:  # and what it left in Redis
+        await raw.hset(prefix + "folding", "sentry:issue:41", 3)
+        await raw.hset(prefix + "folding:seen", "sentry:issue:41", 1_765_000_000)
+        await raw.set(prefix + "folding:id", "f00d")
+        bot.runtime.repeat_folder.kick()
+        await bot.settle()
+        assert await raw.exists(prefix + "folding", prefix + "folding:id") == 0
+    finally:
+        await raw.aclose()
+    assert [c for _, _, c, _ in await _groups(bot)] == [count]

@@ -46,16 +46,19 @@ async def test_take_returns_counts_and_last_seen_until_folded(
         await counter.count("a", T0 + timedelta(seconds=i))
     await counter.count("b", T0)
     taken = await counter.take()
-    assert taken == {"a": (5, T0 + timedelta(seconds=4)), "b": (1, T0)}
+    assert taken.counts == {"a": (5, T0 + timedelta(seconds=4)), "b": (1, T0)}
     await counter.count("a", T0)  # arrives during the fold: kept for the next one
     other_client = connect_redis(redis_url)  # another process (Render runs two in a deploy)
     try:
         other = RedisRepeatCounter(other_client, PREFIX)
-        assert await other.take() == {}  # one folder at a time: no second take meanwhile
+        assert (await other.take()).counts == {}  # one folder at a time: no second take meanwhile
         await expire_fold_lock()  # the folder died; its lock expired
-        assert await other.take() == taken  # its counts are folded again, not lost
+        again = await other.take()
+        assert again == taken  # its counts are folded again, not lost, under the same fold id
         await other.folded()
-        assert await other.take() == {"a": (1, T0)}
+        later = await other.take()
+        assert later.counts == {"a": (1, T0)}
+        assert later.id != taken.id
     finally:
         await other_client.aclose()
 
@@ -81,11 +84,11 @@ async def test_an_unreachable_redis_says_so() -> None:
 
 
 async def test_an_empty_fold_leaves_the_next_fold_free(counter: RedisRepeatCounter) -> None:
-    assert await counter.take() == {}
-    assert await counter.take() == {}
+    assert (await counter.take()).counts == {}
+    assert (await counter.take()).counts == {}
     await counter.mark_firing(["a"])
     await counter.count("a", T0)
-    assert await counter.take() == {"a": (1, T0)}
+    assert (await counter.take()).counts == {"a": (1, T0)}
 
 
 async def test_a_burst_of_repeats_shares_round_trips_and_each_is_counted(
@@ -104,7 +107,7 @@ async def test_a_burst_of_repeats_shares_round_trips_and_each_is_counted(
     used = await evalsha_calls() - before
     assert all(answers)
     assert 1 <= used <= 3
-    assert await counter.take() == {"a": (200, T0)}
+    assert (await counter.take()).counts == {"a": (200, T0)}
 
 
 async def test_a_batch_that_reaches_redis_after_its_answer_was_given_up_counts_nothing(
@@ -126,7 +129,7 @@ async def test_a_batch_that_reaches_redis_after_its_answer_was_given_up_counts_n
         await asyncio.sleep(0.3)
         await proxy.resume()  # the held EVALSHA reaches Redis now, past its deadline
         await asyncio.sleep(0.3)
-        assert await counter.take() == {}
+        assert (await counter.take()).counts == {}
         assert await counter.count("a", T0)  # an answer in time still counts
     finally:
         await client.aclose()
@@ -141,12 +144,12 @@ async def test_only_the_folder_holding_the_lock_frees_it(redis_url: str) -> None
         folding, other = RedisRepeatCounter(first, PREFIX), RedisRepeatCounter(second, PREFIX)
         await folding.mark_firing(["a"])
         await folding.count("a", T0)
-        assert await folding.take() == {"a": (1, T0)}
+        assert (await folding.take()).counts == {"a": (1, T0)}
         await other.release()
-        assert await other.take() == {}  # still locked by the first
+        assert (await other.take()).counts == {}  # still locked by the first
         await folding.folded()
         await folding.count("a", T0)
-        assert await other.take() == {"a": (1, T0)}  # free once its holder let go
+        assert (await other.take()).counts == {"a": (1, T0)}  # free once its holder let go
     finally:
         await first.aclose()
         await second.aclose()
