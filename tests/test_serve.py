@@ -129,6 +129,8 @@ async def test_an_idle_bot_writes_no_line_per_tick(slack_api: FakeSlackAPI, tmp_
     assert any(r["message"] == "serving" for r in started)
     # Bolt's "As you gave client as well, token will be unused", among others, is gone.
     assert [r for r in started if r["logger"].startswith("slack")] == []
+    # No lucia.yaml: nothing was loaded, so no line says every role "changed".
+    assert [r for r in started if r["message"] == "launch_gate_loaded"] == []
     assert idle == []
 
 

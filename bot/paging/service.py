@@ -443,11 +443,17 @@ class PagingService:
         """Only whoever holds the owner role, or a configured admin, changes the table."""
         owner = next(e for e in await self._store.owners() if e.role is Role.OWNER)
         holder = owner.contact.slack_user if owner.contact else None
-        if inv.actor != holder and inv.actor not in self._config.admins:
-            raise UserError(
-                f"Only the owner ({f'<@{holder}>' if holder else 'nobody yet'}) or an admin "
-                f"from lucia.yaml may change {what}."
-            )
+        if inv.actor in self._config.admins or (holder is not None and inv.actor == holder):
+            return
+        if holder is not None:
+            raise UserError(f"Only the owner (<@{holder}>) or an admin may change {what}.")
+        raise UserError(
+            f"Nobody holds the owner role yet, so nobody may change {what} from chat. "
+            "Name the owner in lucia.yaml (`owners:` → `owner:` with `name` and `slack: "
+            f"U…`), or put your user id (`{inv.actor}`) under `admins:`, and restart; in "
+            f"the shell that id is the one you start it with: `lucia-bot shell --user "
+            f"{inv.actor}`."
+        )
 
     def _new_page(
         self,

@@ -328,6 +328,8 @@ class SqlPagingStore:
                 if stored == digest:
                     continue  # unchanged in the file: what Slack set since stands
                 await _put_owner(conn, entry, "lucia.yaml", at, digest)
+                if stored is None and entry.contact is None:
+                    continue  # a role the file leaves empty, seen for the first time
                 await _audit(conn, at, "lucia.yaml", "owner.load", entry.role.value, entry)
                 changed.append(entry.role.value)
         return changed
@@ -355,6 +357,8 @@ class SqlPagingStore:
                 if stored == digest:
                     continue
                 await _put_ref(conn, key, value, "lucia.yaml", at, digest)
+                if stored is None and value is None:
+                    continue  # a reference the file leaves empty, seen for the first time
                 detail = {"value": value}
                 await _audit_detail(conn, at, "lucia.yaml", "ref.load", key, detail)
                 changed.append(key)

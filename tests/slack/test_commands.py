@@ -394,3 +394,14 @@ async def test_a_channel_that_failed_is_made_by_the_next_command(bot: Bot) -> No
         "channel_created",
     ]
     assert len(bot.slack.channels[INCIDENTS_CHANNEL].messages) == 1  # announced once
+
+
+async def test_with_nobody_the_owner_a_change_to_the_table_says_the_step_that_works(
+    bot: Bot,
+) -> None:
+    await bot.command("owners set infra <@U01BOBBY00>")
+    await bot.settle()
+    (answer,) = await bot.answers()
+    assert answer.startswith("⚠️ Nobody holds the owner role yet, so nobody may change ")
+    assert "put your user id (`U01ALICE00`) under `admins:`" in answer
+    assert "`lucia-bot shell --user U01ALICE00`" in answer
