@@ -198,7 +198,7 @@ class PagingConfig(_Model):
 
 class PlaybooksConfig(_Model):
     # Who may run a playbook that changes something, besides the launch-gate owners.
-    responders: list[SlackUser] = []
+    responders: list[str] = []
     # A run whose bot stops renewing its lease (killed, crashed) for this long is marked
     # interrupted and its service lock freed; the lease is renewed every quarter of it.
     run_lease: Duration = Field(default=timedelta(minutes=2), ge=timedelta(seconds=1))
@@ -213,7 +213,8 @@ class AlertsConfig(_Model):
 
 class LuciaConfig(_Model):
     owners: dict[Role, Owner | None] = {}
-    admins: list[SlackUser] = []  # Slack user ids allowed to change owners besides the owner
+    # Who may change owners besides the owner: Slack user ids, or shell users (--user).
+    admins: list[str] = []
     references: References = References()
     services: dict[str, Service] = {}
     routing: list[AlertRoute] = []

@@ -55,9 +55,12 @@ class OwnerEntry:
             if have
         ]
         if not outside:
-            why = (
-                "a phone number, but no SMS or voice is set up" if c.phone else "no e-mail or push"
-            )
+            if c.email and "email" not in channels:
+                why = "an e-mail address, but e-mail isn't set up: set SMTP_HOST and SMTP_FROM"
+            elif c.phone:
+                why = "a phone number, but no SMS or voice is set up"
+            else:
+                why = "no e-mail or push"
             found.append(f"no way to reach them outside Slack ({why})")
         if not c.slack_user:
             found.append("no Slack user: no DM, no mention")

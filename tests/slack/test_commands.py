@@ -9,6 +9,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from bot.config import LuciaConfig
 from bot.store.tables import incidents, timeline_events
 from tests.conftest import INCIDENTS_CHANNEL, Bot, running_bot
 from tests.fakes.slack_api import FakeSlackAPI
@@ -405,3 +406,17 @@ async def test_with_nobody_the_owner_a_change_to_the_table_says_the_step_that_wo
     assert answer.startswith("⚠️ Nobody holds the owner role yet, so nobody may change ")
     assert "put your user id (`U01ALICE00`) under `admins:`" in answer
     assert "`lucia-bot shell --user U01ALICE00`" in answer
+
+async def test_an_address_given_without_smtp_is_named_as_the_gap(
+    slack_api: FakeSlackAPI, database_url: str
+) -> None:
+    config = LuciaConfig(admins=["U01ALICE00"])
+    async with running_bot(slack_api, database_url, config) as admin_bot:
+        await admin_bot.command("owners set dns <@U01BOBBY00> dns@lucia.example")
+        await admin_bot.settle()
+        (answer,) = await admin_bot.answers()
+    assert answer.startswith("✅ dns is now <@U01BOBBY00>")
+    assert (
+        "no way to reach them outside Slack (an e-mail address, but e-mail isn't set up: "
+        "set SMTP_HOST and SMTP_FROM)"
+    ) in answer
