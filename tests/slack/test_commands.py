@@ -407,6 +407,7 @@ async def test_with_nobody_the_owner_a_change_to_the_table_says_the_step_that_wo
     assert "put your user id (`U01ALICE00`) under `admins:`" in answer
     assert "`lucia-bot shell --user U01ALICE00`" in answer
 
+
 async def test_an_address_given_without_smtp_is_named_as_the_gap(
     slack_api: FakeSlackAPI, database_url: str
 ) -> None:
