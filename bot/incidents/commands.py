@@ -359,9 +359,18 @@ Command = (
     | Reopen
 )
 
-# "#12" (or "#12:", "#12,") names incident 12; any other word starting with # is a mistake,
-# never text that silently lands on the channel's incident.
-_REF = re.compile(r"#(\d{1,9})[:,]?")
+# How an incident is named: INC-12 (any case), #12, or a bare 12 where nothing else could
+# stand there; "INC-12:" and "#12," work too (as typed before the text). A word that starts
+# with INC- or # and isn't a number is a mistake, never text that silently lands on the
+# channel's incident. Where a bare number could be the command's own value, it is that value:
+# `incident sev 2` sets SEV2 (name the incident as #N or INC-N: `sev INC-3 2`), and the first
+# word of free text (`update 3 pods restarted`) stays text, unless it is the only word
+# (`resolve 3` resolves INC-3). The bare number is the incident in show, timeline, ack,
+# mitigated, reopen, postmortem and followup list, before status's status word, and on
+# either side of lead's @mention.
+_REF_PREFIX = re.compile(r"#|inc-", re.IGNORECASE)
+_REF_NUMBER = re.compile(r"(\d+)[:,]?")
+_MAX_INCIDENT_DIGITS = 9  # the numbers are stored as a 32-bit integer
 # "sev2", "SEV-9", "sev": meant as a severity (and checked); "severe" starts a title.
 _SEVERITY_TOKEN = re.compile(r"sev[-_]?\d*:?", re.IGNORECASE)
 # Slack escapes mentions as <@U123> or <@U123|name> (the manifest sets should_escape);
@@ -389,7 +398,7 @@ def parse(text: str) -> Command:
         case "rollback":
             return _parse_run("rollback", rest, "rollback")
         case "postmortem" | "pm":
-            number, rest = _take_ref(rest, "postmortem")
+            number, rest = _take_ref(rest, "postmortem", bare=True)
             _no_more(rest, "postmortem")
             return ExportPostmortem(number)
         case "followup" | "followups" | "follow-up":
@@ -413,14 +422,14 @@ def _parse_incident(text: str) -> Command:
         case "list" | "ls":
             return _parse_list(rest)
         case "show" | "timeline":
-            number, rest = _take_ref(rest, sub.lower())
+            number, rest = _take_ref(rest, sub.lower(), bare=True)
             _no_more(rest, sub.lower())
             return ShowIncident(number, with_timeline=sub.lower() == "timeline")
         case "ack" | "acknowledge":
             number = _ref_only(rest, "ack")
             return Acknowledge(number)
         case "update":
-            number, rest = _take_ref(rest, "update")
+            number, rest = _take_ref(rest, "update", bare=_lone(rest))
             return PostUpdate(number, _text(rest, "update", "What's the update?"))
         case "status":
             return _parse_status(rest)
@@ -429,12 +438,12 @@ def _parse_incident(text: str) -> Command:
         case "lead":
             return _parse_lead(rest)
         case "note":
-            number, rest = _take_ref(rest, "note")
+            number, rest = _take_ref(rest, "note", bare=_lone(rest))
             return AddNote(number, _text(rest, "note", "The note is empty."))
         case "mitigated" | "mitigate":
             return Mitigate(_ref_only(rest, "mitigated"))
         case "resolve" | "resolved":
-            number, rest = _take_ref(rest, "resolve")
+            number, rest = _take_ref(rest, "resolve", bare=_lone(rest))
             return Resolve(number, _text(rest, "resolve", "", required=False))
         case "reopen":
             return Reopen(_ref_only(rest, "reopen"))
@@ -560,13 +569,15 @@ _FOLLOWUP = re.compile(r"F?(\d{1,12})", re.IGNORECASE)
 
 def _parse_followup(text: str) -> Command:
     sub, rest = _split(text)
+    if _incident_number(sub, "followup", bare=True) is not None:  # `followup INC-3`: its list
+        sub, rest = "list", text
     match sub.lower():
         case "" | "list" | "ls":
-            number, rest = _take_ref(rest, "followup")
+            number, rest = _take_ref(rest, "followup", bare=True)
             _no_more(rest, "followup")
             return ListFollowUps(number)
         case "add":
-            number, rest = _take_ref(rest, "followup")
+            number, rest = _take_ref(rest, "followup", bare=_lone(rest))
             words = rest.split()
             owner = None
             if words and (mention := _MENTION.fullmatch(words[-1])):
@@ -660,7 +671,7 @@ def _parse_list(text: str) -> ListIncidents:
 
 
 def _parse_status(text: str) -> SetStatus:
-    number, rest = _take_ref(text, "status")
+    number, rest = _take_ref(text, "status", bare=True)  # a status is never a number
     word, rest = _split(rest)
     try:
         status = Status(word.lower())
@@ -679,19 +690,34 @@ def _parse_status(text: str) -> SetStatus:
 
 
 def _parse_severity(text: str) -> SetSeverity:
-    number, rest = _take_ref(text, "sev")
+    number, rest = _take_ref(text, "sev", bare=False)  # `sev 2`: the severity
     word, rest = _split(rest)
     severity = Severity.parse(word)
     if severity is None:
         problem = "Which severity?" if not word else f"`{_clip(word)}` isn't a severity."
         raise CommandError(f"{problem} Use 1 (worst) to 4.", usage("sev"))
+    if number is None and _REF_NUMBER.fullmatch(rest.strip()):  # `sev 2 3`
+        raise CommandError(_two_numbers(word, rest.strip().rstrip(":,")), usage("sev"))
     if rest.strip():
-        number = _trailing_ref(rest, "sev", number)
+        number = _trailing_ref(rest, "sev", number, bare=False)
     return SetSeverity(number, severity)
 
 
+def _two_numbers(severity: str, other: str) -> str:
+    severity, other = _clip(severity), _clip(other)
+    if not severity.isdigit():
+        return (
+            f"`{other}` after the severity isn't an incident: write it as #{other} or INC-{other}."
+        )
+    return (
+        f"Which is the incident, {severity} or {other}? A bare number after sev is the "
+        f"severity: name the incident as #N or INC-N, `sev INC-{other} {severity}` "
+        f"or `sev INC-{severity} {other}`."
+    )
+
+
 def _parse_lead(text: str) -> SetLead:
-    number, rest = _take_ref(text, "lead")
+    number, rest = _take_ref(text, "lead", bare=True)  # a lead is a @mention
     word, rest = _split(rest)
     if not word:
         raise CommandError("Who should lead?", usage("lead"))
@@ -703,7 +729,7 @@ def _parse_lead(text: str) -> SetLead:
             usage("lead"),
         )
     if rest.strip():
-        number = _trailing_ref(rest, "lead", number)
+        number = _trailing_ref(rest, "lead", number, bare=True)
     return SetLead(number, mention.group(1))
 
 
@@ -714,32 +740,62 @@ def _split(text: str) -> tuple[str, str]:
     return parts[0], parts[1] if len(parts) > 1 else ""
 
 
-def _take_ref(text: str, name: str) -> tuple[int | None, str]:
+def _take_ref(text: str, name: str, *, bare: bool) -> tuple[int | None, str]:
+    """The incident named by the first word, if it names one, and the rest of the text.
+    `bare`: whether a bare number there names the incident (see `_REF_PREFIX`)."""
     first, rest = _split(text)
-    if not first.startswith("#"):
+    number = _incident_number(first, name, bare=bare) if first else None
+    if number is None:
         return None, text
-    return _ref(first, name), rest
+    return number, rest
 
 
-def _ref(word: str, name: str) -> int:
-    match = _REF.fullmatch(word)
-    if match is None:
+def _lone(text: str) -> bool:
+    """The whole text is one word: a bare number alone names the incident."""
+    return len(text.split()) == 1
+
+
+def _incident_number(word: str, name: str, *, bare: bool) -> int | None:
+    """INC-12, #12 (and 12, when `bare`) → 12; None for a word that doesn't try to name an
+    incident; a `CommandError` for one that tries and isn't a number we could have."""
+    prefix = _REF_PREFIX.match(word)
+    if prefix is not None:
+        form = "#" if prefix.group() == "#" else "INC-"
+        digits = _REF_NUMBER.fullmatch(word[prefix.end() :])
+    elif bare and (digits := _REF_NUMBER.fullmatch(word)) is not None:
+        form = "#"
+    else:
+        return None
+    if digits is None:
         raise CommandError(
-            f"`{_clip(word)}` isn't an incident number: write it as #N, for example #12.",
+            f"`{_clip(word)}` isn't an incident number: write it as {form}N, for example {form}12.",
             usage(name),
         )
-    return int(match.group(1))
+    significant = digits.group(1).lstrip("0")
+    if not significant:
+        raise CommandError(
+            f"`{_clip(word)}` isn't an incident number: they start at {form}1.", usage(name)
+        )
+    if len(significant) > _MAX_INCIDENT_DIGITS:
+        raise CommandError(
+            f"`{_clip(word)}` is too big for an incident number: write it as {form}N, "
+            f"for example {form}12.",
+            usage(name),
+        )
+    return int(significant)
 
 
-def _trailing_ref(text: str, name: str, number: int | None) -> int:
-    """`sev 2 #3`: the incident may also follow the value."""
-    if number is not None or not text.strip().startswith("#") or len(text.split()) > 1:
+def _trailing_ref(text: str, name: str, number: int | None, *, bare: bool) -> int:
+    """`sev 2 #3`, `lead @ana INC-3`: the incident may also follow the value."""
+    words = text.split()
+    found = _incident_number(words[0], name, bare=bare) if len(words) == 1 else None
+    if number is not None or found is None:
         raise CommandError(f"I didn't understand `{_clip(text)}`.", usage(name))
-    return _ref(text.strip(), name)
+    return found
 
 
 def _ref_only(text: str, name: str) -> int | None:
-    number, rest = _take_ref(text, name)
+    number, rest = _take_ref(text, name, bare=True)
     _no_more(rest, name)
     return number
 

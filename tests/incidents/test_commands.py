@@ -8,9 +8,12 @@ import pytest
 from bot.errors import CommandError
 from bot.incidents.commands import (
     Acknowledge,
+    AddFollowUp,
     AddNote,
     Command,
+    ExportPostmortem,
     Help,
+    ListFollowUps,
     ListIncidents,
     Mitigate,
     OpenIncident,
@@ -66,7 +69,7 @@ SEV1, SEV2, SEV3, SEV4 = Severity.SEV1, Severity.SEV2, Severity.SEV3, Severity.S
         ("incident update #7 Rolling back deploy", PostUpdate(7, "Rolling back deploy")),
         ("incident update #7: db is back", PostUpdate(7, "db is back")),
         ("incident update #7, db is back", PostUpdate(7, "db is back")),
-        ("incident note inc-5 had it too", AddNote(None, "inc-5 had it too")),
+        ("incident note inc-5 had it too", AddNote(5, "had it too")),  # INC-5 names it
         (
             "incident note see <https://x.io/log|the log>",
             AddNote(None, "see the log (https://x.io/log)"),
@@ -190,3 +193,170 @@ def test_long_junk_is_clipped_in_the_message() -> None:
     error = _error("incident " + "z" * 500)
     assert len(error.problem) < 200
     assert "zzz" in error.problem
+
+
+# --- naming an incident: INC-3, inc-3, #3 and (where nothing else could stand there) 3 ---
+
+FORMS = ("INC-3", "inc-3", "Inc-3", "#3", "3")
+NAMED = ("INC-3", "inc-3", "#3")  # a bare 3 there would be the command's own value
+
+
+@pytest.mark.parametrize("ref", FORMS)
+@pytest.mark.parametrize(
+    ("template", "expected"),
+    [
+        ("incident show {}", ShowIncident(3, with_timeline=False)),
+        ("incident timeline {}", ShowIncident(3, with_timeline=True)),
+        ("incident ack {}", Acknowledge(3)),
+        ("incident acknowledge {}", Acknowledge(3)),
+        ("incident mitigated {}", Mitigate(3)),
+        ("incident reopen {}", Reopen(3)),
+        ("incident resolve {}", Resolve(3, "")),
+        ("incident status {} identified bad index", SetStatus(3, Status.IDENTIFIED, "bad index")),
+        ("incident lead {} <@U01BOBBY00|bob>", SetLead(3, "U01BOBBY00")),
+        ("incident lead <@U01BOBBY00> {}", SetLead(3, "U01BOBBY00")),
+        ("postmortem {}", ExportPostmortem(3)),
+        ("followup list {}", ListFollowUps(3)),
+        ("followup {}", ListFollowUps(3)),
+    ],
+)
+def test_every_form_names_the_incident(ref: str, template: str, expected: Command) -> None:
+    assert parse(template.format(ref)) == expected
+
+
+@pytest.mark.parametrize("ref", NAMED)
+@pytest.mark.parametrize(
+    ("template", "expected"),
+    [
+        ("incident update {} db is back", PostUpdate(3, "db is back")),
+        ("incident note {} pager was silent", AddNote(3, "pager was silent")),
+        ("incident resolve {} reverted the deploy", Resolve(3, "reverted the deploy")),
+        ("incident sev {} 2", SetSeverity(3, SEV2)),
+        ("incident sev 2 {}", SetSeverity(3, SEV2)),
+        ("incident sev {} sev1", SetSeverity(3, SEV1)),
+        ("followup add {} page the DNS owner too", AddFollowUp(3, "page the DNS owner too", None)),
+        (
+            "followup add {} rotate the key <@U01BOBBY00>",
+            AddFollowUp(3, "rotate the key", "U01BOBBY00"),
+        ),
+    ],
+)
+def test_inc_n_and_hash_n_name_the_incident_before_a_value(
+    ref: str, template: str, expected: Command
+) -> None:
+    assert parse(template.format(ref)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # sev: a bare number is always the severity, never the incident
+        ("incident sev 2", SetSeverity(None, SEV2)),
+        ("incident sev 4", SetSeverity(None, SEV4)),
+        # free text keeps a leading number as text ...
+        ("incident update 3 pods restarted", PostUpdate(None, "3 pods restarted")),
+        ("incident note 2 customers wrote in", AddNote(None, "2 customers wrote in")),
+        ("incident resolve 3 replicas back", Resolve(None, "3 replicas back")),
+        ("followup add 2 alerts should page", AddFollowUp(None, "2 alerts should page", None)),
+        (
+            "incident status identified 3 bad hosts",
+            SetStatus(None, Status.IDENTIFIED, "3 bad hosts"),
+        ),
+        # ... unless the number is the whole text: then it can only be the incident
+        ("incident resolve 3", Resolve(3, "")),
+        ("incident resolve INC-3:", Resolve(3, "")),
+        # punctuation after the name, leading zeros, and the biggest number there can be
+        ("incident update INC-3: db is back", PostUpdate(3, "db is back")),
+        ("incident note inc-3, db is back", AddNote(3, "db is back")),
+        ("incident ack #007", Acknowledge(7)),
+        ("incident ack 999999999", Acknowledge(999_999_999)),
+        ("incident ack INC-0000000012", Acknowledge(12)),
+        # words that only look a little like a name are text
+        ("incident note incoming traffic doubled", AddNote(None, "incoming traffic doubled")),
+        ("incident note INC3 is a typo", AddNote(None, "INC3 is a typo")),
+    ],
+)
+def test_a_bare_number_is_the_incident_only_where_nothing_else_could_be(
+    text: str, expected: Command
+) -> None:
+    assert parse(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "problem", "usage_starts"),
+    [
+        (
+            "incident show INC-",
+            "`INC-` isn't an incident number: write it as INC-N, for example INC-12.",
+            "/lucia incident show",
+        ),
+        (
+            "incident ack INC-x",
+            "`INC-x` isn't an incident number: write it as INC-N, for example INC-12.",
+            "/lucia incident ack",
+        ),
+        (
+            "incident update inc-3a db back",
+            "`inc-3a` isn't an incident number: write it as INC-N, for example INC-12.",
+            "/lucia incident update",
+        ),
+        (
+            "incident ack #",
+            "`#` isn't an incident number: write it as #N, for example #12.",
+            "/lucia incident ack",
+        ),
+        (
+            "incident ack #0",
+            "`#0` isn't an incident number: they start at #1.",
+            "/lucia incident ack",
+        ),
+        (
+            "incident show 0",
+            "`0` isn't an incident number: they start at #1.",
+            "/lucia incident show",
+        ),
+        (
+            "incident reopen INC-000",
+            "`INC-000` isn't an incident number: they start at INC-1.",
+            "/lucia incident reopen",
+        ),
+        (
+            "incident ack INC-1000000000",
+            "`INC-1000000000` is too big for an incident number: write it as INC-N, "
+            "for example INC-12.",
+            "/lucia incident ack",
+        ),
+        (
+            "incident mitigated 99999999999999999999",
+            "`99999999999999999999` is too big for an incident number: write it as #N, "
+            "for example #12.",
+            "/lucia incident mitigated",
+        ),
+        (
+            "incident sev 2 3",
+            "Which is the incident, 2 or 3? A bare number after sev is the severity: name "
+            "the incident as #N or INC-N, `sev INC-3 2` or `sev INC-2 3`.",
+            "/lucia incident sev",
+        ),
+        (
+            "incident sev sev2 3",
+            "`3` after the severity isn't an incident: write it as #3 or INC-3.",
+            "/lucia incident sev",
+        ),
+        ("incident sev INC-3", "Which severity? Use 1 (worst) to 4.", "/lucia incident sev"),
+        ("incident sev INC-3 2 #4", "I didn't understand `#4`.", "/lucia incident sev"),
+        ("incident sev INC-3 2 4", "I didn't understand `4`.", "/lucia incident sev"),
+        ("incident lead INC-3 <@U01BOBBY00> 4", "I didn't understand `4`.", "/lucia incident lead"),
+        ("incident ack INC-3 INC-4", "I didn't understand `INC-4`.", "/lucia incident ack"),
+        ("incident update 3", "What's the update?", "/lucia incident update"),
+        ("incident note INC-3", "The note is empty.", "/lucia incident note"),
+        ("postmortem INC-x", "`INC-x` isn't an incident number", "/lucia postmortem"),
+        ("followup list #0", "`#0` isn't an incident number", "/lucia followup"),
+    ],
+)
+def test_a_bad_incident_name_says_how_to_write_it(
+    text: str, problem: str, usage_starts: str
+) -> None:
+    error = _error(text)
+    assert error.problem.startswith(problem)
+    assert error.usage.startswith(usage_starts)

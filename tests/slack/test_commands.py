@@ -397,6 +397,99 @@ async def test_a_channel_that_failed_is_made_by_the_next_command(bot: Bot) -> No
     assert len(bot.slack.channels[INCIDENTS_CHANNEL].messages) == 1  # announced once
 
 
+PAGING = ("escalation", "page")  # what paging writes on its own, as lucia.yaml has it
+
+
+async def test_an_incident_is_named_as_inc_n_hash_n_or_n_as_the_bot_writes_it(bot: Bot) -> None:
+    """What the bot writes ("INC-1") is what it understands, in any case, and so are #1 and
+    a bare 1 wherever a number can only be the incident."""
+    await open_incident(bot)  # INC-1
+    await open_incident(bot, "incident open sev3 Slow admin")  # INC-2
+    for key, text in [
+        ("ack", "incident ack INC-1"),
+        ("show", "incident show inc-2"),
+        ("timeline", "incident timeline 1"),
+        ("status", "incident status 2 identified bad index"),
+        ("sev", "incident sev INC-2 1"),
+        ("note", "incident note #2: checked the replica"),
+        ("lead", "incident lead <@U01BOBBY00|bob> inc-2"),
+        ("resolve", "incident resolve 2"),
+        ("reopen", "incident reopen Inc-2"),
+    ]:
+        response = await bot.command(text, response_key=key)
+        assert response.status == 200
+        await bot.settle()
+
+    assert (await bot.answers("ack"))[-1] == "✅ INC-1: Acknowledged"
+    shown = json.dumps([p.body for p in bot.slack.response_posts if p.key == "show"])
+    assert "INC-2" in shown
+    assert "Slow admin" in shown
+    timeline = json.dumps([p.body for p in bot.slack.response_posts if p.key == "timeline"])
+    assert "declared SEV2: Checkout errors spiking" in timeline
+    for key in ("status", "sev", "note", "lead", "resolve", "reopen"):
+        assert (await bot.answers(key))[-1].startswith("✅ INC-2: "), key
+    first, second = sorted(await rows(bot, incidents), key=lambda r: int(str(r["number"])))
+    assert first["acknowledged_by"] == "U01ALICE00"
+    assert (second["severity"], second["lead"], second["status"]) == (
+        "sev1",
+        "U01BOBBY00",
+        "investigating",  # resolved, then reopened
+    )
+    assert [e for e in await events_of(bot, 2) if e not in PAGING] == [
+        "declared",
+        "channel_created",
+        "status_changed",
+        "severity_changed",
+        "note",
+        "lead_changed",
+        "resolved",
+        "reopened",
+    ]
+
+
+async def test_a_bare_number_after_sev_is_the_severity_even_in_another_incidents_channel(
+    bot: Bot,
+) -> None:
+    channel = await open_incident(bot)  # INC-1, SEV2
+    await open_incident(bot, "incident open sev3 Slow admin")  # INC-2, SEV3
+    await bot.command("incident sev 4", channel=channel, response_key="own")
+    await bot.settle()
+    await bot.command("incident sev INC-2 1", channel=channel, response_key="other")
+    await bot.settle()
+    await bot.command("incident sev 2", response_key="general")  # no incident here
+    await bot.settle()
+
+    assert (await bot.answers("own"))[-1].startswith("✅ INC-1: ")
+    assert (await bot.answers("other"))[-1].startswith("✅ INC-2: ")
+    assert "Which incident?" in (await bot.answers("general"))[-1]
+    stored = {int(str(r["number"])): r["severity"] for r in await rows(bot, incidents)}
+    assert stored == {1: "sev4", 2: "sev1"}
+
+
+async def test_a_bad_incident_name_is_answered_at_once_with_the_right_form(bot: Bot) -> None:
+    await open_incident(bot)
+    cases = {
+        "incident ack INC-": "`INC-` isn't an incident number: write it as INC-N, for example",
+        "incident show INC-x": "`INC-x` isn't an incident number: write it as INC-N",
+        "incident ack #0": "`#0` isn't an incident number: they start at #1.",
+        "incident resolve 99999999999": "`99999999999` is too big for an incident number",
+        "incident sev 2 3": "Which is the incident, 2 or 3? A bare number after sev is",
+    }
+    for text, expected in cases.items():
+        response = await bot.command(text, response_key=text)
+        body = await response.json()
+        assert body["response_type"] == "ephemeral"
+        assert expected in body["text"], text
+        name = text.split()[1]
+        assert f"Usage: `/lucia incident {name} [#N]" in body["text"], text
+    await bot.settle()
+    # Nothing happened to the incident.
+    assert [e for e in await events_of(bot, 1) if e not in PAGING] == [
+        "declared",
+        "channel_created",
+    ]
+
+
 async def test_with_nobody_the_owner_a_change_to_the_table_says_the_step_that_works(
     bot: Bot,
 ) -> None:
