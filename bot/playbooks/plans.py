@@ -1,5 +1,6 @@
 """A run's plan: how its target is chosen, how it is shown before Confirm, and how it is
-stored (`playbook_runs.plan`, JSON) and read back.
+stored (`playbook_runs.plan`, JSON) and read back. Without Render, a dry run is told what
+the playbook would do from its file and lucia.yaml alone (`describe_offline`).
 
 The stored plan is what a run's messages are worded from: the ids it acts on, the service's
 page in Render's dashboard, and the kinds of its steps (so a playbook file edited or
@@ -9,7 +10,9 @@ removed since the run started doesn't change what is said about the run).
 from __future__ import annotations
 
 __all__ = [
+    "RENDER_KEY_HELP",
     "RunView",
+    "describe_offline",
     "describe_plan",
     "plan_from_json",
     "plan_json",
@@ -21,12 +24,30 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.config import Service
+from bot.durations import short_duration
 from bot.errors import UserError
-from bot.playbooks.model import Playbook
+from bot.playbooks.model import (
+    ApprovalStep,
+    DeployStep,
+    HealthCheckStep,
+    MessageStep,
+    PauseStep,
+    Playbook,
+    RenderActionStep,
+    RollbackStep,
+    Step,
+    WaitLiveStep,
+)
 from bot.playbooks.ports import DeployStatus, RenderDeploy, StoredRun
 from bot.playbooks.runner import Plan
 
 DASHBOARD = "https://dashboard.render.com/web/"  # + the service id, when Render gave none
+RENDER_KEY_HELP = (
+    "set RENDER_API_KEY in the bot's environment (create a key in the Render dashboard → "
+    "Account Settings → API Keys) and restart the bot"
+)
+UNKNOWN = "unknown without Render"
 
 
 @dataclass(frozen=True)
@@ -165,3 +186,127 @@ def _deploy_line(deploy: RenderDeploy | None) -> str:
         return "nothing"
     commit = (deploy.commit_id or "")[:7]
     return f"`{deploy.id}` ({commit} {deploy.commit_message[:60]})".replace(" )", ")")
+
+
+def describe_offline(
+    playbook: Playbook,
+    name: str,
+    service: Service,
+    ref: str | None,
+    *,
+    approval: bool,
+    own_service: bool,
+) -> str:
+    """A dry run on a bot without Render: what the plan would do, from the playbook file
+    and lucia.yaml's `services:` entry, and what it needs to run for real. Nothing in it
+    claims what only Render knows."""
+    kinds = {s.kind for s in playbook.steps}
+    sid = service.render_service_id
+    lines = [
+        "Dry run — nothing will change, and nothing was read from Render: this bot has no "
+        "RENDER_API_KEY.",
+        f"{playbook.name} on {name} would act on Render service {sid} "
+        f"(services.{name} in lucia.yaml).",
+        f"Live now: {UNKNOWN}.",
+    ]
+    if "rollback" in kinds:
+        lines.append(f"Roll back to: {_rollback_target(ref)}.")
+    deploy = next((s for s in playbook.steps if isinstance(s, DeployStep)), None)
+    if deploy is not None:
+        lines.append(f"Deploy: {_deploy_commit(playbook, deploy, ref)}.")
+    lines.append("Steps:")
+    lines += [
+        f"{i}. {step.kind}: {_offline_step(step, name, service, playbook, ref)}"
+        for i, step in enumerate(playbook.steps, 1)
+    ]
+    if approval:
+        why = (
+            f"{name} is a production service in lucia.yaml"
+            if service.production
+            else f"the {playbook.name} playbook asks for it on every run"
+        )
+        lines.append(
+            f"Approval: a second responder approves it after the requester confirms ({why})."
+        )
+    else:
+        lines.append(
+            f"Approval: the requester's Confirm is enough ({name} isn't a production "
+            "service in lucia.yaml)."
+        )
+    check = "" if "resume" in kinds else ", refuse it if it is suspended"
+    lines.append(
+        f"With Render, the plan would first read {name} and its last 50 deploys{check}, and "
+        "name the deploys it acts on, with their commits, before anything changes."
+    )
+    if own_service:
+        lines.append(
+            f"{sid} is this bot's own service (RENDER_SERVICE_ID): a real run is refused; "
+            "act on it from Render's dashboard."
+        )
+    lines.append(
+        f"To run it for real: {RENDER_KEY_HELP}; then a responder (a launch-gate owner, an "
+        "admin or one of playbooks.responders in lucia.yaml) runs it again without --dry-run."
+    )
+    return "\n".join(lines)
+
+
+def _rollback_target(ref: str | None) -> str:
+    if ref is not None:
+        return (
+            f"{ref}, as given (not checked without Render: a real plan refuses it unless it "
+            "is one of the last 50 deploys and not the live one)"
+        )
+    return f"the previous live deploy ({UNKNOWN})"
+
+
+def _deploy_commit(playbook: Playbook, step: DeployStep, ref: str | None) -> str:
+    """What a deploy step ships, as the runner picks it: its own commit, else the plan's."""
+    if step.commit:
+        return f"commit {step.commit}"
+    if any(s.kind == "rollback" for s in playbook.steps):  # a drill: forward to what was live
+        return f"forward again to the commit that was live before the run ({UNKNOWN})"
+    if ref:
+        return f"commit {ref}"
+    return "the head of the service's branch, as Render builds it"
+
+
+def _offline_step(
+    step: Step, name: str, service: Service, playbook: Playbook, ref: str | None
+) -> str:
+    match step:
+        case RollbackStep():
+            return f"roll {name} back to {_rollback_target(ref)}"
+        case RenderActionStep(kind="autodeploy_off"):
+            return "turn auto-deploy off, so the next push doesn't ship by itself"
+        case RenderActionStep(kind="restart"):
+            return f"restart {name}'s instances (same deploy)"
+        case RenderActionStep(kind="suspend"):
+            return f"suspend {name}: it stops serving"
+        case RenderActionStep():
+            return f"resume {name}, which makes a new deploy"
+        case DeployStep():
+            return f"deploy {_deploy_commit(playbook, step, ref)}"
+        case WaitLiveStep(timeout=timeout):
+            return f"wait up to {short_duration(timeout)} until Render reports the new deploy live"
+        case HealthCheckStep():
+            url = step.url or service.health_url
+            if url is None:
+                return (
+                    f"no health URL, so the check would fail: set services.{name}.health_url "
+                    "in lucia.yaml"
+                )
+            body = f" with “{step.expect_body}” in its body" if step.expect_body else ""
+            tries = f"{step.retries} tr{'ies' if step.retries != 1 else 'y'}"
+            return (
+                f"GET {url} until it answers {step.expect_status}{body} "
+                f"({tries}, {short_duration(step.interval)} apart)"
+            )
+        case MessageStep(text=text):
+            return f"post in the channel: {text.replace('{service}', name)}"
+        case PauseStep(wait=wait):
+            return f"wait {short_duration(wait)}"
+        case ApprovalStep(message=message, timeout=timeout):
+            return (
+                f"wait up to {short_duration(timeout)} for a second responder's approval: {message}"
+            )
+    raise AssertionError(f"unhandled step {step!r}")

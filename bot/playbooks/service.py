@@ -36,7 +36,9 @@ from bot.playbooks.model import (
     StepState,
 )
 from bot.playbooks.plans import (
+    RENDER_KEY_HELP,
     RunView,
+    describe_offline,
     describe_plan,
     plan_from_json,
     plan_json,
@@ -171,6 +173,17 @@ class PlaybookService:
             raise UserError(
                 "Only responders (the launch-gate owners and `playbooks.responders` in "
                 "lucia.yaml) may run a playbook; anyone may add `--dry-run`."
+            )
+        if command.dry_run and self._api is None:  # what it would do, from the files alone
+            return Noted(
+                describe_offline(
+                    playbook,
+                    name,
+                    service,
+                    command.ref,
+                    approval=self._needs_approval(playbook, service),
+                    own_service=service.render_service_id == self._own_service_id,
+                )
             )
         plan = await self._make_plan(playbook, name, service, command.ref)
         incident = await self._incidents.find_by_channel(inv.channel_id) if inv.channel_id else None
@@ -499,7 +512,10 @@ class PlaybookService:
 
     def _render(self) -> RenderAPI:
         if self._api is None:
-            raise UserError("Render isn't configured on this bot (set RENDER_API_KEY).")
+            raise UserError(
+                f"Render isn't configured on this bot: {RENDER_KEY_HELP}. "
+                "Anyone may add --dry-run to see what a playbook would do without it."
+            )
         return self._api
 
 
