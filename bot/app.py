@@ -54,6 +54,7 @@ from bot.incidents.service import IncidentService
 from bot.notify.email import EmailNotifier
 from bot.notify.push import PushNotifier
 from bot.paging.ports import Notifier, ProfileNames
+from bot.paging.reach import PagingReach
 from bot.paging.service import PagingService
 from bot.playbooks.model import load_playbooks
 from bot.playbooks.service import PlaybookService
@@ -239,8 +240,9 @@ async def build_runtime(
     notifiers.append(PushNotifier.from_settings(settings, http))
     if choose_notifiers is not None:
         notifiers = list(choose_notifiers(notifiers))
+    paging_store = SqlPagingStore(engine)
     paging = PagingService(
-        SqlPagingStore(engine),
+        paging_store,
         incidents,
         incident_store,
         notifiers,
@@ -258,6 +260,7 @@ async def build_runtime(
 
     paging.wake = page_sender.kick
     incidents.opened = pager.kick  # the first page goes out now, not on the next tick
+    incidents.paging_gap = PagingReach(config, paging_store, {n.channel for n in notifiers}).gap
     ticker = AsyncIOScheduler(timezone="UTC")
 
     def sweep_runs_at(due: datetime) -> None:

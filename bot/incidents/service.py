@@ -38,6 +38,13 @@ CHANNEL_NAME_ATTEMPTS = 5
 DUPLICATE_OPEN_WINDOW = timedelta(minutes=1)
 
 
+PagingGap = Callable[[Severity, Sequence[str]], Awaitable[str | None]]
+
+
+async def _nobody_asked(_severity: Severity, _requested: Sequence[str]) -> str | None:
+    return None
+
+
 @dataclass(frozen=True)
 class Invocation:
     """Who asked, and where: the channel decides the default incident."""
@@ -63,6 +70,8 @@ class IncidentService:
         self._card_locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._provisioning: set[int] = set()  # incidents whose channel/card are being made
         self.opened: Callable[[], None] = lambda: None  # paging's wake-up (set by the runtime)
+        # Whom an incident of this severity would page: None, or why nobody (by the runtime).
+        self.paging_gap: PagingGap = _nobody_asked
 
     async def run(self, command: cmd.Command, inv: Invocation) -> Reply:
         match command:
@@ -106,6 +115,7 @@ class IncidentService:
         invitees = list(dict.fromkeys([inv.actor, *command.responders]))
         warnings: list[str] = []
         incident = await self._provision(change.incident, invitees, warnings)
+        await self._say_if_nobody_is_paged(incident, (), warnings)
         self.opened()
         where = f" in <#{incident.channel_id}>" if incident.channel_id else ""
         return Done(f"Opened {incident.key} ({severity.label}){where}.", incident, tuple(warnings))
@@ -172,6 +182,7 @@ class IncidentService:
         warnings: list[str] = []
         invitees = [] if opened_by == SYSTEM_ACTOR else [opened_by]
         incident = await self._provision(change.incident, invitees, warnings)
+        await self._say_if_nobody_is_paged(incident, page, warnings)
         self.opened()
         return incident
 
@@ -236,6 +247,20 @@ class IncidentService:
                 )
             )
         return True
+
+    async def _say_if_nobody_is_paged(
+        self, incident: Incident, requested: Sequence[str], warnings: list[str]
+    ) -> None:
+        """Loudly, in the answer and on the timeline (so in the channel too)."""
+        gap = await self.paging_gap(incident.severity, requested)
+        if gap is None:
+            return
+        warnings.append(gap)
+        await self.record(
+            TimelineEvent(
+                incident.number, self._clock(), EventKind.ESCALATION, SYSTEM_ACTOR, f"⚠️ {gap}"
+            )
+        )
 
     async def record(self, event: TimelineEvent) -> None:
         """An event of another part (a playbook step): stored, then shown in the channel."""

@@ -299,14 +299,16 @@ def test_timeline_lists_declared_channel_created_and_acknowledged_in_order(
     assert detail[0] == "┌ INC-1 · SEV2 · Checkout errors spiking"
     timeline = after(detail, "Timeline (UTC):")
     stamp = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d"
-    assert len(timeline) == 3, timeline
+    assert len(timeline) == 4, timeline
     assert re.fullmatch(
         rf"{stamp} @alice \[declared\] Declared SEV2: Checkout errors spiking", timeline[0]
     )
     assert re.fullmatch(
         rf"{stamp} @lucia \[channel_created\] Channel #{CHANNEL} created", timeline[1]
     )
-    assert re.fullmatch(rf"{stamp} @alice \[acknowledged\] Acknowledged", timeline[2])
+    # No lucia.yaml in this directory: said loudly on the timeline.
+    assert re.fullmatch(rf"{stamp} @lucia \[escalation\] ⚠️ Nobody will be paged: .*", timeline[2])
+    assert re.fullmatch(rf"{stamp} @alice \[acknowledged\] Acknowledged", timeline[3])
     stamps = [line[:19] for line in timeline]
     assert sorted(stamps) == stamps  # in time order
 
@@ -318,7 +320,7 @@ def test_timeline_survives_a_restart(workdir: Path) -> None:
 
     timeline = after(output, "Timeline (UTC):")
     kinds = [line.split()[3] for line in timeline]
-    assert kinds == ["[declared]", "[channel_created]", "[acknowledged]"]
+    assert kinds == ["[declared]", "[channel_created]", "[escalation]", "[acknowledged]"]
 
 
 def test_retyping_an_open_in_the_shell_names_the_incident_instead_of_opening_a_second(

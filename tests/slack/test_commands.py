@@ -65,8 +65,12 @@ async def test_open_creates_numbered_incident_with_channel_card_and_announcement
     assert stored["status"] == "investigating"
     assert stored["channel_id"] == channel.id
     assert stored["card_ts"] == card["ts"]
-    assert await events_of(bot, 1) == ["declared", "channel_created"]
+    # No lucia.yaml here: nobody can be paged, and the timeline says so.
+    assert await events_of(bot, 1) == ["declared", "channel_created", "escalation"]
     assert any("Opened INC-1 (SEV2)" in a for a in await bot.answers())
+    assert any(
+        "⚠️ Nobody will be paged: lucia.yaml has no escalation" in a for a in await bot.answers()
+    )
 
 
 async def test_twenty_simultaneous_opens_get_distinct_numbers_and_channels(bot: Bot) -> None:
@@ -82,7 +86,12 @@ async def test_twenty_simultaneous_opens_get_distinct_numbers_and_channels(bot: 
     assert len(channel_ids) == 20
     assert None not in channel_ids
     assert len(bot.slack.calls_to("conversations.create")) == 20
-    assert not [p for p in bot.slack.response_posts if "⚠️" in p.body.get("text", "")]
+    warned = [
+        p.body.get("text", "") for p in bot.slack.response_posts if "⚠️" in p.body.get("text", "")
+    ]
+    # Each says only that nobody is paged (no lucia.yaml here), never that a step failed.
+    assert len(warned) == 20
+    assert all(t.count("⚠️") == 1 and "⚠️ Nobody will be paged" in t for t in warned)
 
 
 async def test_taken_channel_name_gets_a_suffix(bot: Bot) -> None:
@@ -100,7 +109,7 @@ async def test_channel_creation_failure_keeps_the_incident_and_says_what_failed(
     (stored,) = await rows(bot, incidents)
     assert stored["number"] == 1
     assert stored["channel_id"] is None
-    assert await events_of(bot, 1) == ["declared", "channel_failed"]
+    assert await events_of(bot, 1) == ["declared", "channel_failed", "escalation"]
     answer = (await bot.answers())[-1]
     assert "Opened INC-1" in answer
     assert "couldn't create the incident channel (missing_scope)" in answer
@@ -142,6 +151,7 @@ async def test_changes_in_the_incident_channel_update_the_card_and_timeline(bot:
     assert await events_of(bot, 1) == [
         "declared",
         "channel_created",
+        "escalation",  # no lucia.yaml: "Nobody will be paged", said on the timeline
         "acknowledged",
         "status_changed",
         "severity_changed",
@@ -391,6 +401,7 @@ async def test_a_channel_that_failed_is_made_by_the_next_command(bot: Bot) -> No
     assert await events_of(bot, 1) == [
         "declared",
         "channel_failed",
+        "escalation",  # no lucia.yaml: "Nobody will be paged", said on the timeline
         "acknowledged",
         "channel_created",
     ]
