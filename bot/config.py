@@ -194,6 +194,10 @@ class PagingConfig(_Model):
     # One person is paged at most once in this window by escalations (a flapping alert
     # mustn't page them every minute); `/lucia page` by a person always goes through.
     throttle: Duration = timedelta(minutes=2)
+    # A page being sent is leased to its sender for this long, renewed every quarter of it
+    # while the send runs: a sender that stops (killed) leaves the page to another process
+    # this soon after, which sends only the channels never attempted.
+    send_lease: Duration = Field(default=timedelta(seconds=5), ge=timedelta(seconds=1))
 
 
 class PlaybooksConfig(_Model):

@@ -75,7 +75,11 @@ class AlertTransaction(Protocol):
     async def claim_due_notices(
         self, now: datetime, lease_until: datetime, limit: int
     ) -> Sequence[Notice]:
-        """Notices due by `now`, leased until `lease_until` so no other worker sends them."""
+        """Notices due by `now`, leased until `lease_until` so no other worker sends them
+        (`lease_until` is the lease's token: renewals and results name it)."""
+
+    async def renew_notice(self, notice_id: int, held_until: datetime, until: datetime) -> bool:
+        """Extend the caller's lease to `until`; False if it no longer holds it."""
 
     async def notice_sent(
         self,
@@ -85,13 +89,22 @@ class AlertTransaction(Protocol):
         at: datetime,
         again_at: datetime,
         close: bool,
-    ) -> None:
-        """Slack shows `notice.version`; if it changed meanwhile, send again at `again_at`."""
+        *,
+        held_until: datetime,
+    ) -> bool:
+        """Slack shows `notice.version`; if it changed meanwhile, send again at `again_at`.
+        False (nothing written) if the caller's lease was taken over by another sender."""
 
     async def notice_failed(
-        self, notice: Notice, retry_at: datetime, *, forget_message: bool = False
-    ) -> None:
-        """Send again at `retry_at`; as a new message if the old one is gone."""
+        self,
+        notice: Notice,
+        retry_at: datetime,
+        *,
+        held_until: datetime,
+        forget_message: bool = False,
+    ) -> bool:
+        """Send again at `retry_at`; as a new message if the old one is gone. False if the
+        caller's lease was taken over."""
 
     async def acknowledge_notice(
         self, notice: Notice, by: str, at: datetime, due_at: datetime

@@ -6,6 +6,8 @@ from __future__ import annotations
 __all__ = [
     "Chain",
     "ChainStep",
+    "Delivery",
+    "DeliveryStatus",
     "Escalation",
     "EscalationStatus",
     "OwnerEntry",
@@ -145,6 +147,29 @@ class PageStatus(enum.StrEnum):
     FAILED = "failed"  # every channel failed, or the person has none
     CANCELLED = "cancelled"  # the incident was acknowledged before it went out
     THROTTLED = "throttled"  # this person was paged moments ago
+    UNKNOWN = "unknown"  # no channel confirmed, and one was tried with no answer recorded
+
+
+class DeliveryStatus(enum.StrEnum):
+    """What one channel of a page came to. A channel is recorded as attempted before its
+    send starts, so no sender ever sends it twice."""
+
+    ATTEMPTING = "attempting"  # a send started; its answer is not recorded yet
+    SENT = "sent"
+    FAILED = "failed"
+    UNKNOWN = "unknown"  # attempted, but its sender stopped before the answer came
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One channel's record for a page."""
+
+    status: DeliveryStatus
+    detail: str  # "sent", the failure's reason, or why it is unknown
+
+    @property
+    def ok(self) -> bool:
+        return self.status is DeliveryStatus.SENT
 
 
 @dataclass(frozen=True)

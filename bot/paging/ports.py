@@ -23,7 +23,7 @@ from bot.incidents.model import Incident, TimelineEvent
 from bot.paging.words import Person, Words
 
 if TYPE_CHECKING:
-    from bot.paging.model import Escalation, OwnerEntry, Page, PageStatus
+    from bot.paging.model import Delivery, Escalation, OwnerEntry, Page, PageStatus
 
 
 @dataclass(frozen=True)
@@ -103,19 +103,38 @@ class PagingTransaction(Protocol):
     async def add_page(self, page: NewPage) -> Page: ...
 
     async def claim_pages(self, now: datetime, lease_until: datetime, limit: int) -> Sequence[Page]:
-        """Pages due by `now` (or whose sender's lease ran out), leased to the caller;
-        never one of an incident acknowledged or resolved since."""
+        """Pages due by `now`, and pages whose sender's lease ran out, leased to the caller
+        until `lease_until` (the lease's token). A pending escalation page of an incident
+        acknowledged or resolved since is never claimed; a page left mid-send always is,
+        so that it is finished."""
+
+    async def renew_page(self, page_id: int, held_until: datetime, until: datetime) -> bool:
+        """Extend the lease to `until` if the caller still holds it (`held_until`); False
+        when the page was finished or another sender took it over."""
 
     async def incident(self, number: int) -> Incident | None: ...
 
-    async def delivered(self, page_id: int) -> dict[str, tuple[bool, str]]:
-        """Each channel with a recorded result for this page: (ok, detail)."""
+    async def delivered(self, page_id: int) -> dict[str, Delivery]:
+        """Each channel this page has a record for: attempted, sent, failed or unknown."""
+
+    async def attempt(self, page_id: int, channel: str, at: datetime) -> bool:
+        """Record that `channel` is about to be sent; False if it has a record already
+        (another sender attempted it): then it must not be sent."""
+
+    async def mark_unknown(self, page_id: int, channel: str, detail: str) -> bool:
+        """An attempt whose sender stopped before recording the answer: unknown, for
+        good (`detail` says why). False if its answer was recorded meanwhile."""
 
     async def record_delivery(
         self, page_id: int, channel: str, ok: bool, detail: str, at: datetime
-    ) -> None: ...
+    ) -> None:
+        """The answer to an attempt (also when it was marked unknown meanwhile: the
+        answer is the better truth)."""
 
-    async def finish_page(self, page_id: int, status: PageStatus, at: datetime) -> None: ...
+    async def finish_page(
+        self, page_id: int, status: PageStatus, at: datetime, held_until: datetime
+    ) -> bool:
+        """Finish a page the caller still holds the lease of; False if it doesn't."""
 
     async def acknowledge_page(self, page_id: int, by: str, at: datetime) -> Page | None: ...
 

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 __all__ = ["PagingService"]
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from bot import log_messages as msg
 from bot.config import LuciaConfig, Owner, Role
-from bot.errors import DeliveryFailed, IllegalTransition, UserError
+from bot.errors import DeliveryFailed, IllegalTransition, StoreUnavailable, UserError
 from bot.incidents import commands as cmd
 from bot.incidents.model import EventKind, Incident, Severity, TimelineEvent
 from bot.incidents.ports import IncidentStore
@@ -26,6 +28,8 @@ from bot.incidents.replies import Noted, Reply
 from bot.incidents.service import SYSTEM_ACTOR, IncidentService, Invocation
 from bot.paging.message import compose, page_message
 from bot.paging.model import (
+    Delivery,
+    DeliveryStatus,
     Escalation,
     EscalationStatus,
     OwnerEntry,
@@ -47,10 +51,11 @@ from bot.paging.words import Person, from_markup, is_slack_user, timeline_text, 
 from bot.secret_shapes import looks_secret
 from bot.types import Clock, JSONValue
 
+T = TypeVar("T")
+
 log = logging.getLogger(__name__)
 
 BATCH = 20
-LEASE = timedelta(seconds=60)  # a sender that dies mid-send leaves its page to another
 URGENT = (Severity.SEV1, Severity.SEV2)
 CHANNEL_NAMES = {
     "slack_dm": "Slack DM",
@@ -269,26 +274,95 @@ class PagingService:
     # --- deliveries ----------------------------------------------------------------
 
     async def send_pages(self) -> int:
-        """Every due page, one claimed at a time: its lease covers only its own sends."""
+        """Every due page, one claimed at a time: its lease covers only its own sends, and
+        is renewed while they run."""
         sent = 0
         while True:
             now = self._clock()
+            lease = self._config.paging.send_lease
             async with self._store.transaction() as tx:
-                claimed = await tx.claim_pages(now, now + LEASE, 1)
+                claimed = await tx.claim_pages(now, now + lease, 1)
             if not claimed:
                 return sent
-            await self._send(claimed[0])
+            held = _Held(claimed[0].id, now + lease)
+            renewing = asyncio.create_task(self._renew(held), name=f"page-lease-{held.page_id}")
+            try:
+                await self._send(claimed[0], held)
+            finally:
+                renewing.cancel()
+                await asyncio.wait([renewing])
             sent += 1
 
-    async def _send(self, page: Page) -> None:
+    async def _renew(self, held: _Held) -> None:
+        """Keep the lease while this process sends the page (every quarter of it)."""
+        lease = self._config.paging.send_lease
+        while not held.lost:
+            await asyncio.sleep(max(lease.total_seconds() / 4, 0.05))
+            async with held.lock:
+                until = self._clock() + lease
+                try:
+                    async with self._store.transaction() as tx:
+                        renewed = await tx.renew_page(held.page_id, held.until, until)
+                except StoreUnavailable as exc:  # tried again at the next beat
+                    log.warning(
+                        msg.PAGE_LEASE_NOT_RENEWED, extra={"page": held.page_id, "error": str(exc)}
+                    )
+                    continue
+                if renewed:
+                    held.until = until
+                else:
+                    held.lost = True
+                    log.warning(msg.PAGE_LEASE_LOST, extra={"page": held.page_id})
+
+    async def _stored(self, held: _Held, write: Callable[[PagingTransaction], Awaitable[T]]) -> T:
+        """One write, tried again with backoff while the lease can't have run out (after
+        that the page is another sender's to finish, and this one gives up)."""
+        wait = 0.1
+        while True:
+            try:
+                async with self._store.transaction() as tx:
+                    return await write(tx)
+            except StoreUnavailable as exc:
+                if held.lost or self._clock() + timedelta(seconds=wait) >= held.until:
+                    raise
+                log.warning(
+                    msg.PAGE_RESULT_NOT_STORED, extra={"page": held.page_id, "error": str(exc)}
+                )
+            await asyncio.sleep(wait)
+            wait = min(wait * 2, 1.0)
+
+    async def _send(self, page: Page, held: _Held) -> None:
         async with self._store.transaction() as tx:
             done = await tx.delivered(page.id)
             incident = await tx.incident(page.incident_number) if page.incident_number else None
+        # A page taken over from a sender that stopped: what it attempted and never
+        # answered may have reached the person. It is unknown, and never sent again.
+        for channel, delivery in done.items():
+            if delivery.status is DeliveryStatus.ATTEMPTING:
+                why = f"unknown: the bot stopped while sending by {_by(channel)}"
+                if await self._stored(held, _mark_unknown(page.id, channel, why)):
+                    log.warning(
+                        msg.PAGE_ATTEMPT_UNANSWERED, extra={"page": page.id, "channel": channel}
+                    )
+                    done[channel] = Delivery(DeliveryStatus.UNKNOWN, why)
+        # An escalation page left mid-send whose incident was answered since: nothing more.
+        answered = (
+            page.status is PageStatus.SENDING
+            and page.created_by == SYSTEM_ACTOR
+            and incident is not None
+            and (incident.acknowledged_at is not None or incident.resolved_at is not None)
+        )
         message = await compose(page, incident, self._people)
         results = dict(done)  # a resumed page: what an earlier sender already recorded
         for notifier in self._notifiers:
+            if answered or held.lost:
+                break  # the sender that took it over sends the rest
             if notifier.channel in done or not notifier.reaches(page.contact, message):
                 continue
+            # Attempted before it is sent: a sender that takes the page over after this
+            # process stops won't send it again.
+            if not await self._stored(held, _attempt(page.id, notifier.channel, self._clock())):
+                continue  # another sender attempted it
             try:
                 await notifier.send(page.contact, message)
                 ok, detail = True, "sent"
@@ -302,30 +376,44 @@ class PagingService:
                     msg.PAGE_DELIVERY_FAILED,
                     extra={"page": page.id, "channel": notifier.channel, "error": detail},
                 )
-            results[notifier.channel] = (ok, detail)
-            # Each result as soon as it is known: a process that dies here resends only
-            # the channels with no result yet.
-            async with self._store.transaction() as tx:
-                await tx.record_delivery(page.id, notifier.channel, ok, detail, self._clock())
-        status = PageStatus.SENT if any(ok for ok, _ in results.values()) else PageStatus.FAILED
-        summary = ", ".join(
-            f"{CHANNEL_NAMES.get(c, c)} ✓" if ok else f"{CHANNEL_NAMES.get(c, c)} ✗ ({detail})"
-            for c, (ok, detail) in results.items()
-        )
+            results[notifier.channel] = Delivery(
+                DeliveryStatus.SENT if ok else DeliveryStatus.FAILED, detail
+            )
+            # Each result as soon as it is known.
+            await self._stored(held, _record(page.id, notifier.channel, ok, detail, self._clock()))
+        if any(d.ok for d in results.values()):
+            status = PageStatus.SENT
+        elif any(d.status is DeliveryStatus.UNKNOWN for d in results.values()):
+            status = PageStatus.UNKNOWN
+        elif answered and not results:
+            status = PageStatus.CANCELLED
+        else:
+            status = PageStatus.FAILED
+        order = {n.channel: i for i, n in enumerate(self._notifiers)}
+        shown = sorted(results.items(), key=lambda item: order.get(item[0], len(order)))
+        summary = ", ".join(_result(c, d) for c, d in shown)
         who = f"{message.person.name} ({_who(page)})"
         text = f"Paged {who}: {summary or 'no way to reach them'}"
+        if answered:
+            text = f"Paged {who}: {summary or 'nothing sent'} (the rest not sent: answered)"
         event = None
-        async with self._store.transaction() as tx:
-            await tx.finish_page(page.id, status, self._clock())
-            if page.incident_number is not None:
-                event = _event(
-                    page.incident_number,
-                    self._clock(),
-                    EventKind.PAGE,
-                    text,
-                    {"page": page.id, "status": status.value},
-                )
-                await tx.append(event)
+        if page.incident_number is not None:
+            event = _event(
+                page.incident_number,
+                self._clock(),
+                EventKind.PAGE,
+                text,
+                {"page": page.id, "status": status.value},
+            )
+        async with held.lock:  # the renewal doesn't move the lease under the finish
+            if held.lost:
+                return
+            finished = await self._stored(
+                held, _finish(page.id, status, self._clock(), held.until, event)
+            )
+        if not finished:  # taken over meanwhile: the other sender tells it
+            log.warning(msg.PAGE_LEASE_LOST, extra={"page": page.id})
+            return
         log.info(msg.PAGE_SENT, extra={"page": page.id, "status": status.value})
         if event is not None:
             await self._show([event])
@@ -479,6 +567,79 @@ class PagingService:
     async def _show(self, events: list[TimelineEvent]) -> None:
         for event in events:
             await self._announce(event)
+
+
+class _Held:
+    """This process's lease on a page it is sending: `until` is the lease's stored end,
+    the token every renewal and the finish check; `lock` keeps them apart."""
+
+    def __init__(self, page_id: int, until: datetime) -> None:
+        self.page_id = page_id
+        self.until = until
+        self.lost = False  # finished elsewhere, or taken over: stop sending
+        self.lock = asyncio.Lock()
+
+
+def _attempt(
+    page_id: int, channel: str, at: datetime
+) -> Callable[[PagingTransaction], Awaitable[bool]]:
+    async def write(tx: PagingTransaction) -> bool:
+        return await tx.attempt(page_id, channel, at)
+
+    return write
+
+
+def _mark_unknown(
+    page_id: int, channel: str, detail: str
+) -> Callable[[PagingTransaction], Awaitable[bool]]:
+    async def write(tx: PagingTransaction) -> bool:
+        return await tx.mark_unknown(page_id, channel, detail)
+
+    return write
+
+
+def _record(
+    page_id: int, channel: str, ok: bool, detail: str, at: datetime
+) -> Callable[[PagingTransaction], Awaitable[None]]:
+    async def write(tx: PagingTransaction) -> None:
+        await tx.record_delivery(page_id, channel, ok, detail, at)
+
+    return write
+
+
+def _finish(
+    page_id: int,
+    status: PageStatus,
+    at: datetime,
+    held_until: datetime,
+    event: TimelineEvent | None,
+) -> Callable[[PagingTransaction], Awaitable[bool]]:
+    """The page's status and its timeline event, together, only by the lease's holder."""
+
+    async def write(tx: PagingTransaction) -> bool:
+        if not await tx.finish_page(page_id, status, at, held_until):
+            return False
+        if event is not None:
+            await tx.append(event)
+        return True
+
+    return write
+
+
+def _by(channel: str) -> str:
+    return "a mention in the channel" if channel == "slack_mention" else _name(channel)
+
+
+def _name(channel: str) -> str:
+    return CHANNEL_NAMES.get(channel, channel)
+
+
+def _result(channel: str, delivery: Delivery) -> str:
+    """`e-mail ✓`, `push ✗ (ntfy 429 …)`, `e-mail ? (unknown: the bot stopped …)`."""
+    if delivery.ok:
+        return f"{_name(channel)} ✓"
+    mark = "?" if delivery.status is DeliveryStatus.UNKNOWN else "✗"
+    return f"{_name(channel)} {mark} ({delivery.detail})"
 
 
 _ACTIVE, _STOPPED = EscalationStatus.ACTIVE, EscalationStatus.STOPPED

@@ -264,14 +264,24 @@ class _SqlAlertTransaction:
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        notices = [_notice(dict(r)) for r in (await self._conn.execute(query)).mappings()]
-        if notices:
-            await self._conn.execute(
-                sa.update(alert_notices)
-                .where(alert_notices.c.id.in_([n.id for n in notices]))
-                .values(due_at=to_utc(lease_until))
-            )
+        async with _transient():
+            notices = [_notice(dict(r)) for r in (await self._conn.execute(query)).mappings()]
+            if notices:
+                await self._conn.execute(
+                    sa.update(alert_notices)
+                    .where(alert_notices.c.id.in_([n.id for n in notices]))
+                    .values(due_at=to_utc(lease_until))
+                )
         return notices
+
+    async def renew_notice(self, notice_id: int, held_until: datetime, until: datetime) -> bool:
+        async with _transient():
+            result = await self._conn.execute(
+                sa.update(alert_notices)
+                .where(_notice_held(notice_id, held_until))
+                .values(due_at=to_utc(until))
+            )
+        return bool(result.rowcount)
 
     async def notice_sent(
         self,
@@ -281,29 +291,48 @@ class _SqlAlertTransaction:
         at: datetime,
         again_at: datetime,
         close: bool,
-    ) -> None:
+        *,
+        held_until: datetime,
+    ) -> bool:
+        # One row, locked alone: the sender never holds an alert group, so it takes no
+        # part in the reader's and folder's order (groups, then their notice). It can still
+        # be caught in a deadlock between two readers queued on this row (Postgres picks
+        # any waiter in the cycle): that is transient, and the sender tries again.
         changed_since = alert_notices.c.version > notice.version
-        await self._conn.execute(
-            sa.update(alert_notices)
-            .where(alert_notices.c.id == notice.id)
-            .values(
-                channel_id=channel_id,
-                message_ts=message_ts,
-                sent_at=to_utc(at),
-                sent_version=notice.version,
-                due_at=sa.case((changed_since, to_utc(again_at)), else_=None),
-                status=sa.case(
-                    (changed_since, alert_notices.c.status),
-                    else_=NoticeStatus.CLOSED.value if close else alert_notices.c.status,
-                ),
+        async with _transient():
+            result = await self._conn.execute(
+                sa.update(alert_notices)
+                .where(_notice_held(notice.id, held_until))
+                .values(
+                    channel_id=channel_id,
+                    message_ts=message_ts,
+                    sent_at=to_utc(at),
+                    sent_version=notice.version,
+                    due_at=sa.case((changed_since, to_utc(again_at)), else_=None),
+                    status=sa.case(
+                        (changed_since, alert_notices.c.status),
+                        else_=NoticeStatus.CLOSED.value if close else alert_notices.c.status,
+                    ),
+                )
             )
-        )
+        return bool(result.rowcount)
 
     async def notice_failed(
-        self, notice: Notice, retry_at: datetime, *, forget_message: bool = False
-    ) -> None:
+        self,
+        notice: Notice,
+        retry_at: datetime,
+        *,
+        held_until: datetime,
+        forget_message: bool = False,
+    ) -> bool:
         gone = {"message_ts": None, "channel_id": None} if forget_message else {}
-        await self._notice_change(notice, due_at=to_utc(retry_at), **gone)
+        async with _transient():
+            result = await self._conn.execute(
+                sa.update(alert_notices)
+                .where(_notice_held(notice.id, held_until))
+                .values(due_at=to_utc(retry_at), **gone)
+            )
+        return bool(result.rowcount)
 
     async def acknowledge_notice(
         self, notice: Notice, by: str, at: datetime, due_at: datetime
@@ -525,6 +554,27 @@ def _severity(level: str) -> int:
 def _cap(text: str, limit: int) -> str:
     """What fits the column: Sentry sends no promises about lengths."""
     return text[:limit]
+
+
+def _notice_held(notice_id: int, held_until: datetime) -> sa.ColumnElement[bool]:
+    """The notice, still leased to the sender whose lease ends at `held_until`."""
+    return (alert_notices.c.id == notice_id) & (alert_notices.c.due_at == to_utc(held_until))
+
+
+_TRANSIENT_STATES = frozenset({"40P01", "40001"})  # deadlock detected, serialization failure
+
+
+@asynccontextmanager
+async def _transient() -> AsyncIterator[None]:
+    """A deadlock (or a serialization failure) aborted the transaction: nothing was
+    written, and the same unit of work may simply be tried again."""
+    try:
+        yield
+    except sa.exc.DBAPIError as exc:
+        state = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+        if state in _TRANSIENT_STATES:
+            raise StoreUnavailable(f"database aborted the write ({state}): try again") from exc
+        raise
 
 
 def _refuses_the_value(exc: sa.exc.DBAPIError) -> bool:

@@ -2,7 +2,14 @@
 
 Escalations and pages are timers as rows: claimed with `FOR UPDATE SKIP LOCKED` (two
 processes never take the same row) and leased, so a process that dies mid-send leaves its
-work to the next one after the lease. SQLite has no row locks: one process there.
+work to the next one after the lease. A page's lease is its `due_at` while it is
+`sending`: the value the claim wrote is the holder's token, renewed and checked by value.
+SQLite has no row locks: one process there.
+
+`page_deliveries` keeps what each channel came to in `ok` and `detail` (one row per page
+and channel, so a channel is attempted once): `ok` true is sent; otherwise `detail` is
+`attempting` for a send under way, `unknown: …` for an attempt whose sender stopped before
+the answer, or the failure's reason (notifiers' reasons never take either form).
 """
 
 from __future__ import annotations
@@ -23,7 +30,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from bot.config import Role
 from bot.incidents.model import EventKind, Incident, TimelineEvent
 from bot.incidents.service import SYSTEM_ACTOR
-from bot.paging.model import Chain, Escalation, EscalationStatus, OwnerEntry, Page, PageStatus
+from bot.paging.model import (
+    Chain,
+    Delivery,
+    DeliveryStatus,
+    Escalation,
+    EscalationStatus,
+    OwnerEntry,
+    Page,
+    PageStatus,
+)
 from bot.paging.ports import Contact, NewPage, Unstarted
 from bot.store.database import connect, from_utc, to_utc
 from bot.store.incident_store import append_event, incident_from_row
@@ -41,6 +57,11 @@ from bot.store.tables import (
 _UNANSWERED = incidents.c.acknowledged_at.is_(None) & incidents.c.resolved_at.is_(None)
 _BY_ESCALATION = pages.c.created_by == SYSTEM_ACTOR  # pages a person sent go out regardless
 GRACE = timedelta(seconds=10)  # an incident's channel is made within this, or never
+_ATTEMPTING = "attempting"  # page_deliveries.detail of a send under way
+_UNKNOWN = "unknown: "  # page_deliveries.detail prefix of an attempt never answered
+_UNANSWERED_ATTEMPT = (page_deliveries.c.detail == _ATTEMPTING) | page_deliveries.c.detail.like(
+    _UNKNOWN + "%"
+)
 
 
 def _insert_once(conn: AsyncConnection, table: sa.Table) -> Any:
@@ -240,15 +261,14 @@ class _SqlPagingTransaction:
         return _page(result.mappings().one())
 
     async def claim_pages(self, now: datetime, lease_until: datetime, limit: int) -> Sequence[Page]:
-        waiting = pages.c.status.in_([PageStatus.PENDING.value, PageStatus.SENDING.value])
+        pending = (pages.c.status == PageStatus.PENDING.value) & (
+            pages.c.incident_number.is_(None) | ~_BY_ESCALATION | _UNANSWERED
+        )
+        left_mid_send = pages.c.status == PageStatus.SENDING.value  # its lease ran out
         query = (
             sa.select(pages)
             .outerjoin(incidents, incidents.c.number == pages.c.incident_number)
-            .where(
-                waiting,
-                pages.c.due_at <= to_utc(now),
-                pages.c.incident_number.is_(None) | ~_BY_ESCALATION | _UNANSWERED,
-            )
+            .where(pending | left_mid_send, pages.c.due_at <= to_utc(now))
             .order_by(pages.c.due_at)
             .limit(limit)
             .with_for_update(of=pages, skip_locked=True)
@@ -263,27 +283,67 @@ class _SqlPagingTransaction:
             )
         return claimed
 
-    async def delivered(self, page_id: int) -> dict[str, tuple[bool, str]]:
+    async def renew_page(self, page_id: int, held_until: datetime, until: datetime) -> bool:
+        result = await self._conn.execute(
+            sa.update(pages).where(_held(page_id, held_until)).values(due_at=to_utc(until))
+        )
+        return bool(result.rowcount)
+
+    async def delivered(self, page_id: int) -> dict[str, Delivery]:
         query = sa.select(
             page_deliveries.c.channel, page_deliveries.c.ok, page_deliveries.c.detail
         ).where(page_deliveries.c.page_id == page_id)
-        return {str(c): (bool(ok), str(d)) for c, ok, d in await self._conn.execute(query)}
+        return {str(c): _delivery(bool(ok), str(d)) for c, ok, d in await self._conn.execute(query)}
+
+    async def attempt(self, page_id: int, channel: str, at: datetime) -> bool:
+        result = await self._conn.execute(
+            _insert_once(self._conn, page_deliveries).values(
+                page_id=page_id, channel=channel, ok=False, detail=_ATTEMPTING, at=to_utc(at)
+            )
+        )
+        return bool(result.rowcount)
+
+    async def mark_unknown(self, page_id: int, channel: str, detail: str) -> bool:
+        result = await self._conn.execute(
+            sa.update(page_deliveries)
+            .where(
+                page_deliveries.c.page_id == page_id,
+                page_deliveries.c.channel == channel,
+                page_deliveries.c.detail == _ATTEMPTING,
+            )
+            .values(detail=_UNKNOWN + detail.removeprefix(_UNKNOWN)[:480])
+        )
+        return bool(result.rowcount)
 
     async def record_delivery(
         self, page_id: int, channel: str, ok: bool, detail: str, at: datetime
     ) -> None:
-        await self._conn.execute(
-            _insert_once(self._conn, page_deliveries).values(
-                page_id=page_id, channel=channel, ok=ok, detail=detail[:500], at=to_utc(at)
+        values = {"ok": ok, "detail": detail[:500], "at": to_utc(at)}
+        updated = await self._conn.execute(
+            sa.update(page_deliveries)
+            .where(
+                page_deliveries.c.page_id == page_id,
+                page_deliveries.c.channel == channel,
+                _UNANSWERED_ATTEMPT,
             )
+            .values(**values)
         )
+        if not updated.rowcount:  # never attempted here (nothing to update): kept once
+            await self._conn.execute(
+                _insert_once(self._conn, page_deliveries).values(
+                    page_id=page_id, channel=channel, **values
+                )
+            )
 
-    async def finish_page(self, page_id: int, status: PageStatus, at: datetime) -> None:
-        await self._conn.execute(
+    async def finish_page(
+        self, page_id: int, status: PageStatus, at: datetime, held_until: datetime
+    ) -> bool:
+        result = await self._conn.execute(
             sa.update(pages)
-            .where(pages.c.id == page_id)
+            .where(_held(page_id, held_until))
             .values(status=status.value, finished_at=to_utc(at))
         )
+        return bool(result.rowcount)
 
     async def acknowledge_page(self, page_id: int, by: str, at: datetime) -> Page | None:
         query = sa.select(pages).where(pages.c.id == page_id).with_for_update()
@@ -371,6 +431,25 @@ class SqlPagingStore:
             await _put_ref(conn, key, value, actor, at, row[1] if row else "")
             detail = {"before": row[0] if row else None, "after": value}
             await _audit_detail(conn, at, actor, "ref.set", key, detail)
+
+
+def _held(page_id: int, held_until: datetime) -> sa.ColumnElement[bool]:
+    """The page, still being sent under the lease its holder knows (by its end)."""
+    return (
+        (pages.c.id == page_id)
+        & (pages.c.status == PageStatus.SENDING.value)
+        & (pages.c.due_at == to_utc(held_until))
+    )
+
+
+def _delivery(ok: bool, detail: str) -> Delivery:
+    if ok:
+        return Delivery(DeliveryStatus.SENT, detail)
+    if detail == _ATTEMPTING:
+        return Delivery(DeliveryStatus.ATTEMPTING, detail)
+    if detail.startswith(_UNKNOWN):
+        return Delivery(DeliveryStatus.UNKNOWN, detail)
+    return Delivery(DeliveryStatus.FAILED, detail)
 
 
 def _as_datetime(value: object) -> datetime:
