@@ -91,9 +91,10 @@ async def _settle_autovacuum() -> None:
         await conn.execute("VACUUM ANALYZE")
     finally:
         await conn.close()
-    # Postgres backends report their counts when idle 10 s at the latest: the start-up
-    # transactions mustn't arrive during the measurement.
-    await asyncio.sleep(12)
+    # A backend reports its counts to pg_stat_database only at the end of a later
+    # transaction: let each pooled connection run one (the bot looks once a minute), so
+    # the start-up transactions don't arrive during the measurement.
+    await asyncio.sleep(75)
 
 
 def _alert() -> bytes:

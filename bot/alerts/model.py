@@ -84,6 +84,7 @@ class Fold:
 
     id: str
     counts: Mapping[str, tuple[int, datetime]]
+    locked_elsewhere: bool = False  # another folder holds the lock: nothing taken now
 
 
 class GroupStatus(enum.StrEnum):

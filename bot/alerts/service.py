@@ -126,7 +126,8 @@ class AlertService:
             log.warning(msg.REPEAT_COUNTER_UNAVAILABLE, extra={"error": str(exc)})
             return []
         if not fold.counts:
-            self.fold_unfinished = False
+            # A lock held elsewhere may be a killed folder's: look again once it may be free.
+            self.fold_unfinished = fold.locked_elsewhere
             return []
         changed: list[tuple[AlertGroup, Outcome]] = []
         stale: list[str] = []  # markers to drop: their repeats go through the inbox again

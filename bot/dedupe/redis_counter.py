@@ -154,7 +154,7 @@ class RedisRepeatCounter:
             # One folder at a time across processes (Render runs two during a deploy):
             # two folding the same counts would add them twice.
             if not await self._acquire_script(keys=[self._lock], args=[self._token, FOLD_LOCK_MS]):
-                return Fold("", {})
+                return Fold("", {}, locked_elsewhere=True)
             counts, seen, fold_id = await self._take_script(
                 keys=self._hashes, args=[secrets.token_hex(8)]
             )
