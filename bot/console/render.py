@@ -80,8 +80,8 @@ def reply_text(reply: Reply) -> str:
             if timeline is not None:
                 text += "\nTimeline (UTC):\n" + "\n".join(event_text(e) for e in timeline)
             return text
-        case Noted(text=text):
-            return f"✅ {text}"
+        case Noted(text=text, warning=warning):
+            return f"{'⚠️' if warning else '✅'} {text}"
         case PlaybookPlan(run_id=run_id, text=text, choices=choices):
             forms = " or ".join(f"`/lucia playbook {c} R{run_id}`" for c in choices)
             return f"{text}\n{forms}" if forms else text

@@ -64,9 +64,11 @@ class AlertListing:
 
 @dataclass(frozen=True)
 class Noted:
-    """A change that isn't an incident's (a silence, say), in one plain sentence."""
+    """A change that isn't an incident's (a silence, say), in one plain sentence.
+    `warning`: it was stored, but what it was for didn't happen (a page that reaches nobody)."""
 
     text: str
+    warning: bool = False
 
 
 @dataclass(frozen=True)

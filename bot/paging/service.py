@@ -482,9 +482,15 @@ class PagingService:
             for n in self._notifiers
             if n.reaches(contact, page_message(page, incident, Person(contact.name), None, ()))
         ]
-        how = ", ".join(ways) if ways else "no channel (they have no contact details here)"
         where = f" for {incident.key}" if incident else ""
-        return Noted(f"Paging {contact.name}{where} by {how}. Their answer stops it.")
+        if not ways:
+            return Noted(
+                f"{contact.name}{where} can't be reached: no way this bot has fits their "
+                "contact details, so the page is recorded as failed. `/lucia owners` shows "
+                "what is missing.",
+                warning=True,
+            )
+        return Noted(f"Paging {contact.name}{where} by {', '.join(ways)}. Their answer stops it.")
 
     async def _acknowledge(self, page_id: int, inv: Invocation) -> Reply:
         async with self._store.transaction() as tx:

@@ -236,9 +236,10 @@ def reply_message(reply: Reply) -> Message:
             return _detail(incident, timeline)
         case ShowHelp():
             return help_message()
-        case Noted(text=text):
+        case Noted(text=text, warning=warning):
             shown = mentions_kept(escape(text))  # people named by their id
-            return Message(f"✅ {text}", [_section(f"✅ {shown}")])
+            mark = "⚠️" if warning else "✅"
+            return Message(f"{mark} {text}", [_section(f"{mark} {shown}")])
         case AlertListing(firing=firing, silences=silences):
             return _alert_listing(firing, silences)
         case PlaybookPlan(run_id=run_id, text=text, choices=choices):

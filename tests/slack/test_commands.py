@@ -525,3 +525,17 @@ async def test_an_address_given_without_smtp_is_named_as_the_gap(
         "no way to reach them outside Slack (an e-mail address, but e-mail isn't set up: "
         "set SMTP_HOST and SMTP_FROM)"
     ) in answer
+
+
+async def test_a_page_that_reaches_nobody_gets_no_tick(
+    slack_api: FakeSlackAPI, database_url: str
+) -> None:
+    config = LuciaConfig.model_validate({"owners": {"infra": {"name": "Ivan Infra"}}})
+    async with running_bot(slack_api, database_url, config) as paging_bot:
+        await paging_bot.command("page infra Disk nearly full")
+        await paging_bot.settle()
+        (answer,) = await paging_bot.answers()
+    assert answer == (
+        "⚠️ Ivan Infra can't be reached: no way this bot has fits their contact details, so "
+        "the page is recorded as failed. `/lucia owners` shows what is missing."
+    )
