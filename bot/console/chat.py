@@ -41,11 +41,13 @@ class ConsoleChat:
     async def set_topic(self, channel_id: str, topic: str) -> None:
         self._say(channel_id, f"topic: {topic}")
 
-    async def post_card(self, channel_id: str, incident: Incident) -> str:
-        self._say(channel_id, card_text(incident))
+    async def post_card(self, channel_id: str, incident: Incident, warning: str | None) -> str:
+        self._say(channel_id, card_text(incident) + (f"\n⚠️ {warning}" if warning else ""))
         return channel_id
 
-    async def update_card(self, channel_id: str, message_id: str, incident: Incident) -> None:
+    async def update_card(
+        self, channel_id: str, message_id: str, incident: Incident, warning: str | None
+    ) -> None:
         return None  # the terminal can't edit what it printed; events say what changed
 
     async def post_announcement(self, channel: str, incident: Incident) -> Posted:

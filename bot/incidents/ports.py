@@ -70,10 +70,13 @@ class IncidentChat(Protocol):
 
     async def set_topic(self, channel_id: str, topic: str) -> None: ...
 
-    async def post_card(self, channel_id: str, incident: Incident) -> str:
-        """Post the incident card; return the message's id (Slack's ts)."""
+    async def post_card(self, channel_id: str, incident: Incident, warning: str | None) -> str:
+        """Post the incident card; return the message's id (Slack's ts). `warning` is
+        what the card must say loudly (nobody will be paged), if anything."""
 
-    async def update_card(self, channel_id: str, message_id: str, incident: Incident) -> None: ...
+    async def update_card(
+        self, channel_id: str, message_id: str, incident: Incident, warning: str | None
+    ) -> None: ...
 
     async def post_announcement(self, channel: str, incident: Incident) -> Posted:
         """Announce in a channel given by id or name."""

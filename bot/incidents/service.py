@@ -262,6 +262,19 @@ class IncidentService:
             )
         )
 
+    async def _reach_warning(self, incident: Incident) -> str | None:
+        """For the card, as things stand now: whom its chain would page, if nobody."""
+        if not incident.status.is_open:
+            return None
+        requested = [
+            role
+            for event in await self._store.timeline(incident.number)
+            if event.kind is EventKind.PAGE_REQUESTED
+            for role in str(event.data.get("roles", "")).split(",")
+            if role
+        ]
+        return await self.paging_gap(incident.severity, requested)
+
     async def record(self, event: TimelineEvent) -> None:
         """An event of another part (a playbook step): stored, then shown in the channel."""
         async with self._store.transaction() as tx:
@@ -306,7 +319,9 @@ class IncidentService:
             )
             drawn.add(incident.updated_at)
             ts = await self._attempt(
-                warnings, "post the incident card", self._chat.post_card(channel, incident)
+                warnings,
+                "post the incident card",
+                self._chat.post_card(channel, incident, await self._reach_warning(incident)),
             )
             if ts:
                 incident = await self._save_refs(incident, card_ts=ts)
@@ -451,7 +466,12 @@ class IncidentService:
                 await self._attempt(
                     warnings,
                     "update the incident card",
-                    self._chat.update_card(incident.channel_id, incident.card_ts, incident),
+                    self._chat.update_card(
+                        incident.channel_id,
+                        incident.card_ts,
+                        incident,
+                        await self._reach_warning(incident),
+                    ),
                 )
             if incident.announcement_channel_id and incident.announcement_ts:
                 await self._attempt(

@@ -102,7 +102,7 @@ def _headline(incident: Incident, *, mrkdwn: bool) -> str:
     )
 
 
-def incident_card(incident: Incident) -> Message:
+def incident_card(incident: Incident, warning: str | None = None) -> Message:
     state = f"{_STATUS_ICON[incident.status]} {incident.status.value}"
     ack = (
         f"{_who(incident.acknowledged_by)} at {_date(incident.acknowledged_at, '{time}')}"
@@ -140,6 +140,8 @@ def incident_card(incident: Incident) -> Message:
         blocks.insert(2, _section(escape(incident.description[:MAX_TEXT])))
     if incident.summary:
         blocks.insert(2, _section(f"*Summary:* {escape(incident.summary[:MAX_TEXT])}"))
+    if warning:
+        blocks.append(_section(f"⚠️ {warning}"))
     if incident.status.is_open:
         blocks.append(
             {"type": "actions", "block_id": "incident_actions", "elements": _card_buttons(incident)}

@@ -57,11 +57,13 @@ class SlackChat:
             topic=topic,
         )
 
-    async def post_card(self, channel_id: str, incident: Incident) -> str:
-        return await self._post(channel_id, incident_card(incident))
+    async def post_card(self, channel_id: str, incident: Incident, warning: str | None) -> str:
+        return await self._post(channel_id, incident_card(incident, warning))
 
-    async def update_card(self, channel_id: str, message_id: str, incident: Incident) -> None:
-        await self._update(channel_id, message_id, incident_card(incident))
+    async def update_card(
+        self, channel_id: str, message_id: str, incident: Incident, warning: str | None
+    ) -> None:
+        await self._update(channel_id, message_id, incident_card(incident, warning))
 
     async def post_announcement(self, channel: str, incident: Incident) -> Posted:
         response = await self._send(channel, announcement(incident))

@@ -200,6 +200,7 @@ async def test_the_dm_button_acknowledges_and_stops_the_chain(
     assert "already acknowledged" in late[-1]
     card = next(c for c in reach.slack.channels.values() if c.name.startswith("inc-1")).messages[0]
     assert "acknowledged" in str(card["blocks"]).lower()
+    assert "Nobody will be paged" not in str(card["blocks"])  # its chain reaches people
 
 
 async def test_one_channel_failing_does_not_stop_the_others(

@@ -71,6 +71,9 @@ async def test_open_creates_numbered_incident_with_channel_card_and_announcement
     assert any(
         "⚠️ Nobody will be paged: lucia.yaml has no escalation" in a for a in await bot.answers()
     )
+    assert "⚠️ Nobody will be paged: lucia.yaml has no escalation" in json.dumps(
+        card["blocks"], ensure_ascii=False
+    )
 
 
 async def test_twenty_simultaneous_opens_get_distinct_numbers_and_channels(bot: Bot) -> None:
