@@ -85,6 +85,8 @@ class Fold:
     id: str
     counts: Mapping[str, tuple[int, datetime]]
     locked_elsewhere: bool = False  # another folder holds the lock: nothing taken now
+    # These are a fold that didn't finish, and newer counts wait behind them: fold again.
+    more_waiting: bool = False
 
 
 class GroupStatus(enum.StrEnum):

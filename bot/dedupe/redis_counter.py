@@ -74,7 +74,8 @@ BATCH_LIMIT = 500  # repeats per EVALSHA
 _Waiting = tuple[str, float, "asyncio.Future[bool]"]  # group key, when, its answer
 
 # Move the gathered counts aside under a new fold id (unless a fold that didn't finish
-# left some there: they keep its id) and return them with it.
+# left some there: they keep its id, and whether newer counts wait behind them is said)
+# and return them with it.
 _TAKE = """
 if redis.call('EXISTS', KEYS[3]) == 0 and redis.call('EXISTS', KEYS[1]) == 1 then
   redis.call('RENAME', KEYS[1], KEYS[3])
@@ -82,7 +83,7 @@ if redis.call('EXISTS', KEYS[3]) == 0 and redis.call('EXISTS', KEYS[1]) == 1 the
   redis.call('SET', KEYS[5], ARGV[1])
 end
 return {redis.call('HGETALL', KEYS[3]), redis.call('HGETALL', KEYS[4]),
-        redis.call('GET', KEYS[5]) or ARGV[1]}
+        redis.call('GET', KEYS[5]) or ARGV[1], redis.call('EXISTS', KEYS[1])}
 """
 
 
@@ -155,7 +156,7 @@ class RedisRepeatCounter:
             # two folding the same counts would add them twice.
             if not await self._acquire_script(keys=[self._lock], args=[self._token, FOLD_LOCK_MS]):
                 return Fold("", {}, locked_elsewhere=True)
-            counts, seen, fold_id = await self._take_script(
+            counts, seen, fold_id, more = await self._take_script(
                 keys=self._hashes, args=[secrets.token_hex(8)]
             )
             if not counts:  # nothing to fold: the lock is free at once
@@ -169,6 +170,7 @@ class RedisRepeatCounter:
                 _text(key): (int(n), datetime.fromtimestamp(float(last_seen.get(key, 0)), UTC))
                 for key, n in zip(counts[::2], counts[1::2], strict=True)
             },
+            more_waiting=bool(more),
         )
 
     async def folded(self) -> None:

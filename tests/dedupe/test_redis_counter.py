@@ -54,7 +54,11 @@ async def test_take_returns_counts_and_last_seen_until_folded(
         assert (await other.take()).counts == {}  # one folder at a time: no second take meanwhile
         await expire_fold_lock()  # the folder died; its lock expired
         again = await other.take()
-        assert again == taken  # its counts are folded again, not lost, under the same fold id
+        # Its counts are folded again, not lost, under the same fold id; and the folder
+        # is told the newer count waits behind them, so it folds once more at once.
+        assert (again.id, again.counts) == (taken.id, taken.counts)
+        assert again.more_waiting
+        assert not taken.more_waiting
         await other.folded()
         later = await other.take()
         assert later.counts == {"a": (1, T0)}

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import FOLD_RETRY
+from bot.alerts.pipeline import FOLD_RETRY
 from bot.dedupe.redis_counter import FOLD_LOCK_MS
 from bot.slack.blocks import RUN_ACTIONS
 from tests.conftest import until
@@ -43,8 +43,9 @@ async def test_kill_9_mid_flood_loses_no_delivery_that_was_answered_2xx(stack: S
         flood(bot.base, webhooks, 100, until=restarted, tail=0.5), kill_and_restart()
     )
     # The killed folder may have held the fold lock: its counts wait in Redis until the
-    # lock runs out, and the restarted bot's next retry folds them.
-    wait = FOLD_LOCK_MS / 1000 + FOLD_RETRY + 4
+    # lock runs out; the restarted bot's next retry folds them, and the next the counts
+    # that waited behind them.
+    wait = FOLD_LOCK_MS / 1000 + 2 * FOLD_RETRY + 4
     pending = await settle_alerts(stack.database_url, stack.redis.url, prefix, limit=wait)
     tally = await alert_tally(stack.database_url, ledger, pending)
     report = tally.report(ledger)
