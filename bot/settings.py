@@ -63,6 +63,7 @@ class Settings(BaseSettings):
     render_api_key: SecretStr | None = None
     render_api_url: str = "https://api.render.com/v1"
     render_git_commit: str | None = None
+    render_service_id: str | None = None  # set by Render: this bot's own service
     # Paging outside Slack: e-mail over SMTP, push through an ntfy-compatible server.
     smtp_host: str | None = None
     smtp_port: int = 587

@@ -83,8 +83,8 @@ class AlertService:
         self._router = router  # opens incidents for the alert message's button
         self._counter = counter  # None: every delivery goes through the inbox
         self._counter_back_at = datetime.min.replace(tzinfo=UTC)
-        # The last fold stopped on a failure: its counts are still in Redis (or the lock
-        # it took is), so the runtime folds again once the lock has run out.
+        # The last fold stopped on a failure (its counts are still in Redis, or the lock
+        # it took is) or finished one that had: the runtime folds again soon.
         self.fold_unfinished = False
         self._store = store
         self._read = read
@@ -161,7 +161,7 @@ class AlertService:
         try:
             await self._counter.folded()
             await self._counter.forget(stale)
-            self.fold_unfinished = False
+            self.fold_unfinished = fold.more_waiting
         except DedupeUnavailable as exc:  # folded again later: over-counting beats losing
             log.warning(msg.REPEAT_COUNTER_UNAVAILABLE, extra={"error": str(exc)})
         return changed

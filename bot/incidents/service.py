@@ -61,6 +61,8 @@ class IncidentService:
         clock: Clock,
         *,
         announcement_channel: str | None,
+        paging_gap: PagingGap = _nobody_asked,
+        opened: Callable[[], None] = lambda: None,
     ) -> None:
         self._store = store
         self._chat = chat
@@ -69,9 +71,8 @@ class IncidentService:
         # One card refresh at a time per incident, so an older render never lands last.
         self._card_locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._provisioning: set[int] = set()  # incidents whose channel/card are being made
-        self.opened: Callable[[], None] = lambda: None  # paging's wake-up (set by the runtime)
-        # Whom an incident of this severity would page: None, or why nobody (by the runtime).
-        self.paging_gap: PagingGap = _nobody_asked
+        self._opened = opened  # paging's wake-up: the first page goes out now
+        self._paging_gap = paging_gap  # whom an incident would page: None, or why nobody
 
     async def run(self, command: cmd.Command, inv: Invocation) -> Reply:
         match command:
@@ -116,7 +117,7 @@ class IncidentService:
         warnings: list[str] = []
         incident = await self._provision(change.incident, invitees, warnings)
         await self._say_if_nobody_is_paged(incident, (), warnings)
-        self.opened()
+        self._opened()
         where = f" in <#{incident.channel_id}>" if incident.channel_id else ""
         return Done(f"Opened {incident.key} ({severity.label}){where}.", incident, tuple(warnings))
 
@@ -183,7 +184,7 @@ class IncidentService:
         invitees = [] if opened_by == SYSTEM_ACTOR else [opened_by]
         incident = await self._provision(change.incident, invitees, warnings)
         await self._say_if_nobody_is_paged(incident, page, warnings)
-        self.opened()
+        self._opened()
         return incident
 
     async def note_alert(self, number: int, text: str, data: Mapping[str, JSONValue]) -> None:
@@ -252,7 +253,7 @@ class IncidentService:
         self, incident: Incident, requested: Sequence[str], warnings: list[str]
     ) -> None:
         """Loudly, in the answer and on the timeline (so in the channel too)."""
-        gap = await self.paging_gap(incident.severity, requested)
+        gap = await self._paging_gap(incident.severity, requested)
         if gap is None:
             return
         warnings.append(gap)
@@ -273,7 +274,7 @@ class IncidentService:
             for role in str(event.data.get("roles", "")).split(",")
             if role
         ]
-        return await self.paging_gap(incident.severity, requested)
+        return await self._paging_gap(incident.severity, requested)
 
     async def record(self, event: TimelineEvent) -> None:
         """An event of another part (a playbook step): stored, then shown in the channel."""

@@ -68,6 +68,10 @@ class PostmortemService:
         self._show = show
         self._clock = clock
 
+    async def gather(self, number: int) -> PostmortemData | None:
+        """Everything an export shows, for a link already checked."""
+        return await self._store.gather(number)
+
     async def run(self, command: cmd.PostmortemCommand, inv: Invocation) -> Reply:
         match command:
             case cmd.ExportPostmortem(number=number):

@@ -16,6 +16,7 @@ import time
 
 import orjson
 from aiohttp import web
+from pydantic import SecretStr
 
 from bot import log_messages as msg
 from bot.alerts.service import AlertService
@@ -23,7 +24,6 @@ from bot.background import SingleFlight, Soon
 from bot.errors import StoreUnavailable
 from bot.sentry.payloads import repeat_key
 from bot.sentry.signature import check_delivery
-from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -34,19 +34,23 @@ ANSWER_WITHIN = 0.8  # seconds: Sentry waits 1 s, and the answer has to travel b
 class SentryWebhook:
     def __init__(
         self,
-        settings: Settings,
         alerts: AlertService,
         reader: SingleFlight,
         folder: Soon,
         *,
+        client_secret: SecretStr | None,
+        legacy_token: SecretStr | None,
         max_body: int,
     ) -> None:
         self._max_body = max_body
-        self._secret = settings.sentry_client_secret
-        self._token = settings.sentry_webhook_token
+        self._secret = client_secret
+        self._token = legacy_token
         self._alerts = alerts
         self._reader = reader  # reads kept deliveries into groups
         self._folder = folder  # moves repeats counted in Redis onto their groups
+
+    def routes(self) -> list[web.RouteDef]:
+        return [web.post("/webhooks/sentry", self.handle)]
 
     async def handle(self, request: web.Request) -> web.Response:
         started = asyncio.get_running_loop().time()
