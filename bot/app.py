@@ -14,10 +14,9 @@ __all__ = [
 ]
 
 import asyncio
-import contextlib
 import gc
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -47,9 +46,7 @@ from bot.dedupe.memory import MemoryDedupe
 from bot.dedupe.redis_counter import RedisRepeatCounter
 from bot.dedupe.redis_dedupe import RedisDedupe, connect_redis
 from bot.desk import Desk
-from bot.errors import ChatError
 from bot.incidents.ports import IncidentChat
-from bot.incidents.replies import PlaybookPlan
 from bot.incidents.service import IncidentService
 from bot.notify.email import EmailNotifier
 from bot.notify.push import PushNotifier
@@ -65,11 +62,11 @@ from bot.render.health import HttpHealthProbe
 from bot.sentry.payloads import read_delivery
 from bot.settings import Settings, SlackMode
 from bot.slack.app import build_bolt_app, build_web_client
-from bot.slack.blocks import Message, escape, mentions_kept, reply_message
 from bot.slack.chat import SlackChat
 from bot.slack.dispatch import SlackDeps
 from bot.slack.identity import SlackIdentity
 from bot.slack.paging import SlackChannelMention, SlackDirectMessage, SlackProfiles
+from bot.slack.run_channel import SlackRunChannel
 from bot.store.alert_store import SqlAlertStore
 from bot.store.database import create_engine, driver_url, ping
 from bot.store.deployment import deployment_namespace
@@ -258,11 +255,10 @@ async def build_runtime(
             RenderClient.from_settings(settings, http),
             HttpHealthProbe(http),
             incident_store,
-            paging.responders,
-            _say_to(slack),
-            incidents.record,
-            lambda work: background.spawn(work, name="playbook-run"),
-            _ask_in(slack),
+            paging,
+            SlackRunChannel(slack),
+            incidents,
+            background,
             clock,
             own_service_id=settings.render_service_id,
             wake_at=sweep_runs_at,
@@ -326,34 +322,6 @@ def _link_maker(settings: Settings, clock: Clock) -> Callable[[int], str | None]
         return f"{base}/incidents/{number}/postmortem.md?{link_query(number, expires, secret)}"
 
     return link
-
-
-def _ask_in(slack: SlackChat | None) -> Callable[[str | None, PlaybookPlan], Awaitable[None]]:
-    """A run's mid-run question (an approval step), with its buttons."""
-    say = _say_to(slack)
-
-    async def ask(channel: str | None, plan: PlaybookPlan) -> None:
-        if slack is not None and channel:
-            with contextlib.suppress(ChatError):
-                await slack.post_message(channel, reply_message(plan))
-                return
-        await say(channel, plan.text)
-
-    return ask
-
-
-def _say_to(slack: SlackChat | None) -> Callable[[str | None, str], Awaitable[None]]:
-    """Where a playbook run reports: the channel it was asked in (Slack), else the log."""
-
-    async def say(channel: str | None, text: str) -> None:
-        if slack is not None and channel:
-            with contextlib.suppress(ChatError):  # the run's steps are stored either way
-                # Commit messages are in it: no `<!channel>` of theirs may ping anyone.
-                await slack.post_message(channel, Message(mentions_kept(escape(text))))
-                return
-        log.info(msg.PLAYBOOK_SAID, extra={"channel": channel, "text": text})
-
-    return say
 
 
 RUNTIME = web.AppKey("runtime", Runtime)

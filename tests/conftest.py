@@ -34,10 +34,20 @@ from tests.fakes.tcp_proxy import TcpProxy
 # shared/ sits beside the checkout, here and in CI.
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
 
-POSTGRES_URL = os.environ.get(
-    "LUCIA_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/lucia_test"
+_BASE_POSTGRES_URL = make_url(
+    os.environ.get("LUCIA_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/lucia_test")
 )
-REDIS_URL = os.environ.get("LUCIA_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+_BASE_REDIS_URL = make_url(os.environ.get("LUCIA_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"))
+# Under `pytest -n N` each worker (gw0, gw1, …) gets a database and a Redis db of its own.
+_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+POSTGRES_URL = (
+    _BASE_POSTGRES_URL.set(database=f"{_BASE_POSTGRES_URL.database}_gw{_WORKER}")
+    if "PYTEST_XDIST_WORKER" in os.environ
+    else _BASE_POSTGRES_URL
+).render_as_string(hide_password=False)
+REDIS_URL = _BASE_REDIS_URL.set(
+    database=str(int(_BASE_REDIS_URL.database or "15") - _WORKER)
+).render_as_string(hide_password=False)
 SIGNING_SECRET = "test-signing-secret"
 INCIDENTS_CHANNEL = "C01INCIDNT"
 
@@ -72,6 +82,9 @@ async def empty_postgres() -> str:
     """An empty `public` schema in the test database; fails loudly if Postgres is down."""
     try:
         conn = await asyncpg.connect(POSTGRES_URL, timeout=5)
+    except asyncpg.InvalidCatalogNameError:
+        await _create_worker_database()
+        conn = await asyncpg.connect(POSTGRES_URL, timeout=5)
     except (OSError, asyncpg.PostgresError) as exc:
         pytest.fail(f"PostgreSQL at {POSTGRES_URL} is required for this test: {exc!r}")
     try:
@@ -79,6 +92,17 @@ async def empty_postgres() -> str:
     finally:
         await conn.close()
     return POSTGRES_URL
+
+
+async def _create_worker_database() -> None:
+    """A worker's own database, made beside the test database on first use."""
+    admin = await asyncpg.connect(_BASE_POSTGRES_URL.render_as_string(hide_password=False))
+    try:
+        await admin.execute(f'CREATE DATABASE "{make_url(POSTGRES_URL).database}"')
+    except asyncpg.DuplicateDatabaseError:
+        pass  # made meanwhile by a test of the same worker that got there first
+    finally:
+        await admin.close()
 
 
 @pytest.fixture

@@ -42,7 +42,7 @@ class ConsoleChat:
         self._say(channel_id, f"topic: {topic}")
 
     async def post_card(self, channel_id: str, incident: Incident, warning: str | None) -> str:
-        self._say(channel_id, card_text(incident) + (f"\n⚠️ {warning}" if warning else ""))
+        self._say(channel_id, card_text(incident, warning))
         return channel_id
 
     async def update_card(

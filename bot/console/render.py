@@ -35,7 +35,7 @@ def _when(incident_at: object) -> str:
     return f"{incident_at:%Y-%m-%d %H:%M} UTC"
 
 
-def card_text(incident: Incident) -> str:
+def card_text(incident: Incident, warning: str | None = None) -> str:
     ack = (
         f"@{incident.acknowledged_by} at {_when(incident.acknowledged_at)}"
         if incident.acknowledged_at
@@ -51,6 +51,8 @@ def card_text(incident: Incident) -> str:
         lines.append(f"│ {incident.description}")
     if incident.summary:
         lines.append(f"│ summary: {incident.summary}")
+    if warning:
+        lines.append(f"│ ⚠️ {warning}")
     if incident.status.is_open:
         actions = (
             ("update", "resolve") if incident.acknowledged_at else ("ack", "update", "resolve")

@@ -1,4 +1,5 @@
-"""What playbooks need from Render, as the core sees it (the adapter: bot/render/client.py)."""
+"""What playbooks need from Render (the adapter: bot/render/client.py), from the chat a
+run reports in, and from the rest of the bot, as the core sees them."""
 
 from __future__ import annotations
 
@@ -8,16 +9,22 @@ __all__ = [
     "RenderAPI",
     "RenderDeploy",
     "RenderService",
+    "Responders",
+    "RunChannel",
+    "Spawner",
     "StepRecord",
     "StoredRun",
+    "Timeline",
 ]
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from bot.incidents.model import TimelineEvent
+from bot.incidents.replies import PlaybookPlan
 from bot.playbooks.model import StepState
 
 
@@ -196,3 +203,27 @@ class PlaybookStore(Protocol):
         the run as changed, or None (it finished, or its bot is alive after all)."""
 
     async def recent(self, playbook: str, limit: int) -> Sequence[StoredRun]: ...
+
+
+class RunChannel(Protocol):
+    """Where a run reports: the channel it was asked in (None: it was asked elsewhere)."""
+
+    async def say(self, channel: str | None, text: str) -> None: ...
+
+    async def ask(self, channel: str | None, plan: PlaybookPlan) -> None:
+        """A mid-run question (an approval step), with its buttons."""
+
+
+class Timeline(Protocol):
+    async def record(self, event: TimelineEvent) -> None:
+        """Store an event on its incident's timeline and show it in the incident channel."""
+
+
+class Responders(Protocol):
+    async def responders(self) -> set[str]:
+        """Who may run playbooks: the launch-gate owners, admins and configured responders."""
+
+
+class Spawner(Protocol):
+    def spawn(self, work: Coroutine[Any, Any, None], *, name: str) -> None:
+        """Run `work` in the background, past the answer to the command that started it."""

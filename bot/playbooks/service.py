@@ -14,9 +14,8 @@ __all__ = ["PlaybookService"]
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from bot import log_messages as msg
 from bot.config import LuciaConfig, Service
@@ -49,8 +48,12 @@ from bot.playbooks.ports import (
     DeployStatus,
     PlaybookStore,
     RenderAPI,
+    Responders,
+    RunChannel,
+    Spawner,
     StepRecord,
     StoredRun,
+    Timeline,
 )
 from bot.playbooks.result import (
     FinalState,
@@ -65,13 +68,8 @@ from bot.types import Clock
 
 log = logging.getLogger(__name__)
 
-Responders = Callable[[], Awaitable[set[str]]]
-Say = Callable[[str | None, str], Awaitable[None]]  # (channel, text)
-Spawn = Callable[[Coroutine[Any, Any, None]], None]
-Ask = Callable[[str | None, PlaybookPlan], Awaitable[None]]  # a plan with buttons, mid-run
 APPROVAL_POLL = 1.0  # seconds between looks at an approval step's run
 PLAN_LIFETIME = timedelta(minutes=15)  # an older plan is planned again, not confirmed
-Record = Callable[[TimelineEvent], Awaitable[None]]  # store and show a timeline event
 _UNREAD = FinalState(None, None, "Render isn't configured on this bot")
 NameOf = Callable[[str], Awaitable[str]]  # a Slack user id → the person's name, in words
 
@@ -86,11 +84,11 @@ class PlaybookService:
         probe: HealthProbe,
         incidents: IncidentStore,
         responders: Responders,
-        say: Say,
-        record: Record,
-        spawn: Spawn,
-        ask: Ask,
+        channel: RunChannel,
+        timeline: Timeline,
+        background: Spawner,
         clock: Clock,
+        *,
         own_service_id: str | None = None,  # RENDER_SERVICE_ID: this bot's own service
         wake_at: WakeAt | None = None,  # a one-shot timer for `sweep`; None: on demand only
         name_of: NameOf | None = None,  # None: the launch-gate names in lucia.yaml
@@ -104,11 +102,10 @@ class PlaybookService:
         self._api = api
         self._probe = probe
         self._incidents = incidents
-        self._responders = responders
-        self._say = say
-        self._record = record
-        self._spawn = spawn
-        self._ask = ask
+        self._responders = responders.responders
+        self._channel = channel
+        self._timeline = timeline
+        self._background = background
         self._clock = clock
 
     async def run(self, command: cmd.PlaybookCommand, inv: Invocation) -> Reply:
@@ -296,7 +293,7 @@ class PlaybookService:
             if moved is None:  # a second click: what is true now, from the stored run
                 return Noted(await self._status(run_id))
             if needs:  # asked in the channel, where a second responder sees it
-                await self._ask(
+                await self._channel.ask(
                     run.channel_id,
                     PlaybookPlan(
                         run_id,
@@ -349,7 +346,7 @@ class PlaybookService:
     # --- running --------------------------------------------------------------------
 
     def _start(self, run: StoredRun) -> None:
-        self._spawn(self._execute(run))
+        self._background.spawn(self._execute(run), name="playbook-run")
 
     async def _execute(self, run: StoredRun) -> None:
         playbook = self._playbooks.playbooks[run.playbook]
@@ -357,12 +354,12 @@ class PlaybookService:
         view = self._view(run)
 
         async def say(text: str) -> None:
-            await self._say(run.channel_id, text)
+            await self._channel.say(run.channel_id, text)
 
         async def record(step: StepRecord) -> None:
             await self._store.record_step(run.id, step, self._clock())
             if run.incident_number is not None and step.state is not StepState.RUNNING:
-                await self._record(
+                await self._timeline.record(
                     TimelineEvent(
                         run.incident_number,
                         self._clock(),
@@ -408,7 +405,7 @@ class PlaybookService:
         if not await self._store.finish(run.id, state, result, self._clock()):
             log.warning(msg.PLAYBOOK_RESULT_NOT_STORED, extra={"run": run.id, "state": state})
             return
-        await self._say(run.channel_id, result)
+        await self._channel.say(run.channel_id, result)
 
     # --- runs whose bot stopped -----------------------------------------------------
 
@@ -444,7 +441,7 @@ class PlaybookService:
             return False
         log.warning(msg.PLAYBOOK_RUN_INTERRUPTED, extra={"run": run.id, "service": run.service})
         if run.incident_number is not None:
-            await self._record(
+            await self._timeline.record(
                 TimelineEvent(
                     run.incident_number,
                     self._clock(),
@@ -454,7 +451,7 @@ class PlaybookService:
                     {"run": run.id, "state": "interrupted"},
                 )
             )
-        await self._say(run.channel_id, text)
+        await self._channel.say(run.channel_id, text)
         return True
 
     async def _ask_approval(self, run: StoredRun, step: ApprovalStep) -> str | None:
@@ -462,7 +459,7 @@ class PlaybookService:
         button may be clicked on any process), or until the step's timeout."""
         now = self._clock()
         await self._store.move(run.id, ("running",), "awaiting_approval", now)
-        await self._ask(
+        await self._channel.ask(
             run.channel_id,
             PlaybookPlan(
                 run.id,

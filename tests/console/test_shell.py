@@ -91,7 +91,9 @@ def test_open_prints_the_channel_the_card_and_the_confirmation(workdir: Path) ->
     card = after(output, f"[#{CHANNEL}] ┌ ")
     assert card[0].strip() == "│ status investigating · lead @alice · acknowledged not yet"
     assert re.fullmatch(r"│ opened \d{4}-\d\d-\d\d \d\d:\d\d UTC by @alice", card[1].strip())
-    assert card[2].strip().startswith("└ [ack] [update] [resolve]")
+    # No lucia.yaml in this directory: the card says so inside its frame.
+    assert card[2].strip().startswith("│ ⚠️ Nobody will be paged: lucia.yaml has no escalation")
+    assert card[3].strip().startswith("└ [ack] [update] [resolve]")
     assert f"✅ Opened INC-1 (SEV2) in #{CHANNEL}." in output
     assert output[-1] == f"(you are now in #{CHANNEL}; /leave to go back)"
 

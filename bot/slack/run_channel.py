@@ -1,0 +1,36 @@
+"""Where a playbook run reports: the Slack channel it was asked in, else the log."""
+
+from __future__ import annotations
+
+__all__ = ["SlackRunChannel"]
+
+import contextlib
+import logging
+
+from bot import log_messages as msg
+from bot.errors import ChatError
+from bot.incidents.replies import PlaybookPlan
+from bot.slack.blocks import Message, escape, mentions_kept, reply_message
+from bot.slack.chat import SlackChat
+
+log = logging.getLogger(__name__)
+
+
+class SlackRunChannel:
+    def __init__(self, slack: SlackChat | None) -> None:
+        self._slack = slack  # None: Slack is off, and runs report in the log
+
+    async def say(self, channel: str | None, text: str) -> None:
+        if self._slack is not None and channel:
+            with contextlib.suppress(ChatError):  # the run's steps are stored either way
+                # Commit messages are in it: no `<!channel>` of theirs may ping anyone.
+                await self._slack.post_message(channel, Message(mentions_kept(escape(text))))
+                return
+        log.info(msg.PLAYBOOK_SAID, extra={"channel": channel, "text": text})
+
+    async def ask(self, channel: str | None, plan: PlaybookPlan) -> None:
+        if self._slack is not None and channel:
+            with contextlib.suppress(ChatError):
+                await self._slack.post_message(channel, reply_message(plan))
+                return
+        await self.say(channel, plan.text)
