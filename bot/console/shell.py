@@ -18,10 +18,10 @@ import signal
 from collections.abc import Sequence
 
 from bot import log_messages as msg
-from bot.app import Runtime
 from bot.console.chat import ConsoleChat
 from bot.console.render import reply_text, unformat
 from bot.console.terminal import Terminal
+from bot.desk import Desk
 from bot.errors import CommandError, StoreUnavailable, UserError
 from bot.incidents.commands import MAX_TITLE, OpenIncident, parse
 from bot.incidents.model import Severity
@@ -50,14 +50,14 @@ class _Doing(enum.Enum):
 class Shell:
     def __init__(
         self,
-        runtime: Runtime,
+        desk: Desk,
         chat: ConsoleChat,
         terminal: Terminal,
         *,
         user: str,
         notes: Sequence[str] = (),  # said once after the greeting (where pages and logs go)
     ) -> None:
-        self._runtime = runtime
+        self._desk = desk
         self._chat = chat
         self._terminal = terminal
         self._user = user
@@ -143,13 +143,13 @@ class Shell:
         inv = Invocation(actor=self._user, channel_id=self._channel)
         try:
             command = parse(text)
-            reply = await self._runtime.desk.run(command, inv)
+            reply = await self._desk.run(command, inv)
             if isinstance(reply, AskForDetails):
                 details = await self._ask_for_details(reply.severity)
                 if details is None:
                     return
                 command = details
-                reply = await self._runtime.desk.run(command, inv)
+                reply = await self._desk.run(command, inv)
         except UserError as exc:
             self._write(f"⚠️ {unformat(str(exc), self._chat.channel_name)}")
             return

@@ -1,4 +1,5 @@
-"""`lucia-bot shell`, put together: the terminal, the runtime, and where pages and logs go.
+"""`lucia-bot shell`, put together: the terminal, the runtime, and where pages and logs go
+(a composition root beside `bot.app`, so the console itself never imports the runtime).
 
 Pages are shown in the terminal and sent nowhere unless the operator asks for `--deliver`,
 so a shell on the example config never pushes to its ntfy.sh topics. Log lines go to a
@@ -78,7 +79,7 @@ async def _session(
     )
     try:
         notes = _notes(settings, deliver=deliver, logs=logs)
-        await Shell(runtime, chat, terminal, user=user, notes=notes).run()
+        await Shell(runtime.desk, chat, terminal, user=user, notes=notes).run()
     finally:
         await runtime.close()
 
