@@ -17,6 +17,7 @@ NOT_DECLARED = {
     "port",  # Render sets PORT
     "render_external_url",
     "render_git_commit",
+    "render_service_id",
     "slack_api_url",
     "render_api_url",
     "lucia_playbooks",
