@@ -20,6 +20,7 @@ from typing import TypeVar
 
 from bot import log_messages as msg
 from bot.config import LuciaConfig, Owner, Role
+from bot.durations import spoken_duration
 from bot.errors import DeliveryFailed, IllegalTransition, StoreUnavailable, UserError
 from bot.incidents import commands as cmd
 from bot.incidents.model import EventKind, Incident, Severity, TimelineEvent
@@ -260,7 +261,7 @@ class PagingService:
                     who = _ref(incident.acknowledged_by or "")
                     text = (
                         f"Escalation stopped: {who} acknowledged "
-                        f"{_span(waited)} after the incident opened"
+                        f"{spoken_duration(waited, padded=True)} after the incident opened"
                     )
                     data = {"time_to_acknowledge_s": int(waited.total_seconds())}
                 else:
@@ -675,15 +676,6 @@ def _event(
     number: int, at: datetime, kind: EventKind, text: str, data: Mapping[str, JSONValue]
 ) -> TimelineEvent:
     return TimelineEvent(number, at, kind, SYSTEM_ACTOR, text, dict(data))
-
-
-def _span(delta: timedelta) -> str:
-    seconds = int(delta.total_seconds())
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        return f"{seconds // 60} min {seconds % 60:02d} s"
-    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
 
 
 def _owners_table(entries: Sequence[OwnerEntry], channels: Collection[str]) -> str:
