@@ -41,6 +41,7 @@ class Escalations:
         self._wake = wake
 
     async def run(self) -> None:
+        """One tick: stops, starts, restarts, then due steps."""
         await self.stop_answered()
         await self.start_new()
         await self.revive()
