@@ -30,6 +30,7 @@ from bot.alerts.notices import NoticeBoard
 from bot.alerts.ports import AlertStore, AlertTransaction, RepeatCounter
 from bot.alerts.routing import IncidentRouter, route_for
 from bot.config import AlertRoute
+from bot.durations import short_duration
 from bot.errors import (
     DedupeUnavailable,
     StoreConflict,
@@ -341,7 +342,7 @@ class AlertService:
             )
         names = ", ".join(p or f"A{g}" for g, p in targets)
         return Noted(
-            f"Silenced {names} for {_span(duration)}: counted, not posted. "
+            f"Silenced {names} for {short_duration(duration, unit='min')}: counted, not posted. "
             "`/lucia alerts` lists silences."
         )
 
@@ -357,8 +358,3 @@ class AlertService:
         incident = await self._router.open_for(top, opened_by=actor)
         where = f" in <#{incident.channel_id}>" if incident.channel_id else ""
         return Done(f"Opened {incident.key} ({incident.severity.label}){where}.", incident)
-
-
-def _span(duration: timedelta) -> str:
-    minutes = int(duration.total_seconds() // 60)
-    return f"{minutes // 60} h" if minutes % 60 == 0 else f"{minutes} min"

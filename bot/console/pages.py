@@ -14,8 +14,8 @@ from collections.abc import Callable, Sequence
 
 from bot.errors import DeliveryFailed
 from bot.notify.plain import plain_lines, plain_title
+from bot.paging.delivery import CHANNEL_NAMES
 from bot.paging.ports import Contact, Notifier, PageMessage
-from bot.paging.service import CHANNEL_NAMES
 
 NOT_SENT = "not sent: `lucia-bot shell` delivers pages to its terminal; `--deliver` sends them"
 _INDENT = "   "

@@ -15,6 +15,7 @@ __all__ = [
     "PageStatus",
     "build_chain",
     "describe_chain",
+    "new_page",
 ]
 
 import enum
@@ -25,11 +26,13 @@ from typing import Any
 
 from bot.config import EscalationPolicy, Role
 from bot.durations import short_duration
-from bot.paging.ports import Contact
+from bot.incidents.model import Incident, Severity
+from bot.paging.ports import Contact, NewPage
 from bot.types import JSONValue
 
 # A role with nothing to say how long to wait: the wait before the next step.
 DEFAULT_WAIT = timedelta(minutes=5)
+URGENT = (Severity.SEV1, Severity.SEV2)
 
 
 @dataclass(frozen=True)
@@ -184,3 +187,25 @@ class Page:
     created_at: datetime
     created_by: str
     acknowledged_by: str | None = None
+
+
+def new_page(
+    incident: Incident | None,
+    target: str,
+    contact: Contact,
+    message: str,
+    by: str,
+    now: datetime,
+) -> NewPage:
+    """A page to write, due now: urgent for a SEV1 or SEV2, or when no incident says."""
+    return NewPage(
+        incident_number=incident.number if incident else None,
+        target=target,
+        contact=contact,
+        message=message,
+        urgent=incident is None or incident.severity in URGENT,
+        status=PageStatus.PENDING,
+        due_at=now,
+        created_at=now,
+        created_by=by,
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 __all__ = [
+    "Announce",
     "Contact",
     "NewPage",
     "Notifier",
@@ -13,7 +14,7 @@ __all__ = [
     "Unstarted",
 ]
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,6 +36,15 @@ class Contact:
     email: str | None = None
     phone: str | None = None
     push_topic: str | None = None
+
+    @property
+    def person(self) -> str:
+        """Who this is, whichever way they are reached: for the throttle."""
+        return self.slack_user or self.email or self.push_topic or self.phone or self.name
+
+
+# Shows a stored timeline event in the incident's channel.
+Announce = Callable[[TimelineEvent], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -183,5 +193,4 @@ class NewPage:
     @property
     def person(self) -> str:
         """Who this is, whichever way they were asked for: for the throttle."""
-        c = self.contact
-        return c.slack_user or c.email or c.push_topic or c.phone or c.name
+        return self.contact.person

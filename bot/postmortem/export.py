@@ -66,9 +66,12 @@ def postmortem_view(data: PostmortemData) -> dict[str, Any]:
             ],
         },
         "durations": {
-            "to_acknowledge": _span(declared, times.acknowledged),
-            "to_mitigate": _span(declared, times.mitigated),
-            "to_resolve": _span(declared, times.resolved),
+            name: None if end is None else spoken_duration(end - declared)
+            for name, end in (
+                ("to_acknowledge", times.acknowledged),
+                ("to_mitigate", times.mitigated),
+                ("to_resolve", times.resolved),
+            )
         },
         "timeline": [
             {
@@ -167,10 +170,6 @@ def postmortem_json(data: PostmortemData) -> str:
 
 def _iso(at: datetime | None) -> str | None:
     return at.strftime("%Y-%m-%d %H:%M:%S UTC") if at else None
-
-
-def _span(start: datetime, end: datetime | None) -> str | None:
-    return None if end is None else spoken_duration(end - start)
 
 
 def _cell(value: object) -> str:

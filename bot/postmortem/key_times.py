@@ -19,7 +19,7 @@ from datetime import datetime
 from bot.incidents.model import EventKind, Status, TimelineEvent
 from bot.postmortem.model import PostmortemData
 
-# A `page` event written once the page was tried carries its outcome (bot/paging/service.py).
+# A `page` event written once the page was tried carries its outcome (bot/paging/delivery.py).
 _TRIED = frozenset({"sent", "failed"})
 
 

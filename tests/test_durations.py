@@ -1,5 +1,5 @@
-"""`spoken_duration`: durations as people say them, in every postmortem. (It lives in
-`bot/durations.py`; its test sits with the postmortem, its one reader so far.)"""
+"""`bot/durations.py`: every duration the bot words — postmortems, escalation stops,
+silences, chains and playbook steps."""
 
 from __future__ import annotations
 
@@ -45,3 +45,30 @@ def test_a_negative_duration_keeps_its_sign() -> None:
 def test_short_duration_is_unchanged() -> None:
     assert short_duration(timedelta(minutes=5)) == "5 min"
     assert short_duration(timedelta(seconds=90)) == "90 s"
+
+
+@pytest.mark.parametrize(
+    ("seconds", "spoken"),
+    [
+        (0, "0 s"),
+        (13, "13 s"),
+        (59.9, "59 s"),
+        (60, "1 min 00 s"),
+        (65, "1 min 05 s"),
+        (250, "4 min 10 s"),
+        (3599, "59 min 59 s"),
+        (3600, "1 h 00 min"),
+        (7500, "2 h 05 min"),
+        (93_600, "26 h 00 min"),  # hours at most: no days
+    ],
+)
+def test_the_padded_duration_of_the_escalation_timeline(seconds: float, spoken: str) -> None:
+    assert spoken_duration(timedelta(seconds=seconds), padded=True) == spoken
+
+
+@pytest.mark.parametrize(
+    ("minutes", "said"),
+    [(1, "1 min"), (30, "30 min"), (60, "1 h"), (90, "90 min"), (120, "2 h"), (1440, "24 h")],
+)
+def test_short_duration_in_minutes_for_silences(minutes: int, said: str) -> None:
+    assert short_duration(timedelta(minutes=minutes), unit="min") == said
