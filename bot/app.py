@@ -222,10 +222,10 @@ async def build_runtime(
             clock,
             incidents.show,
             profiles=profiles,
+            wake=lambda: page_sender.kick(),
         )
         pager = due_flight(paging.escalate, name="pager")
         page_sender = due_flight(paging.send_pages, name="page-sender")
-        paging.wake = page_sender.kick
 
         def wake() -> None:
             for flight in (reader, sender, opener, pager, page_sender):

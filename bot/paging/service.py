@@ -34,14 +34,12 @@ class PagingService:
         announce: Announce,  # shows a stored timeline event in the incident channel
         *,
         profiles: ProfileNames | None = None,  # Slack profiles, when Slack is configured
+        wake: Callable[[], None] = lambda: None,  # run the page sender now
     ) -> None:
         people = People(store, profiles)
-        self.wake: Callable[[], None] = lambda: None  # run the page sender now (set by the runtime)
-        self._escalations = Escalations(store, config, clock, announce, lambda: self.wake())
+        self._escalations = Escalations(store, config, clock, announce, wake)
         self._sender = PageSender(store, notifiers, people, config.paging, clock, announce)
-        self._manual = ManualPages(
-            store, people, incidents, incident_store, notifiers, clock, lambda: self.wake()
-        )
+        self._manual = ManualPages(store, people, incidents, incident_store, notifiers, clock, wake)
         self._owners = OwnersTable(store, people, config, clock, {n.channel for n in notifiers})
 
     async def escalate(self) -> None:
