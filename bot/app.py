@@ -67,11 +67,13 @@ from bot.sentry.payloads import read_delivery
 from bot.sentry.webhook import SentryWebhook
 from bot.settings import Settings, SlackMode
 from bot.slack.app import build_bolt_app, build_web_client
-from bot.slack.blocks import Message, escape, mentions_kept, reply_message
 from bot.slack.chat import SlackChat
 from bot.slack.dispatch import SlackDeps
 from bot.slack.identity import SlackIdentity
 from bot.slack.paging import SlackChannelMention, SlackDirectMessage, SlackProfiles
+from bot.slack.views.message import Message
+from bot.slack.views.mrkdwn import escape, mentions_kept
+from bot.slack.views.replies import reply_message
 from bot.store.alert_store import SqlAlertStore
 from bot.store.database import create_engine, driver_url, ping
 from bot.store.deployment import deployment_namespace
