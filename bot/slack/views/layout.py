@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["SECTION_LINE", "button", "packed_sections", "plain", "section"]
+__all__ = ["button", "packed_sections", "plain", "section"]
 
 from collections.abc import Sequence
 
@@ -14,7 +14,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-SECTION_LINE = 2900  # under Slack's 3,000-character section limit
+_SECTION_LINE = 2900  # under Slack's 3,000-character section limit
 _MAX_SECTIONS = 45  # under Slack's 50 blocks in a message, with room for a header or buttons
 
 
@@ -42,10 +42,10 @@ def button(
 def packed_sections(head: str, lines: Sequence[str]) -> list[SectionBlock]:
     """Lines packed into sections under Slack's 3,000-character section limit."""
     texts: list[str] = []
-    chunk = head[:SECTION_LINE]
+    chunk = head[:_SECTION_LINE]
     for line in lines:
-        line = line[:SECTION_LINE]
-        if len(chunk) + len(line) + 1 > SECTION_LINE:
+        line = line[:_SECTION_LINE]
+        if len(chunk) + len(line) + 1 > _SECTION_LINE:
             texts.append(chunk)
             chunk = line
         else:
