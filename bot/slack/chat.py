@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import aiohttp
-from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.errors import SlackApiError, SlackClientError, SlackObjectFormationError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
@@ -17,7 +17,10 @@ from bot.alerts.model import AlertGroup, Notice
 from bot.errors import ChannelNameTaken, ChatError
 from bot.incidents.model import Incident, TimelineEvent
 from bot.incidents.ports import Posted
-from bot.slack.blocks import Message, alert_notice, announcement, event_line, incident_card
+from bot.slack.views.alert_notice import alert_notice
+from bot.slack.views.incident_card import announcement, incident_card
+from bot.slack.views.message import Message
+from bot.slack.views.timeline import event_line
 from bot.types import UserId
 
 INVITE_BATCH = 30  # conversations.invite's documented maximum is unclear; 30 is safe
@@ -188,7 +191,7 @@ class SlackChat:
             self._client.chat_postMessage,
             channel=channel,
             text=message.text,
-            blocks=message.blocks or None,
+            blocks=_blocks("chat.postMessage", message),
             unfurl_links=False,
         )
 
@@ -199,8 +202,17 @@ class SlackChat:
             channel=channel_id,
             ts=ts,
             text=message.text,
-            blocks=message.blocks or None,
+            blocks=_blocks("chat.update", message),
         )
+
+
+def _blocks(method: str, message: Message) -> list[dict[str, Any]] | None:
+    """The message's blocks for `method`; blocks past Slack's limits are refused here, with
+    the code Slack would answer."""
+    try:
+        return message.blocks_json()
+    except SlackObjectFormationError as exc:
+        raise ChatError(method, "invalid_blocks") from exc
 
 
 def _with_ts(response: AsyncSlackResponse, ts: str) -> dict[str, Any] | None:

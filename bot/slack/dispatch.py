@@ -27,7 +27,10 @@ from bot.errors import DuplicateOpen, StoreUnavailable, UserError
 from bot.incidents.commands import Command, usage
 from bot.incidents.replies import AskForDetails
 from bot.incidents.service import IncidentService, Invocation
-from bot.slack.blocks import Message, declare_modal, escape, reply_message
+from bot.slack.views.message import Message
+from bot.slack.views.modals import declare_modal
+from bot.slack.views.mrkdwn import escape
+from bot.slack.views.replies import reply_message
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +91,7 @@ async def run_command(
             return
         try:
             await client.views_open(
-                trigger_id=trigger_id, view=declare_modal(reply.severity, inv.channel_id)
+                trigger_id=trigger_id, view=declare_modal(reply.severity, inv.channel_id).to_dict()
             )
         except SlackApiError as exc:
             code = exc.response.get("error", "unknown_error")
@@ -107,7 +110,7 @@ def respond_answer(respond: Callable[..., Awaitable[Any]], *, replace: bool = Fa
     async def answer(message: Message) -> None:
         await respond(
             text=message.text,
-            blocks=message.blocks or None,
+            blocks=message.blocks_json(),
             response_type="ephemeral",
             replace_original=replace,
         )
@@ -128,14 +131,12 @@ def ephemeral_answer(
                     user=user,
                     thread_ts=thread_ts,
                     text=message.text,
-                    blocks=message.blocks or None,
+                    blocks=message.blocks_json(),
                 )
                 return
             except SlackApiError as exc:
                 log.info(msg.EPHEMERAL_FELL_BACK_TO_DM, extra={"error": exc.response.get("error")})
-        await client.chat_postMessage(
-            channel=user, text=message.text, blocks=message.blocks or None
-        )
+        await client.chat_postMessage(channel=user, text=message.text, blocks=message.blocks_json())
 
     return answer
 
@@ -146,7 +147,7 @@ def thread_answer(client: AsyncWebClient, channel_id: str, thread_ts: str) -> An
             channel=channel_id,
             thread_ts=thread_ts,
             text=message.text,
-            blocks=message.blocks or None,
+            blocks=message.blocks_json(),
         )
 
     return answer

@@ -1,99 +1,30 @@
 """Pages through Slack: a DM with an Acknowledge button, and a mention in the incident
-channel. Each is a `Notifier`, so its result is recorded like e-mail's and push's.
-
-Here a page's people are Slack mentions (`<@U003>`, never escaped), its channels and links
-stay as the sender typed them, and everything else is escaped once. `SlackProfiles` tells
-the core the name on someone's Slack profile, for the places where a mention means nothing.
+channel. Each is a `Notifier`, so its result is recorded like e-mail's and push's; the
+messages themselves are `bot/slack/views/page_dm.py`. `SlackProfiles` tells the core the
+name on someone's Slack profile, for the places where a mention means nothing.
 """
 
 from __future__ import annotations
 
-__all__ = [
-    "SlackChannelMention",
-    "SlackDirectMessage",
-    "SlackProfiles",
-    "page_dm",
-    "page_mention",
-    "slack_words",
-]
+__all__ = ["SlackChannelMention", "SlackDirectMessage", "SlackProfiles"]
 
 import asyncio
 import contextlib
 import logging
-import re
 import time
 from collections.abc import Callable
 
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.models.blocks import ActionsBlock, ButtonElement, MarkdownTextObject, SectionBlock
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import log_messages as msg
 from bot.errors import ChatError, DeliveryFailed
-from bot.incidents.commands import MAX_TEXT
 from bot.paging.ports import Contact, PageMessage
-from bot.paging.words import Broadcast, ChannelRef, Code, Link, Person, Words
-from bot.slack.blocks import PAGE_ACK_ACTION, Message, escape
 from bot.slack.chat import SlackChat
+from bot.slack.views.page_dm import page_dm, page_mention
 
 log = logging.getLogger(__name__)
-
-# A cut must not leave half an entity (`&am`) or half a mention (`<@U0`) behind.
-_BROKEN_TAIL = re.compile(r"(?:&[a-z]*|<[^>]*)$")
-
-
-def slack_words(words: Words) -> str:
-    """Words as Slack mrkdwn: people as live mentions, text escaped (no `@channel`, no
-    forged link), channels and links as typed."""
-    parts = []
-    for segment in words:
-        match segment:
-            case str():
-                parts.append(escape(segment))
-            case Person(slack_user=str() as user):
-                parts.append(f"<@{user}>")
-            case Person(name=name):
-                parts.append(escape(name))
-            case ChannelRef(channel_id=channel, name=name):
-                parts.append(f"<#{channel}|{escape(name)}>" if name else f"<#{channel}>")
-            case Link(url=url, label=label):
-                parts.append(f"<{url}|{escape(label)}>" if label else f"<{url}>")
-            case Broadcast(label=label):
-                parts.append(escape(f"@{label}"))  # shown as typed, pinging nobody
-            case Code(text=code):
-                parts.append(f"`{escape(code)}`")
-    return "".join(parts)
-
-
-def page_dm(page: PageMessage) -> Message:
-    """A page in the person's DM, with the Acknowledge button."""
-    title = slack_words(page.title)
-    lead = "🚨" if page.urgent else "📟"
-    blocks = [SectionBlock(text=MarkdownTextObject(text=_fit(f"{lead} *{title}*")))]
-    body = "\n".join(slack_words(line) for line in page.lines)
-    if body:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=_fit(body))))
-    if page.link:
-        link = f"<{page.link}|Open the incident channel>"
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=link)))
-    button = ButtonElement(
-        text="Acknowledge", action_id=PAGE_ACK_ACTION, value=str(page.page_id), style="primary"
-    )
-    actions = ActionsBlock(block_id="page_actions", elements=[button])
-    return Message(f"{lead} {title}", [b.to_dict() for b in (*blocks, actions)])
-
-
-def page_mention(page: PageMessage, user: str) -> Message:
-    """A page as a mention of `user` in the incident channel."""
-    text = _fit(f"<@{user}> you are paged: {slack_words(page.title)}")
-    return Message(text, [SectionBlock(text=MarkdownTextObject(text=text)).to_dict()])
-
-
-def _fit(mrkdwn: str, limit: int = MAX_TEXT) -> str:
-    if len(mrkdwn) <= limit:
-        return mrkdwn
-    return _BROKEN_TAIL.sub("", mrkdwn[: limit - 1]) + "…"
 
 
 class SlackDirectMessage:

@@ -10,8 +10,10 @@ import logging
 from bot import log_messages as msg
 from bot.errors import ChatError
 from bot.incidents.replies import PlaybookPlan
-from bot.slack.blocks import Message, escape, mentions_kept, reply_message
 from bot.slack.chat import SlackChat
+from bot.slack.views.message import Message
+from bot.slack.views.mrkdwn import escape, mentions_kept
+from bot.slack.views.replies import reply_message
 
 log = logging.getLogger(__name__)
 

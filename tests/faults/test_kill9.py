@@ -14,7 +14,7 @@ import pytest
 
 from bot.alerts.pipeline import FOLD_RETRY
 from bot.dedupe.redis_counter import FOLD_LOCK_MS
-from bot.slack.blocks import RUN_ACTIONS
+from bot.slack.views.ids import RUN_ACTIONS
 from tests.conftest import until
 from tests.fakes.render_api import FakeRenderAPI
 from tests.faults.configs import ANA_REACH, BOB_REACH, FAST_ALERTS, PAGING_YAML

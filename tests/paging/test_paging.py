@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from bot.config import EscalationPolicy, EscalationStep, LuciaConfig, Owner, PagingConfig, Role
 from bot.incidents.model import Severity
-from bot.slack.blocks import PAGE_ACK_ACTION
+from bot.slack.views.ids import PAGE_ACK_ACTION
 from bot.store.tables import audit_log, page_deliveries, pages, timeline_events
 from tests.conftest import Bot, running_bot, until
 from tests.fakes.ntfy import FakeNtfy

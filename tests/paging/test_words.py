@@ -16,7 +16,7 @@ from bot.paging.words import (
     to_markup,
     with_names,
 )
-from bot.slack.paging import slack_words
+from bot.slack.views.page_dm import slack_words
 
 TYPED = (
     "Disk &lt;90%&gt; full &amp; rising: ask <@U003> or <@U006|carla> in <#C01OPS0000|ops>, "

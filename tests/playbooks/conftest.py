@@ -18,7 +18,7 @@ import yaml
 from aiohttp import web
 
 from bot.config import LuciaConfig, Owner, Role, Service
-from bot.slack.blocks import RUN_ACTIONS
+from bot.slack.views.ids import RUN_ACTIONS
 from bot.store.tables import playbook_runs, playbook_steps
 from tests.conftest import Bot, free_port, running_bot, until
 from tests.fakes.render_api import FakeRenderAPI

@@ -19,7 +19,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.slack.blocks import RUN_ACTIONS
+from bot.slack.views.ids import RUN_ACTIONS
 from bot.store.database import create_engine, driver_url, from_utc
 from bot.store.tables import playbook_runs, playbook_steps, timeline_events
 from tests.conftest import (

@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot.slack.blocks import RUN_ACTIONS
+from bot.slack.views.ids import RUN_ACTIONS
 from bot.store.tables import timeline_events
 from tests.conftest import until
 from tests.fakes.slack_api import FakeSlackAPI

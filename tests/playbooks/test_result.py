@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.slack.blocks import RUN_ACTIONS
+from bot.slack.views.ids import RUN_ACTIONS
 from tests.conftest import Bot, until
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.playbooks.conftest import (

@@ -16,8 +16,10 @@ from bot.errors import StoreUnavailable, UserError
 from bot.incidents.commands import Acknowledge, Resolve, ShowIncident, usage
 from bot.incidents.replies import Detail
 from bot.incidents.service import Invocation
-from bot.slack.blocks import ACK_ACTION, RESOLVE_ACTION, UPDATE_ACTION, Message, update_modal
 from bot.slack.dispatch import DATABASE_DOWN, SlackDeps, respond_answer, run_command
+from bot.slack.views.ids import ACK_ACTION, RESOLVE_ACTION, UPDATE_ACTION
+from bot.slack.views.message import Message
+from bot.slack.views.modals import update_modal
 
 
 def _number(body: dict[str, Any]) -> int | None:
@@ -73,7 +75,8 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
             reply = await deps.incidents.run(ShowIncident(_number(body), with_timeline=False), inv)
             assert isinstance(reply, Detail)
             await client.views_open(
-                trigger_id=body["trigger_id"], view=update_modal(reply.incident, inv.channel_id)
+                trigger_id=body["trigger_id"],
+                view=update_modal(reply.incident, inv.channel_id).to_dict(),
             )
         except UserError as exc:
             await answer(Message(f"⚠️ {exc}"))

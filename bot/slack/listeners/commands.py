@@ -12,8 +12,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.errors import CommandError
 from bot.incidents.commands import Help, OpenIncident, parse, usage
 from bot.incidents.service import Invocation
-from bot.slack.blocks import escape, help_message
 from bot.slack.dispatch import SlackDeps, respond_answer, run_command
+from bot.slack.views.mrkdwn import escape
+from bot.slack.views.replies import help_message
 
 
 def register(app: AsyncApp, deps: SlackDeps) -> None:
@@ -28,7 +29,7 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
             return
         if isinstance(parsed, Help):
             message = help_message()
-            await ack(text=message.text, blocks=message.blocks, response_type="ephemeral")
+            await ack(text=message.text, blocks=message.blocks_json(), response_type="ephemeral")
             return
         if isinstance(parsed, OpenIncident) and parsed.title:
             await ack(

@@ -15,8 +15,9 @@ from bot.errors import CommandError
 from bot.incidents.commands import ListIncidents, parse
 from bot.incidents.replies import Listing
 from bot.incidents.service import Invocation
-from bot.slack.blocks import Message, home_view
 from bot.slack.dispatch import SlackDeps, ephemeral_answer, run_command, thread_answer
+from bot.slack.views.home import home_view
+from bot.slack.views.message import Message
 
 _LEADING_MENTION = re.compile(r"^\s*<@[UW][A-Z0-9]+(?:\|[^>]*)?>\s*")
 
@@ -27,7 +28,7 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
             ListIncidents(include_closed=False), Invocation(actor=user)
         )
         assert isinstance(listing, Listing)
-        await client.views_publish(user_id=user, view=home_view(listing))
+        await client.views_publish(user_id=user, view=home_view(listing).to_dict())
 
     @app.event("app_home_opened")
     async def home_opened(event: dict[str, Any], client: AsyncWebClient) -> None:

@@ -14,9 +14,9 @@ from bot.incidents.commands import (
     OpenIncidentFromNotice,
     SilenceNotice,
 )
-from bot.slack.blocks import ALERT_ACK_ACTION, ALERT_OPEN_ACTION, ALERT_SILENCE_ACTION
 from bot.slack.dispatch import SlackDeps
 from bot.slack.listeners.buttons import on_numbered_click
+from bot.slack.views.ids import ALERT_ACK_ACTION, ALERT_OPEN_ACTION, ALERT_SILENCE_ACTION
 
 SILENCE_BUTTON = timedelta(hours=1)
 

@@ -9,9 +9,9 @@ from functools import partial
 from slack_bolt.async_app import AsyncApp
 
 from bot.incidents.commands import AcknowledgePage, DecideRun
-from bot.slack.blocks import PAGE_ACK_ACTION, RUN_ACTIONS
 from bot.slack.dispatch import SlackDeps
 from bot.slack.listeners.buttons import on_numbered_click
+from bot.slack.views.ids import PAGE_ACK_ACTION, RUN_ACTIONS
 
 
 def register(app: AsyncApp, deps: SlackDeps) -> None:

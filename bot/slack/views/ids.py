@@ -1,0 +1,34 @@
+"""The action and callback ids our buttons and forms carry, and the listeners register."""
+
+from __future__ import annotations
+
+__all__ = [
+    "ACK_ACTION",
+    "ALERT_ACK_ACTION",
+    "ALERT_OPEN_ACTION",
+    "ALERT_SILENCE_ACTION",
+    "DECLARE_CALLBACK",
+    "PAGE_ACK_ACTION",
+    "RESOLVE_ACTION",
+    "RUN_ACTIONS",
+    "UPDATE_ACTION",
+    "UPDATE_CALLBACK",
+]
+
+ACK_ACTION = "lucia_ack"
+UPDATE_ACTION = "lucia_update"
+RESOLVE_ACTION = "lucia_resolve"
+DECLARE_CALLBACK = "lucia_declare_incident"
+UPDATE_CALLBACK = "lucia_update_incident"
+
+ALERT_OPEN_ACTION = "lucia_alert_open"
+ALERT_ACK_ACTION = "lucia_alert_ack"
+ALERT_SILENCE_ACTION = "lucia_alert_silence"
+
+PAGE_ACK_ACTION = "lucia_page_ack"
+
+RUN_ACTIONS = {
+    "confirm": "lucia_run_confirm",
+    "cancel": "lucia_run_cancel",
+    "approve": "lucia_run_approve",
+}
