@@ -31,6 +31,7 @@ from slack_bolt.async_app import AsyncApp
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import log_messages as msg
+from bot import outbound
 from bot.alerts.model import NoticeTiming
 from bot.alerts.notices import NoticeBoard
 from bot.alerts.pipeline import FOLD_DELAY, AlertPipeline
@@ -41,15 +42,12 @@ from bot.alerts.service import AlertService
 from bot.background import BackgroundTasks, SingleFlight, Soon
 from bot.config import LuciaConfig
 from bot.console.chat import ConsoleChat
-from bot.dedupe import Dedupe
 from bot.dedupe.memory import MemoryDedupe
 from bot.dedupe.redis_counter import RedisRepeatCounter
 from bot.dedupe.redis_dedupe import RedisDedupe, connect_redis
 from bot.desk import Desk
 from bot.incidents.ports import IncidentChat
 from bot.incidents.service import IncidentService
-from bot.notify.email import EmailNotifier
-from bot.notify.push import PushNotifier
 from bot.paging.ports import Notifier, ProfileNames
 from bot.paging.reach import PagingReach
 from bot.paging.service import PagingService
@@ -57,7 +55,6 @@ from bot.playbooks.model import load_playbooks
 from bot.playbooks.service import PlaybookService
 from bot.postmortem.links import link_query
 from bot.postmortem.service import LINK_LIFETIME, PostmortemService
-from bot.render.client import RenderClient
 from bot.render.health import HttpHealthProbe
 from bot.sentry.payloads import read_delivery
 from bot.settings import Settings, SlackMode
@@ -65,7 +62,8 @@ from bot.slack.app import build_bolt_app, build_web_client
 from bot.slack.chat import SlackChat
 from bot.slack.dispatch import SlackDeps
 from bot.slack.identity import SlackIdentity
-from bot.slack.paging import SlackChannelMention, SlackDirectMessage, SlackProfiles
+from bot.slack.paging import SlackProfiles
+from bot.slack.ports import Dedupe
 from bot.slack.run_channel import SlackRunChannel
 from bot.store.alert_store import SqlAlertStore
 from bot.store.database import create_engine, driver_url, ping
@@ -174,7 +172,7 @@ async def build_runtime(
         wakeups = Wakeups(lambda: next_due(engine, route_lease=ROUTE_LEASE), lambda: wake(), clock)
         due_flight = partial(SingleFlight, background=background, finished=wakeups.changed)
 
-        notifiers = _notifiers(settings, slack, http)
+        notifiers = outbound.notifiers(settings, slack, http)
         if choose_notifiers is not None:
             notifiers = list(choose_notifiers(notifiers))
         paging_store = SqlPagingStore(engine)
@@ -252,7 +250,7 @@ async def build_runtime(
             load_playbooks(settings.lucia_playbooks),
             config,
             SqlPlaybookStore(engine),
-            RenderClient.from_settings(settings, http),
+            outbound.render_client(settings, http),
             HttpHealthProbe(http),
             incident_store,
             paging,
@@ -293,18 +291,6 @@ async def build_runtime(
             exits=exits.pop_all(),
         )
     raise AssertionError("unreachable")  # mypy: `async with` may swallow exceptions
-
-
-def _notifiers(
-    settings: Settings, slack: SlackChat | None, http: aiohttp.ClientSession
-) -> list[Notifier]:
-    notifiers: list[Notifier] = []
-    if slack is not None:
-        notifiers += [SlackDirectMessage(slack), SlackChannelMention(slack)]
-    if email := EmailNotifier.from_settings(settings):
-        notifiers.append(email)
-    notifiers.append(PushNotifier.from_settings(settings, http))
-    return notifiers
 
 
 async def _nothing() -> None:

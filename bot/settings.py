@@ -17,8 +17,8 @@ from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_va
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sentry_sdk.utils import BadDsn, Dsn
 
+from bot.database_url import url_problem
 from bot.errors import ConfigError, ConfigProblem
-from bot.store.reach import url_problem
 
 _NAMESPACE = re.compile(r"[A-Za-z0-9_-]{1,32}")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")

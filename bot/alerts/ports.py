@@ -1,11 +1,20 @@
-"""What the alert core needs from storage."""
+"""What the alert core needs from outside: storage, chat, repeat counts and a reader of
+Sentry's deliveries."""
 
 from __future__ import annotations
 
-__all__ = ["AlertChat", "AlertStore", "AlertTransaction", "RepeatCounter"]
+__all__ = [
+    "AlertChat",
+    "AlertStore",
+    "AlertTransaction",
+    "Read",
+    "RepeatCounter",
+    "SignalReader",
+]
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -182,3 +191,14 @@ class RepeatCounter(Protocol):
 
     async def release(self) -> None:
         """The fold failed: keep its counts for the next `take`, and let it happen now."""
+
+
+@dataclass(frozen=True)
+class Read:
+    """What a reader made of a delivery: a signal, or why there is none."""
+
+    signal: AlertSignal | None
+    note: str = ""  # e.g. "installation.created: nothing to alert on"
+
+
+SignalReader = Callable[[Delivery], Read]

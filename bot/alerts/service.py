@@ -7,13 +7,13 @@ delivery and updating its group happen in one transaction, so a delivery counts 
 
 from __future__ import annotations
 
-__all__ = ["AlertService", "Read", "SignalReader"]
+__all__ = ["AlertService"]
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from bot import log_messages as msg
@@ -27,7 +27,7 @@ from bot.alerts.model import (
     restored_signal,
 )
 from bot.alerts.notices import NoticeBoard
-from bot.alerts.ports import AlertStore, AlertTransaction, RepeatCounter
+from bot.alerts.ports import AlertStore, AlertTransaction, RepeatCounter, SignalReader
 from bot.alerts.routing import IncidentRouter, route_for
 from bot.config import AlertRoute
 from bot.durations import short_duration
@@ -57,17 +57,6 @@ BATCH = 100
 COUNTER_BACKOFF = timedelta(seconds=5)
 FOLD_WITHIN = 5.0  # seconds; RedisRepeatCounter's fold lock lasts twice that
 LIST_LIMIT = 25
-
-
-@dataclass(frozen=True)
-class Read:
-    """What a reader made of a delivery: a signal, or why there is none."""
-
-    signal: AlertSignal | None
-    note: str = ""  # e.g. "installation.created: nothing to alert on"
-
-
-SignalReader = Callable[[Delivery], Read]
 
 
 class AlertService:

@@ -14,10 +14,9 @@ from typing import Literal, TypeVar
 
 import aiosmtplib
 
-from bot.errors import ConfigError, ConfigProblem, DeliveryFailed
+from bot.errors import DeliveryFailed
 from bot.notify.plain import plain_lines, plain_title
 from bot.paging.ports import Contact, PageMessage
-from bot.settings import Settings
 
 TlsMode = Literal["starttls", "tls", "none"]
 _TLS_MODES: dict[str, TlsMode] = {"starttls": "starttls", "tls": "tls", "none": "none"}
@@ -54,35 +53,6 @@ class EmailNotifier:
         self._cert_bundle = cert_bundle
         self._timeout = timeout
         self._domain = parseaddr(sender)[1].rpartition("@")[2] or "lucia.invalid"
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> EmailNotifier | None:
-        """None when SMTP_HOST is unset: e-mail paging is off."""
-        if not settings.smtp_host:
-            return None
-        problems: list[ConfigProblem] = []
-        if not settings.smtp_from:
-            problems.append(
-                ConfigProblem("env SMTP_FROM", "is missing: pages by e-mail need a sender address")
-            )
-        tls = _TLS_MODES.get(settings.smtp_tls)
-        if tls is None:
-            problems.append(
-                ConfigProblem(
-                    "env SMTP_TLS", f"`{settings.smtp_tls}` isn't one of starttls, tls, none"
-                )
-            )
-        if problems or tls is None or settings.smtp_from is None:
-            raise ConfigError(problems)
-        password = settings.smtp_password
-        return cls(
-            settings.smtp_host,
-            settings.smtp_port,
-            sender=settings.smtp_from,
-            username=settings.smtp_username,
-            password=password.get_secret_value() if password is not None else None,
-            tls=tls,
-        )
 
     def __repr__(self) -> str:
         return f"EmailNotifier({self._host}:{self._port}, tls={self._tls})"

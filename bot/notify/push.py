@@ -15,7 +15,6 @@ import aiohttp
 from bot.errors import DeliveryFailed
 from bot.notify.plain import plain_lines, plain_title
 from bot.paging.ports import Contact, PageMessage
-from bot.settings import Settings
 
 MESSAGE_LIMIT_BYTES = 4096  # ntfy turns a longer message into a file attachment
 _ELLIPSIS = "…"
@@ -44,15 +43,6 @@ class PushNotifier:
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         parts = urlsplit(self._url)
         self._where = f"ntfy {parts.netloc.rpartition('@')[2] or self._url}"
-
-    @classmethod
-    def from_settings(cls, settings: Settings, session: aiohttp.ClientSession) -> PushNotifier:
-        token = settings.ntfy_token
-        return cls(
-            session,
-            settings.ntfy_url,
-            token=token.get_secret_value() if token is not None else None,
-        )
 
     def __repr__(self) -> str:
         return f"PushNotifier({self._url})"

@@ -36,7 +36,6 @@ import aiohttp
 
 from bot.errors import RenderError
 from bot.playbooks.ports import DeployStatus, RenderDeploy, RenderService
-from bot.settings import Settings
 
 MAX_WAIT_SECONDS = 30.0  # the longest single wait between two attempts
 PAGE_LIMIT = 100  # Render's largest `limit`
@@ -83,16 +82,6 @@ class RenderClient:
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._max_attempts = max_attempts
         self._backoff = backoff
-
-    @classmethod
-    def from_settings(
-        cls, settings: Settings, session: aiohttp.ClientSession
-    ) -> RenderClient | None:
-        """None when RENDER_API_KEY is not set (the bot then runs no Render playbooks)."""
-        key = settings.render_api_key
-        if key is None:
-            return None
-        return cls(session, settings.render_api_url, key.get_secret_value())
 
     def __repr__(self) -> str:
         return f"RenderClient({self._base})"

@@ -18,7 +18,7 @@ import orjson
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from bot.alerts.model import AlertSignal, Delivery
-from bot.alerts.service import Read
+from bot.alerts.ports import Read
 from bot.errors import UnreadableDelivery
 
 Id = Annotated[str, BeforeValidator(lambda v: str(v) if isinstance(v, int) else v)]

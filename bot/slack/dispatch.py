@@ -21,12 +21,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import log_messages as msg
 from bot.background import BackgroundTasks
-from bot.dedupe import Dedupe
 from bot.desk import Desk
 from bot.errors import DuplicateOpen, StoreUnavailable, UserError
 from bot.incidents.commands import Command, usage
 from bot.incidents.replies import AskForDetails
 from bot.incidents.service import IncidentService, Invocation
+from bot.slack.ports import Dedupe
 from bot.slack.views.message import Message
 from bot.slack.views.modals import declare_modal
 from bot.slack.views.mrkdwn import escape

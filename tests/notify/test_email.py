@@ -16,6 +16,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from bot.errors import DeliveryFailed
 from bot.notify.email import EmailNotifier, TlsMode
+from bot.outbound import email_notifier
 from bot.paging.ports import Contact, PageMessage
 from bot.paging.words import ChannelRef, Code, Person
 from bot.settings import load_settings
@@ -216,8 +217,8 @@ async def test_password_never_appears_in_the_reason(
     assert wrong not in repr(sender)
 
 
-def test_from_settings_is_off_without_a_host_and_maps_tls() -> None:
-    assert EmailNotifier.from_settings(load_settings({})) is None
+def test_settings_turn_email_off_without_a_host_and_map_tls() -> None:
+    assert email_notifier(load_settings({})) is None
     settings = load_settings(
         {
             "SMTP_HOST": "smtp.example.com",
@@ -228,7 +229,7 @@ def test_from_settings_is_off_without_a_host_and_maps_tls() -> None:
             "SMTP_PORT": "465",
         }
     )
-    built = EmailNotifier.from_settings(settings)
+    built = email_notifier(settings)
     assert repr(built) == "EmailNotifier(smtp.example.com:465, tls=tls)"
     assert built is not None
     assert built.reaches(ANA, PAGE)

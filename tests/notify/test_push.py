@@ -11,6 +11,7 @@ import pytest
 
 from bot.errors import DeliveryFailed
 from bot.notify.push import MESSAGE_LIMIT_BYTES, PushNotifier
+from bot.outbound import push_notifier
 from bot.paging.ports import Contact, PageMessage
 from bot.paging.words import Link, Person
 from bot.settings import load_settings
@@ -172,11 +173,11 @@ async def test_fake_takes_the_header_form_like_ntfy(
     assert (stored["priority"], stored["tags"]) == (5, ["warning", "skull"])
 
 
-async def test_from_settings_uses_the_token_and_reaches_push_topics(
+async def test_settings_give_push_the_token_and_reaches_push_topics(
     ntfy: FakeNtfy, session: aiohttp.ClientSession
 ) -> None:
     settings = load_settings({"NTFY_URL": ntfy.url, "NTFY_TOKEN": TOKEN})
-    notifier = PushNotifier.from_settings(settings, session)
+    notifier = push_notifier(settings, session)
 
     await notifier.send(ANA, MINOR)
 

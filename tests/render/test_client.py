@@ -15,6 +15,7 @@ import aiohttp
 import pytest
 
 from bot.errors import RenderError
+from bot.outbound import render_client
 from bot.playbooks.ports import DeployStatus, RenderAPI, RenderDeploy, RenderService
 from bot.render.client import RenderClient
 from bot.settings import load_settings
@@ -615,14 +616,16 @@ async def _error(call: Awaitable[Any]) -> RenderError:
 
 
 # --------------------------------------------------------------------- settings
-async def test_from_settings(render: FakeRenderAPI, session: aiohttp.ClientSession) -> None:
-    assert RenderClient.from_settings(load_settings({}), session) is None
+async def test_settings_make_a_client_only_with_an_api_key(
+    render: FakeRenderAPI, session: aiohttp.ClientSession
+) -> None:
+    assert render_client(load_settings({}), session) is None
 
     settings = load_settings({"RENDER_API_KEY": render.api_key, "RENDER_API_URL": render.url})
-    client = RenderClient.from_settings(settings, session)
+    client = render_client(settings, session)
 
     assert client is not None
     assert (await client.service(SERVICE)).name == "checkout-api"
     assert render.api_key not in repr(client)
-    default = RenderClient.from_settings(load_settings({"RENDER_API_KEY": "rnd_x1"}), session)
+    default = render_client(load_settings({"RENDER_API_KEY": "rnd_x1"}), session)
     assert repr(default) == "RenderClient(https://api.render.com/v1)"

@@ -1,0 +1,63 @@
+"""The outbound adapters this deployment has, from `Settings`: Render, e-mail, push, and
+the Slack notifiers. The adapters take values; only this module and `bot.app` read
+settings for them."""
+
+from __future__ import annotations
+
+__all__ = ["email_notifier", "notifiers", "push_notifier", "render_client"]
+
+from typing import cast
+
+import aiohttp
+
+from bot.notify.email import EmailNotifier, TlsMode
+from bot.notify.push import PushNotifier
+from bot.paging.ports import Notifier
+from bot.render.client import RenderClient
+from bot.settings import Settings
+from bot.slack.chat import SlackChat
+from bot.slack.paging import SlackChannelMention, SlackDirectMessage
+
+
+def render_client(settings: Settings, session: aiohttp.ClientSession) -> RenderClient | None:
+    """None when RENDER_API_KEY is not set (the bot then runs no Render playbooks)."""
+    key = settings.render_api_key
+    if key is None:
+        return None
+    return RenderClient(session, settings.render_api_url, key.get_secret_value())
+
+
+def email_notifier(settings: Settings) -> EmailNotifier | None:
+    """None when SMTP_HOST is unset: e-mail paging is off. `Settings` has already refused
+    a host without SMTP_FROM and an unknown SMTP_TLS."""
+    if not settings.smtp_host or not settings.smtp_from:
+        return None
+    password = settings.smtp_password
+    return EmailNotifier(
+        settings.smtp_host,
+        settings.smtp_port,
+        sender=settings.smtp_from,
+        username=settings.smtp_username,
+        password=password.get_secret_value() if password is not None else None,
+        tls=cast(TlsMode, settings.smtp_tls),  # Settings refused any other value
+    )
+
+
+def push_notifier(settings: Settings, session: aiohttp.ClientSession) -> PushNotifier:
+    token = settings.ntfy_token
+    return PushNotifier(
+        session, settings.ntfy_url, token=token.get_secret_value() if token is not None else None
+    )
+
+
+def notifiers(
+    settings: Settings, slack: SlackChat | None, session: aiohttp.ClientSession
+) -> list[Notifier]:
+    """Every way this deployment can page someone, Slack first."""
+    found: list[Notifier] = []
+    if slack is not None:
+        found += [SlackDirectMessage(slack), SlackChannelMention(slack)]
+    if email := email_notifier(settings):
+        found.append(email)
+    found.append(push_notifier(settings, session))
+    return found
