@@ -1,10 +1,10 @@
-"""`AlertStore` on SQLAlchemy: the delivery inbox and the alert groups."""
+"""`AlertStore` on SQLAlchemy: the alert groups and silences, over the delivery inbox
+(`delivery_inbox.py`) and the notice rows (`notice_rows.py`)."""
 
 from __future__ import annotations
 
 __all__ = ["SqlAlertStore"]
 
-import asyncio
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -19,22 +19,19 @@ from bot.alerts.model import (
     AlertSignal,
     Delivery,
     GroupStatus,
-    Notice,
-    NoticeStatus,
     Silence,
 )
 from bot.errors import StoreConflict, StoreUnavailable
 from bot.store.database import connect, from_utc, to_utc
-from bot.store.tables import alert_deliveries, alert_groups, alert_notices, deployment, silences
+from bot.store.delivery_inbox import DeliveryInbox
+from bot.store.notice_rows import NoticeRows
+from bot.store.tables import alert_deliveries, alert_groups, deployment, silences
 from bot.types import Clock
 
-KEEP_BATCH = 200  # deliveries per group commit
-COMMIT_TIMEOUT = 5.0  # seconds a commit of kept deliveries may take before it is abandoned
 
-
-class _SqlAlertTransaction:
+class _SqlAlertTransaction(NoticeRows):
     def __init__(self, conn: AsyncConnection, clock_now: datetime) -> None:
-        self._conn = conn
+        super().__init__(conn)
         self._now = clock_now
 
     @asynccontextmanager
@@ -212,149 +209,6 @@ class _SqlAlertTransaction:
     async def noted(self, group: AlertGroup, at: datetime) -> None:
         await self._change(group, noted_at=to_utc(at), noted_count=group.count)
 
-    async def open_notice(self, group_by: str) -> Notice | None:
-        return await self._one_notice(
-            (alert_notices.c.group_by == group_by)
-            & (alert_notices.c.status == NoticeStatus.OPEN.value)
-        )
-
-    async def notice(self, notice_id: int) -> Notice | None:
-        return await self._one_notice(alert_notices.c.id == notice_id)
-
-    async def _one_notice(self, where: sa.ColumnElement[bool]) -> Notice | None:
-        query = sa.select(alert_notices).where(where).with_for_update()
-        row = (await self._conn.execute(query)).mappings().first()
-        return _notice(dict(row)) if row else None
-
-    async def create_notice(self, group_by: str, at: datetime, due_at: datetime) -> Notice:
-        result = await self._conn.execute(
-            sa.insert(alert_notices)
-            .values(
-                group_by=group_by,
-                status=NoticeStatus.OPEN.value,
-                created_at=to_utc(at),
-                version=1,
-                sent_version=0,
-                due_at=to_utc(due_at),
-            )
-            .returning(*alert_notices.columns)
-        )
-        return _notice(dict(result.mappings().one()))
-
-    async def attach(self, group: AlertGroup, notice: Notice) -> None:
-        await self._conn.execute(
-            sa.update(alert_groups).where(alert_groups.c.id == group.id).values(notice_id=notice.id)
-        )
-
-    async def changed_notice(self, notice: Notice, due_at: datetime) -> Notice:
-        # A send already planned stands — the group_wait deadline, a running send's lease
-        # or a rate-limit back-off; a change only sets one when none is planned.
-        due = notice.due_at or due_at
-        return await self._notice_change(
-            notice, version=alert_notices.c.version + 1, due_at=to_utc(due)
-        )
-
-    async def claim_due_notices(
-        self, now: datetime, lease_until: datetime, limit: int
-    ) -> Sequence[Notice]:
-        query = (
-            sa.select(alert_notices)
-            .where(alert_notices.c.due_at <= to_utc(now))
-            .order_by(alert_notices.c.due_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        async with _transient():
-            notices = [_notice(dict(r)) for r in (await self._conn.execute(query)).mappings()]
-            if notices:
-                await self._conn.execute(
-                    sa.update(alert_notices)
-                    .where(alert_notices.c.id.in_([n.id for n in notices]))
-                    .values(due_at=to_utc(lease_until))
-                )
-        return notices
-
-    async def renew_notice(self, notice_id: int, held_until: datetime, until: datetime) -> bool:
-        async with _transient():
-            result = await self._conn.execute(
-                sa.update(alert_notices)
-                .where(_notice_held(notice_id, held_until))
-                .values(due_at=to_utc(until))
-            )
-        return bool(result.rowcount)
-
-    async def notice_sent(
-        self,
-        notice: Notice,
-        channel_id: str,
-        message_ts: str,
-        at: datetime,
-        again_at: datetime,
-        close: bool,
-        *,
-        held_until: datetime,
-    ) -> bool:
-        # One row, locked alone: the sender never holds an alert group, so it takes no
-        # part in the reader's and folder's order (groups, then their notice). It can still
-        # be caught in a deadlock between two readers queued on this row (Postgres picks
-        # any waiter in the cycle): that is transient, and the sender tries again.
-        changed_since = alert_notices.c.version > notice.version
-        async with _transient():
-            result = await self._conn.execute(
-                sa.update(alert_notices)
-                .where(_notice_held(notice.id, held_until))
-                .values(
-                    channel_id=channel_id,
-                    message_ts=message_ts,
-                    sent_at=to_utc(at),
-                    sent_version=notice.version,
-                    due_at=sa.case((changed_since, to_utc(again_at)), else_=None),
-                    status=sa.case(
-                        (changed_since, alert_notices.c.status),
-                        else_=NoticeStatus.CLOSED.value if close else alert_notices.c.status,
-                    ),
-                )
-            )
-        return bool(result.rowcount)
-
-    async def notice_failed(
-        self,
-        notice: Notice,
-        retry_at: datetime,
-        *,
-        held_until: datetime,
-        forget_message: bool = False,
-    ) -> bool:
-        gone = {"message_ts": None, "channel_id": None} if forget_message else {}
-        async with _transient():
-            result = await self._conn.execute(
-                sa.update(alert_notices)
-                .where(_notice_held(notice.id, held_until))
-                .values(due_at=to_utc(retry_at), **gone)
-            )
-        return bool(result.rowcount)
-
-    async def acknowledge_notice(
-        self, notice: Notice, by: str, at: datetime, due_at: datetime
-    ) -> Notice:
-        due = notice.due_at or due_at
-        return await self._notice_change(
-            notice,
-            acknowledged_by=by,
-            acknowledged_at=to_utc(at),
-            version=alert_notices.c.version + 1,
-            due_at=to_utc(due),
-        )
-
-    async def _notice_change(self, notice: Notice, **values: Any) -> Notice:
-        result = await self._conn.execute(
-            sa.update(alert_notices)
-            .where(alert_notices.c.id == notice.id)
-            .values(**values)
-            .returning(*alert_notices.columns)
-        )
-        return _notice(dict(result.mappings().one()))
-
     async def _change(self, group: AlertGroup, **values: Any) -> AlertGroup:
         result = await self._conn.execute(
             sa.update(alert_groups)
@@ -369,69 +223,13 @@ class SqlAlertStore:
     def __init__(self, engine: AsyncEngine, clock: Clock) -> None:
         self._engine = engine
         self._clock = clock
-        self._waiting: list[tuple[dict[str, Any], asyncio.Future[int]]] = []
-        self._committer: asyncio.Task[None] | None = None
+        self._inbox = DeliveryInbox(engine)
 
     async def keep(self, source: str, kind: str, body: bytes, received_at: datetime) -> int:
-        """Committed when this returns. Deliveries arriving while a commit is under way
-        are committed together in the next one (group commit): in a flood each webhook
-        still waits for its own durable commit, but the database does a few, not one each.
-
-        The commits run in a task of their own: a caller that stops waiting (its answer
-        was due) leaves them running for everyone else, and its row may still be kept.
-        """
-        row = {"source": source, "kind": kind, "body": body, "received_at": to_utc(received_at)}
-        done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        done.add_done_callback(_retrieved)
-        self._waiting.append((row, done))
-        if self._committer is None:
-            self._committer = asyncio.create_task(self._commit_waiting(), name="inbox-commit")
-        return await asyncio.shield(done)
+        return await self._inbox.keep(source, kind, body, received_at)
 
     async def close(self) -> None:
-        """Let the commits under way finish (or fail) before the engine goes."""
-        if self._committer is not None:
-            await asyncio.gather(self._committer, return_exceptions=True)
-
-    async def _commit_waiting(self) -> None:
-        try:
-            while self._waiting:
-                batch, self._waiting = self._waiting[:KEEP_BATCH], self._waiting[KEEP_BATCH:]
-                await self._commit(batch)
-        finally:
-            self._committer = None
-            for _, waiting in self._waiting:  # cancelled mid-way: nobody left to commit
-                if not waiting.done():
-                    waiting.set_exception(StoreUnavailable("not stored: the commit was cut off"))
-            self._waiting = []
-
-    async def _commit(self, batch: list[tuple[dict[str, Any], asyncio.Future[int]]]) -> None:
-        try:
-            # A database that stops answering (packets dropped, not refused) must not hold
-            # every later delivery behind this batch.
-            async with asyncio.timeout(COMMIT_TIMEOUT), connect(self._engine, begin=True) as conn:
-                result = await conn.execute(
-                    sa.insert(alert_deliveries).returning(
-                        alert_deliveries.c.id, sort_by_parameter_order=True
-                    ),
-                    [row for row, _ in batch],
-                )
-                ids = [int(i) for i in result.scalars()]
-        except BaseException as exc:  # each waiting caller gets the failure as its own
-            failure = (
-                StoreUnavailable(f"not stored: no answer from the database in {COMMIT_TIMEOUT} s")
-                if isinstance(exc, TimeoutError)
-                else exc
-            )
-            for _, done in batch:
-                if not done.done():
-                    done.set_exception(failure)
-            if isinstance(exc, asyncio.CancelledError):
-                raise
-            return
-        for (_, done), delivery_id in zip(batch, ids, strict=True):
-            if not done.done():
-                done.set_result(delivery_id)
+        await self._inbox.close()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[_SqlAlertTransaction]:
@@ -522,13 +320,6 @@ def _group(row: Mapping[str, Any]) -> AlertGroup:
     return AlertGroup(**values)
 
 
-def _notice(row: dict[str, Any]) -> Notice:
-    row["status"] = NoticeStatus(row["status"])
-    for name in ("created_at", "sent_at", "due_at", "acknowledged_at"):
-        row[name] = from_utc(row[name])
-    return Notice(**row)
-
-
 async def _active_silences(conn: AsyncConnection, now: datetime) -> list[Silence]:
     query = (
         sa.select(silences)
@@ -556,35 +347,8 @@ def _cap(text: str, limit: int) -> str:
     return text[:limit]
 
 
-def _notice_held(notice_id: int, held_until: datetime) -> sa.ColumnElement[bool]:
-    """The notice, still leased to the sender whose lease ends at `held_until`."""
-    return (alert_notices.c.id == notice_id) & (alert_notices.c.due_at == to_utc(held_until))
-
-
-_TRANSIENT_STATES = frozenset({"40P01", "40001"})  # deadlock detected, serialization failure
-
-
-@asynccontextmanager
-async def _transient() -> AsyncIterator[None]:
-    """A deadlock (or a serialization failure) aborted the transaction: nothing was
-    written, and the same unit of work may simply be tried again."""
-    try:
-        yield
-    except sa.exc.DBAPIError as exc:
-        state = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
-        if state in _TRANSIENT_STATES:
-            raise StoreUnavailable(f"database aborted the write ({state}): try again") from exc
-        raise
-
-
 def _refuses_the_value(exc: sa.exc.DBAPIError) -> bool:
     """SQLSTATE class 22 (data exception: too long, bad encoding…) on PostgreSQL; SQLite
     enforces no lengths, so its data errors are the same kind of refusal."""
     state = getattr(exc.orig, "sqlstate", None)
     return isinstance(exc, sa.exc.DataError) or (isinstance(state, str) and state[:2] == "22")
-
-
-def _retrieved(future: asyncio.Future[int]) -> None:
-    """A caller that stopped waiting never reads its failure: mark it read, not lost."""
-    if not future.cancelled():
-        future.exception()

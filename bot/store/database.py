@@ -7,6 +7,7 @@ __all__ = [
     "create_engine",
     "driver_url",
     "from_utc",
+    "insert_once",
     "is_sqlite",
     "ping",
     "to_utc",
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -148,3 +150,10 @@ def from_utc(value: datetime | None) -> Any:
     if value is None or value.tzinfo is not None:
         return value
     return value.replace(tzinfo=UTC)
+
+
+def insert_once(conn: AsyncConnection, table: sa.Table) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING, on Postgres and SQLite: two processes racing to
+    write the same row (deploy overlap) both succeed, and one row is written."""
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    return insert(table).on_conflict_do_nothing()

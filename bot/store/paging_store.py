@@ -1,4 +1,5 @@
-"""`PagingStore` on SQLAlchemy: the launch-gate table, escalations and pages.
+"""`PagingStore` on SQLAlchemy: escalations and pages, over the launch-gate table
+(`launch_gate_table.py`).
 
 Escalations and pages are timers as rows: claimed with `FOR UPDATE SKIP LOCKED` (two
 processes never take the same row) and leased, so a process that dies mid-send leaves its
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 __all__ = ["SqlPagingStore"]
 
-import hashlib
 import json
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -24,10 +24,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.config import Role
 from bot.incidents.model import EventKind, Incident, TimelineEvent
 from bot.incidents.service import SYSTEM_ACTOR
 from bot.paging.model import (
@@ -40,17 +38,16 @@ from bot.paging.model import (
     Page,
     PageStatus,
 )
-from bot.paging.ports import Contact, NewPage, Unstarted
-from bot.store.database import connect, from_utc, to_utc
+from bot.paging.ports import NewPage, Unstarted
+from bot.store.database import connect, from_utc, insert_once, to_utc
 from bot.store.incident_store import append_event, incident_from_row
+from bot.store.launch_gate_table import SqlLaunchGateTable, contact_from_row, owner_from_row
 from bot.store.tables import (
-    audit_log,
     escalations,
     incidents,
     owners,
     page_deliveries,
     pages,
-    refs,
     timeline_events,
 )
 
@@ -62,13 +59,6 @@ _UNKNOWN = "unknown: "  # page_deliveries.detail prefix of an attempt never answ
 _UNANSWERED_ATTEMPT = (page_deliveries.c.detail == _ATTEMPTING) | page_deliveries.c.detail.like(
     _UNKNOWN + "%"
 )
-
-
-def _insert_once(conn: AsyncConnection, table: sa.Table) -> Any:
-    """INSERT … ON CONFLICT DO NOTHING, on Postgres and SQLite: two processes racing to
-    write the same row (deploy overlap) both succeed, and one row is written."""
-    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    return insert(table).on_conflict_do_nothing()
 
 
 class _SqlPagingTransaction:
@@ -105,7 +95,7 @@ class _SqlPagingTransaction:
 
     async def start(self, escalation: Escalation) -> bool:
         result = await self._conn.execute(
-            _insert_once(self._conn, escalations).values(
+            insert_once(self._conn, escalations).values(
                 incident_number=escalation.incident_number,
                 chain=escalation.chain.to_json(),
                 status=escalation.status.value,
@@ -220,7 +210,7 @@ class _SqlPagingTransaction:
             .mappings()
             .first()
         )
-        return _owner(row) if row else None
+        return owner_from_row(row) if row else None
 
     async def last_paged(self, person: str, since: datetime) -> datetime | None:
         query = sa.select(sa.func.max(pages.c.planned_at)).where(
@@ -297,7 +287,7 @@ class _SqlPagingTransaction:
 
     async def attempt(self, page_id: int, channel: str, at: datetime) -> bool:
         result = await self._conn.execute(
-            _insert_once(self._conn, page_deliveries).values(
+            insert_once(self._conn, page_deliveries).values(
                 page_id=page_id, channel=channel, ok=False, detail=_ATTEMPTING, at=to_utc(at)
             )
         )
@@ -330,7 +320,7 @@ class _SqlPagingTransaction:
         )
         if not updated.rowcount:  # never attempted here (nothing to update): kept once
             await self._conn.execute(
-                _insert_once(self._conn, page_deliveries).values(
+                insert_once(self._conn, page_deliveries).values(
                     page_id=page_id, channel=channel, **values
                 )
             )
@@ -363,74 +353,11 @@ class _SqlPagingTransaction:
         await append_event(self._conn, event)
 
 
-class SqlPagingStore:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
-
+class SqlPagingStore(SqlLaunchGateTable):
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[_SqlPagingTransaction]:
         async with connect(self._engine, begin=True) as conn:
             yield _SqlPagingTransaction(conn)
-
-    async def owners(self) -> Sequence[OwnerEntry]:
-        async with connect(self._engine) as conn:
-            rows = (await conn.execute(sa.select(owners))).mappings().all()
-        found = {r["role"]: _owner(r) for r in rows}
-        return [found.get(role.value) or OwnerEntry(Role(role), None) for role in Role]
-
-    async def load_owners(self, entries: Sequence[OwnerEntry], at: datetime) -> list[str]:
-        changed = []
-        async with connect(self._engine, begin=True) as conn:
-            for entry in entries:
-                digest = _hash(_owner_values(entry))
-                query = sa.select(owners.c.config_hash).where(owners.c.role == entry.role.value)
-                stored = (await conn.execute(query.with_for_update())).scalar()
-                if stored == digest:
-                    continue  # unchanged in the file: what Slack set since stands
-                await _put_owner(conn, entry, "lucia.yaml", at, digest)
-                if stored is None and entry.contact is None:
-                    continue  # a role the file leaves empty, seen for the first time
-                await _audit(conn, at, "lucia.yaml", "owner.load", entry.role.value, entry)
-                changed.append(entry.role.value)
-        return changed
-
-    async def set_owner(self, entry: OwnerEntry, actor: str, at: datetime) -> OwnerEntry:
-        async with connect(self._engine, begin=True) as conn:
-            query = sa.select(owners.c.config_hash).where(owners.c.role == entry.role.value)
-            digest = (await conn.execute(query.with_for_update())).scalar() or ""
-            await _put_owner(conn, entry, actor, at, digest)
-            await _audit(conn, at, actor, "owner.set", entry.role.value, entry)
-        return OwnerEntry(entry.role, entry.contact, entry.notes, actor, at)
-
-    async def refs(self) -> dict[str, str | None]:
-        async with connect(self._engine) as conn:
-            rows = (await conn.execute(sa.select(refs.c.key, refs.c.value))).all()
-        return {str(k): v for k, v in rows}
-
-    async def load_refs(self, values: Mapping[str, str | None], at: datetime) -> list[str]:
-        changed = []
-        async with connect(self._engine, begin=True) as conn:
-            for key, value in values.items():
-                digest = _hash({"value": value})
-                query = sa.select(refs.c.config_hash).where(refs.c.key == key).with_for_update()
-                stored = (await conn.execute(query)).scalar()
-                if stored == digest:
-                    continue
-                await _put_ref(conn, key, value, "lucia.yaml", at, digest)
-                if stored is None and value is None:
-                    continue  # a reference the file leaves empty, seen for the first time
-                detail = {"value": value}
-                await _audit_detail(conn, at, "lucia.yaml", "ref.load", key, detail)
-                changed.append(key)
-        return changed
-
-    async def set_ref(self, key: str, value: str, actor: str, at: datetime) -> None:
-        async with connect(self._engine, begin=True) as conn:
-            query = sa.select(refs.c.value, refs.c.config_hash).where(refs.c.key == key)
-            row = (await conn.execute(query.with_for_update())).first()
-            await _put_ref(conn, key, value, actor, at, row[1] if row else "")
-            detail = {"before": row[0] if row else None, "after": value}
-            await _audit_detail(conn, at, actor, "ref.set", key, detail)
 
 
 def _held(page_id: int, held_until: datetime) -> sa.ColumnElement[bool]:
@@ -457,85 +384,6 @@ def _as_datetime(value: object) -> datetime:
     return value
 
 
-def _owner_values(entry: OwnerEntry) -> dict[str, Any]:
-    c = entry.contact
-    return {
-        "name": c.name if c else None,
-        "slack_user": c.slack_user if c else None,
-        "email": c.email if c else None,
-        "phone": c.phone if c else None,
-        "push_topic": c.push_topic if c else None,
-        "notes": entry.notes,
-    }
-
-
-def _hash(values: Mapping[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()
-
-
-async def _put_owner(
-    conn: AsyncConnection, entry: OwnerEntry, actor: str, at: datetime, digest: str
-) -> None:
-    values = _owner_values(entry) | {
-        "config_hash": digest,
-        "updated_at": to_utc(at),
-        "updated_by": actor,
-    }
-    updated = await conn.execute(
-        sa.update(owners).where(owners.c.role == entry.role.value).values(**values)
-    )
-    if not updated.rowcount:
-        await conn.execute(_insert_once(conn, owners).values(role=entry.role.value, **values))
-
-
-async def _put_ref(
-    conn: AsyncConnection, key: str, value: str | None, actor: str, at: datetime, digest: str
-) -> None:
-    values = {"value": value, "config_hash": digest, "updated_at": to_utc(at), "updated_by": actor}
-    updated = await conn.execute(sa.update(refs).where(refs.c.key == key).values(**values))
-    if not updated.rowcount:
-        await conn.execute(_insert_once(conn, refs).values(key=key, **values))
-
-
-async def _audit(
-    conn: AsyncConnection, at: datetime, actor: str, action: str, subject: str, entry: OwnerEntry
-) -> None:
-    await _audit_detail(conn, at, actor, action, subject, _owner_values(entry))
-
-
-async def _audit_detail(
-    conn: AsyncConnection,
-    at: datetime,
-    actor: str,
-    action: str,
-    subject: str,
-    detail: Mapping[str, Any],
-) -> None:
-    await conn.execute(
-        sa.insert(audit_log).values(
-            at=to_utc(at), actor=actor, action=action, subject=subject, detail=dict(detail)
-        )
-    )
-
-
-def _contact(row: Mapping[str, Any] | sa.RowMapping) -> Contact:
-    """The contact columns owners and pages share."""
-    return Contact(
-        name=row["name"],
-        slack_user=row["slack_user"],
-        email=row["email"],
-        phone=row["phone"],
-        push_topic=row["push_topic"],
-    )
-
-
-def _owner(row: Mapping[str, Any] | sa.RowMapping) -> OwnerEntry:
-    contact = _contact(row) if row["name"] else None
-    return OwnerEntry(
-        Role(row["role"]), contact, row["notes"], row["updated_by"], from_utc(row["updated_at"])
-    )
-
-
 def _escalation(row: Mapping[str, Any] | sa.RowMapping) -> Escalation:
     chain = row["chain"]
     return Escalation(
@@ -554,7 +402,7 @@ def _page(row: Mapping[str, Any] | sa.RowMapping) -> Page:
         id=row["id"],
         incident_number=row["incident_number"],
         target=row["target"],
-        contact=_contact(row),
+        contact=contact_from_row(row),
         message=row["message"],
         urgent=row["urgent"],
         status=PageStatus(row["status"]),
