@@ -24,22 +24,21 @@ import math
 import random
 import socket
 import ssl
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote
 
 import aiohttp
 
 from bot.errors import RenderError
-from bot.playbooks.ports import DeployStatus, RenderDeploy, RenderService
+from bot.playbooks.ports import RenderDeploy, RenderService
+from bot.render.bodies import deploy_from_body, json_of, message_of, service_from_body
+from bot.render.waits import rate_limit_wait, retry_after
 
 MAX_WAIT_SECONDS = 30.0  # the longest single wait between two attempts
 PAGE_LIMIT = 100  # Render's largest `limit`
-_EPOCH_THRESHOLD = 1e9  # a Ratelimit-Reset above this is a UTC epoch, not seconds-to-go
 _OLDEST = datetime.min.replace(tzinfo=UTC)
 _API_HINT = "is RENDER_API_URL the API base, e.g. https://api.render.com/v1?"
 
@@ -117,7 +116,7 @@ class RenderClient:
             if not isinstance(page, list):
                 raise self._unexpected(answer, "list of deploys")
             for item in page:
-                deploy = _deploy(item.get("deploy")) if isinstance(item, dict) else None
+                deploy = deploy_from_body(item.get("deploy")) if isinstance(item, dict) else None
                 if deploy is None:
                     raise self._unexpected(answer, "list of deploys")
                 found.setdefault(deploy.id, deploy)
@@ -136,7 +135,7 @@ class RenderClient:
             action="deploy lookup",
             subject=f"deploy {deploy_id} on service {service_id}",
         )
-        deploy = _deploy(answer.body)
+        deploy = deploy_from_body(answer.body)
         if deploy is None:
             raise self._unexpected(answer, "deploy")
         return deploy
@@ -208,13 +207,13 @@ class RenderClient:
         return self._service_from(answer, service_id)
 
     def _service_from(self, answer: _Answer, service_id: str) -> RenderService:
-        service = _service(answer.body)
+        service = service_from_body(answer.body)
         if service is None:
             raise self._unexpected(answer, f"service {service_id}")
         return service
 
     def _created_deploy(self, answer: _Answer) -> RenderDeploy | None:
-        deploy = _deploy(answer.body)
+        deploy = deploy_from_body(answer.body)
         if deploy is None and answer.status != 202:
             raise self._unexpected(answer, "new deploy")
         return deploy  # 202 "Queued" has an empty body: Render has not made the deploy yet
@@ -252,7 +251,7 @@ class RenderClient:
             if 200 <= status < 300:
                 return answer
             if status == 429:
-                advised = _rate_limit_wait(answer.headers)
+                advised = rate_limit_wait(answer.headers)
                 wait = advised if advised is not None else self._backoff_wait(attempt)
                 if last:
                     raise self._error(
@@ -263,7 +262,7 @@ class RenderClient:
                 await asyncio.sleep(min(wait, MAX_WAIT_SECONDS))
                 continue
             if status >= 500 and repeatable and not last:
-                advised = _retry_after(answer.headers)
+                advised = retry_after(answer.headers)
                 wait = advised if advised is not None else self._backoff_wait(attempt)
                 await asyncio.sleep(min(wait, MAX_WAIT_SECONDS))
                 continue
@@ -293,7 +292,7 @@ class RenderClient:
                 allow_redirects=False,
             ) as response:
                 raw = await response.read()
-                return _Answer(response.status, _json(raw), response.headers.copy())
+                return _Answer(response.status, json_of(raw), response.headers.copy())
         except aiohttp.ClientSSLError as exc:
             return _NoAnswer(_tls_problem(exc), maybe_sent=False, retryable=False)
         except aiohttp.ClientConnectorError as exc:
@@ -320,7 +319,7 @@ class RenderClient:
         self, answer: _Answer, *, action: str, subject: str, path: str, repeatable: bool
     ) -> RenderError:
         status = answer.status
-        message = _message(answer.body)
+        message = message_of(answer.body)
         detail = f": {message}" if message else ""
         if status == 401:
             reason = "Render refused the API key (401): check RENDER_API_KEY"
@@ -340,7 +339,7 @@ class RenderClient:
                 reason += f"; {_caution(action, path)}"
         else:
             reason = f"Render refused the {action} ({status}){detail}"
-        return self._error(reason, status=status, retry_after=_retry_after(answer.headers))
+        return self._error(reason, status=status, retry_after=retry_after(answer.headers))
 
     def _unexpected(self, answer: _Answer, wanted: str) -> RenderError:
         return self._error(
@@ -356,84 +355,6 @@ class RenderClient:
         return RenderError(reason, status=status, retry_after=retry_after)
 
 
-# --------------------------------------------------------------------- mapping
-def _deploy(data: object) -> RenderDeploy | None:
-    if not isinstance(data, dict):
-        return None
-    deploy_id = data.get("id")
-    if not isinstance(deploy_id, str) or not deploy_id:
-        return None
-    commit = data.get("commit")
-    commit = commit if isinstance(commit, dict) else {}
-    commit_id = commit.get("id")
-    return RenderDeploy(
-        id=deploy_id,
-        status=DeployStatus.parse(_str(data.get("status")) or None),
-        trigger=_str(data.get("trigger")),
-        commit_id=commit_id if isinstance(commit_id, str) and commit_id else None,
-        commit_message=_str(commit.get("message")),
-        created_at=_time(data.get("createdAt")),
-        finished_at=_time(data.get("finishedAt")),
-    )
-
-
-def _service(data: object) -> RenderService | None:
-    if not isinstance(data, dict):
-        return None
-    service_id, name = data.get("id"), data.get("name")
-    if not isinstance(service_id, str) or not service_id or not isinstance(name, str):
-        return None
-    dashboard = data.get("dashboardUrl")
-    return RenderService(
-        id=service_id,
-        name=name,
-        suspended=data.get("suspended") == "suspended",
-        auto_deploy=_auto_deploy(data),
-        dashboard_url=dashboard if isinstance(dashboard, str) and dashboard else None,
-    )
-
-
-def _auto_deploy(data: dict[str, Any]) -> bool:
-    trigger = data.get("autoDeployTrigger")  # commit | checksPass | off; wins over the legacy
-    if isinstance(trigger, str) and trigger:
-        return trigger != "off"
-    legacy = data.get("autoDeploy")  # yes | no
-    if isinstance(legacy, str) and legacy in ("yes", "no"):
-        return legacy == "yes"
-    return True  # unknown: assume a push may deploy, so a playbook turns it off
-
-
-def _str(value: object) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def _time(value: object) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
-
-
-def _message(body: object) -> str:
-    if isinstance(body, dict):
-        message = body.get("message")
-        if isinstance(message, str):
-            return message.strip()
-    return ""
-
-
-def _json(raw: bytes) -> Any:
-    if not raw.strip():
-        return None
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return None
-
-
 def _caution(action: str, path: str) -> str:
     """For a call that must not be repeated blindly: what to check first."""
     service_id = path.split("/")[2] if path.count("/") >= 2 else "the service"
@@ -446,38 +367,6 @@ def _caution(action: str, path: str) -> str:
 def _seg(value: str) -> str:
     """One path segment: an id can't reach another endpoint."""
     return quote(value, safe="")
-
-
-# --------------------------------------------------------------------- waits
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    value = headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
-
-
-def _rate_limit_wait(headers: Mapping[str, str]) -> float | None:
-    """Seconds Render asks us to wait: Retry-After, else Ratelimit-Reset (either meaning)."""
-    advised = _retry_after(headers)
-    if advised is not None:
-        return advised
-    try:
-        reset = float(headers.get("Ratelimit-Reset", ""))
-    except ValueError:
-        return None
-    if reset > _EPOCH_THRESHOLD:  # the docs' "UTC epoch seconds"
-        reset -= time.time()
-    return max(0.0, reset)
 
 
 # --------------------------------------------------------------------- no answer
