@@ -1,36 +1,23 @@
-"""The composition root: builds settings-driven parts and wires them; nothing else
-in the bot connects, reads the environment or configures logging."""
+"""The composition root: builds the parts one bot process runs on from `Settings` and
+`lucia.yaml`, and wires them (`bot.server` puts them behind HTTP). Nothing else in the
+bot connects, reads the environment or configures logging."""
 
 from __future__ import annotations
 
-__all__ = [
-    "RUNTIME",
-    "Runtime",
-    "build_runtime",
-    "build_server_app",
-    "build_web_app",
-    "serve",
-    "utc_now",
-]
+__all__ = ["Runtime", "build_runtime", "utc_now"]
 
 import asyncio
-import gc
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
 import aiohttp
-import uvloop
-from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-from slack_bolt.async_app import AsyncApp
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot import log_messages as msg
 from bot import outbound
 from bot.alerts.model import NoticeTiming
 from bot.alerts.notices import NoticeBoard
@@ -41,7 +28,6 @@ from bot.alerts.routing import IncidentRouter
 from bot.alerts.service import AlertService
 from bot.background import BackgroundTasks, SingleFlight, Soon
 from bot.config import LuciaConfig
-from bot.console.chat import ConsoleChat
 from bot.dedupe.memory import MemoryDedupe
 from bot.dedupe.redis_counter import RedisRepeatCounter
 from bot.dedupe.redis_dedupe import RedisDedupe, connect_redis
@@ -57,16 +43,12 @@ from bot.postmortem.links import link_query
 from bot.postmortem.service import LINK_LIFETIME, PostmortemService
 from bot.render.health import HttpHealthProbe
 from bot.sentry.payloads import read_delivery
-from bot.settings import Settings, SlackMode
-from bot.slack.app import build_bolt_app, build_web_client
+from bot.settings import Settings
 from bot.slack.chat import SlackChat
-from bot.slack.dispatch import SlackDeps
-from bot.slack.identity import SlackIdentity
-from bot.slack.paging import SlackProfiles
 from bot.slack.ports import Dedupe
 from bot.slack.run_channel import SlackRunChannel
 from bot.store.alert_store import SqlAlertStore
-from bot.store.database import create_engine, driver_url, ping
+from bot.store.database import create_engine, driver_url
 from bot.store.deployment import deployment_namespace
 from bot.store.due import next_due
 from bot.store.incident_store import SqlIncidentStore
@@ -76,15 +58,9 @@ from bot.store.playbook_store import SqlPlaybookStore
 from bot.store.postmortem_store import SqlPostmortemStore
 from bot.types import Clock
 from bot.wakeups import Wakeups
-from bot.web.health import Health
-from bot.web.postmortem_link import PostmortemLink
-from bot.web.sentry_webhook import SentryWebhook
-from bot.web.slack_events import SlackEvents
 
 log = logging.getLogger(__name__)
 
-# Slack's payloads are a few kB, Sentry's up to a few hundred; far bigger is refused (413).
-MAX_BODY = 1024 * 1024
 FOLD_LEFTOVERS = timedelta(minutes=10)
 
 
@@ -308,112 +284,3 @@ def _link_maker(settings: Settings, clock: Clock) -> Callable[[int], str | None]
         return f"{base}/incidents/{number}/postmortem.md?{link_query(number, expires, secret)}"
 
     return link
-
-
-RUNTIME = web.AppKey("runtime", Runtime)
-
-
-def build_web_app(
-    runtime: Runtime, bolt: AsyncApp | None, slack: SlackIdentity | None = None
-) -> web.Application:
-    """The routes of `bot.web` on one application, which starts and closes the runtime."""
-    settings = runtime.settings
-    app = web.Application(client_max_size=MAX_BODY)
-    app[RUNTIME] = runtime
-    redis = runtime.dedupe.ping if settings.redis_url else None
-    app.add_routes(Health(partial(ping, runtime.engine), redis, slack).routes())
-    app.add_routes(SlackEvents(bolt, settings.slack_mode).routes())
-    sentry = SentryWebhook(
-        runtime.alerts,
-        runtime.alert_reader,
-        runtime.fold_soon,
-        client_secret=settings.sentry_client_secret,
-        legacy_token=settings.sentry_webhook_token,
-        max_body=MAX_BODY,
-    )
-    app.add_routes(sentry.routes())
-    app.add_routes(PostmortemLink(runtime.postmortems, settings.link_secret, utc_now).routes())
-
-    async def lifespan(_app: web.Application) -> AsyncIterator[None]:
-        runtime.start()
-        yield
-        await runtime.close()
-
-    app.cleanup_ctx.append(lifespan)
-    return app
-
-
-async def build_server_app(settings: Settings, config: LuciaConfig) -> web.Application:
-    """Everything `lucia-bot serve` runs, as an aiohttp application."""
-    bolt: AsyncApp | None = None
-    if settings.slack_mode is SlackMode.OFF:
-        log.warning(msg.SLACK_NOT_CONFIGURED, extra={"hint": "use `lucia-bot shell` to chat"})
-        runtime = await build_runtime(settings, config, ConsoleChat(log.info))
-        _log_serving(settings)
-        return build_web_app(runtime, None)
-    client = build_web_client(settings)
-    identity = SlackIdentity(client)
-    await identity.check_at_start()
-    chat = SlackChat(client)
-    runtime = await build_runtime(
-        settings, config, chat, alert_chat=chat, slack=chat, profiles=SlackProfiles(client)
-    )
-    deps = SlackDeps(runtime.desk, runtime.incidents, runtime.background, runtime.dedupe)
-    bolt = build_bolt_app(settings, deps, identity)
-    app = build_web_app(runtime, bolt, identity)
-    if settings.slack_mode is SlackMode.SOCKET:
-        assert settings.slack_app_token is not None
-        handler = AsyncSocketModeHandler(bolt, settings.slack_app_token.get_secret_value())
-
-        async def connect(_app: web.Application) -> None:
-            await handler.connect_async()  # type: ignore[no-untyped-call]
-
-        async def disconnect(_app: web.Application) -> None:
-            await handler.close_async()  # type: ignore[no-untyped-call]
-
-        app.on_startup.append(connect)
-        app.on_shutdown.append(disconnect)
-    _log_serving(settings)
-    return app
-
-
-def _log_serving(settings: Settings) -> None:
-    url = driver_url(settings.database_url)
-    log.info(
-        msg.SERVING,
-        extra={
-            "port": settings.port,
-            "slack": settings.slack_mode.value,
-            "database": url.get_backend_name(),
-            "database_host": url.host or url.database,
-            "redis": bool(settings.redis_url),
-            "sentry_webhooks": settings.sentry_client_secret is not None,
-        },
-    )
-
-
-async def _freeze_startup_objects(_app: web.Application) -> None:
-    # What was built at start lives as long as the process. Left to the collector, its
-    # full scans took a tenth of the CPU in a webhook flood and set the p99 at ~90 ms.
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(20_000, 20, 10)
-
-
-def serve(settings: Settings, config: LuciaConfig) -> None:
-    """Run until SIGTERM/SIGINT; in-flight requests and background work finish first."""
-
-    async def server_app() -> web.Application:
-        app = await build_server_app(settings, config)
-        app.on_startup.append(_freeze_startup_objects)
-        return app
-
-    web.run_app(
-        server_app(),
-        host="0.0.0.0",  # noqa: S104 - Render routes to the container's interface
-        port=settings.port,
-        shutdown_timeout=10,
-        access_log=None,
-        print=lambda _msg: None,
-        loop=uvloop.new_event_loop(),  # a quarter more webhooks a second in a flood
-    )

@@ -16,13 +16,13 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from bot import log_messages as msg
-from bot.app import serve
 from bot.config import LuciaConfig, load_config
 from bot.errors import ConfigError, ConfigProblem, StoreUnavailable
 from bot.logs import configure_logging
 from bot.observability import init_sentry
 from bot.postmortem.export import postmortem_json, postmortem_markdown
 from bot.preflight import preflight
+from bot.server import serve
 from bot.settings import Settings, load_settings
 from bot.shell_session import run_shell
 from bot.store.database import create_engine, driver_url

@@ -25,8 +25,9 @@ from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.engine import make_url
 
-from bot.app import RUNTIME, Runtime, build_server_app
+from bot.app import Runtime
 from bot.config import LuciaConfig
+from bot.server import RUNTIME, build_server_app
 from bot.settings import Settings, load_settings
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.fakes.tcp_proxy import TcpProxy

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.app import build_server_app
 from bot.config import LuciaConfig
+from bot.server import build_server_app
 from bot.settings import load_settings
 from tests.conftest import Bot, bot_settings, empty_postgres, proxy_url
 from tests.fakes.slack_api import FakeSlackAPI

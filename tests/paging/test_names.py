@@ -13,10 +13,11 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.app import RUNTIME, Runtime, build_server_app
+from bot.app import Runtime
 from bot.config import LuciaConfig, Owner, Role
 from bot.incidents.commands import parse
 from bot.incidents.service import Invocation
+from bot.server import RUNTIME, build_server_app
 from bot.settings import load_settings
 from bot.slack.paging import SlackProfiles
 from tests.conftest import free_port, running_bot, until
