@@ -57,14 +57,19 @@ MONTH_MINUTES = 60 * 24 * 30
 UPSTASH_FREE = 500_000
 
 
-async def _redis_calls(url: str) -> int:
+async def _redis_calls(url: str) -> dict[str, int]:
+    """Calls so far, by command."""
     client = aioredis.from_url(url)
     try:
         stats = await client.info("commandstats")
     finally:
         await client.aclose()
     # Our own INFO calls are counted too: leave them out.
-    return sum(int(v["calls"]) for k, v in stats.items() if k != "cmdstat_info")
+    return {
+        k.removeprefix("cmdstat_").upper(): int(v["calls"])
+        for k, v in stats.items()
+        if k != "cmdstat_info"
+    }
 
 
 async def _transactions() -> int:
@@ -145,11 +150,19 @@ async def run(minutes: float) -> None:
 async def _idle(redis_url: str, minutes: float) -> None:
     redis_before, pg_before = await _redis_calls(redis_url), await _transactions()
     await asyncio.sleep(minutes * 60)
-    redis_calls = await _redis_calls(redis_url) - redis_before
+    redis_after = await _redis_calls(redis_url)
+    by_command = {
+        name: calls - redis_before.get(name, 0)
+        for name, calls in sorted(redis_after.items())
+        if calls > redis_before.get(name, 0)
+    }
+    redis_calls = sum(by_command.values())
     transactions = await _transactions() - pg_before
     per_minute = redis_calls / minutes
     print(f"\n== idle for {minutes:g} min")
     print(f"Redis commands        {redis_calls:6d}   {per_minute:.2f}/min (goal ≤ 1/min)")
+    if by_command:
+        print("                      " + ", ".join(f"{n} {c}" for n, c in by_command.items()))
     print(
         f"Postgres transactions {transactions:6d}   one every "
         f"{minutes * 60 / max(transactions, 1):.1f} s (goal ≥ 10 s)"
