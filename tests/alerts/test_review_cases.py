@@ -13,10 +13,11 @@ import sqlalchemy as sa
 from bot.config import AlertMatch, AlertRoute
 from bot.incidents.model import Severity
 from bot.store.tables import alert_deliveries, alert_groups, incidents
-from tests.alerts.test_notices import ALERTS, FAST, issue_alert, shown
-from tests.conftest import Bot, running_bot, sentry_fixture
+from tests.drivers.alerts import ALERTS, FAST, issue_alert, shown
+from tests.drivers.bot import Bot, running_bot
+from tests.drivers.payloads import sentry_fixture
+from tests.drivers.sentry import SECRET, deliver, signed
 from tests.fakes.slack_api import FakeSlackAPI
-from tests.sentry.test_webhook import SECRET, deliver, signed
 
 CRITICAL_ONLY = [
     AlertRoute(

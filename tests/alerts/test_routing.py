@@ -15,19 +15,12 @@ from bot.alerts.routing import route_for
 from bot.config import AlertMatch, AlertRoute, LuciaConfig
 from bot.incidents.model import Severity
 from bot.store.tables import alert_deliveries, alert_groups, incidents, timeline_events
-from tests.conftest import Bot, running_bot, sentry_fixture, until
+from tests.drivers.alerts import ROUTES, fatal_alert
+from tests.drivers.bot import Bot, running_bot
+from tests.drivers.payloads import sentry_fixture
+from tests.drivers.sentry import SECRET, deliver
+from tests.drivers.waiting import until
 from tests.fakes.slack_api import FakeSlackAPI
-from tests.sentry.test_webhook import SECRET, deliver
-
-ROUTES = [
-    AlertRoute(
-        match=AlertMatch(level=["fatal"], environment=["production"]),
-        action="incident",
-        severity=Severity.SEV1,
-        page=["infra", "owner"],
-    ),
-    AlertRoute(match=AlertMatch(project=["admin"]), action="post"),
-]
 
 
 def signal(**changes: object) -> AlertSignal:
@@ -73,17 +66,6 @@ async def bot(slack_api: FakeSlackAPI, database_url: str) -> AsyncIterator[Bot]:
     config = LuciaConfig(routing=ROUTES)
     async with running_bot(slack_api, database_url, config, SENTRY_CLIENT_SECRET=SECRET) as b:
         yield b
-
-
-def fatal_alert(issue: str = "777", level: str = "fatal") -> bytes:
-    payload = json.loads(sentry_fixture("event_alert.triggered.json"))
-    payload["data"]["event"] |= {
-        "issue_id": issue,
-        "level": level,
-        "environment": "production",
-        "title": "Checkout crashes on submit",
-    }
-    return json.dumps(payload).encode()
 
 
 async def rows(bot: Bot, query: sa.Select[tuple[object, ...]]) -> list[dict[str, object]]:

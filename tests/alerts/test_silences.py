@@ -12,11 +12,10 @@ import sqlalchemy as sa
 
 from bot.store.alert_store import SqlAlertStore
 from bot.store.tables import alert_groups, incidents
-from tests.alerts.test_notices import ALERTS, FAST, issue_alert, shown
-from tests.alerts.test_routing import ROUTES, fatal_alert
-from tests.conftest import Bot, running_bot
+from tests.drivers.alerts import ALERTS, FAST, ROUTES, fatal_alert, issue_alert, shown
+from tests.drivers.bot import Bot, running_bot
+from tests.drivers.sentry import SECRET, deliver
 from tests.fakes.slack_api import FakeSlackAPI
-from tests.sentry.test_webhook import SECRET, deliver
 
 
 @pytest.fixture

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import io
 import json
 import time
@@ -13,15 +11,14 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from aiohttp import ClientResponse
 
 from bot.store.tables import alert_deliveries, alert_groups
-from tests.conftest import Bot, proxy_url, running_bot, sentry_fixture
+from tests.drivers.bot import Bot, running_bot
+from tests.drivers.payloads import sentry_fixture
+from tests.drivers.sentry import SECRET, TOKEN, deliver, signed
+from tests.drivers.services import proxy_url
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.fakes.tcp_proxy import TcpProxy
-
-SECRET = "sentry-client-secret-for-tests"
-TOKEN = "legacy-token-0123456789"
 
 
 @pytest.fixture
@@ -29,19 +26,6 @@ async def bot(slack_api: FakeSlackAPI, database_url: str) -> AsyncIterator[Bot]:
     env = {"SENTRY_CLIENT_SECRET": SECRET, "SENTRY_WEBHOOK_TOKEN": TOKEN}
     async with running_bot(slack_api, database_url, **env) as running:
         yield running
-
-
-def signed(body: bytes, *, secret: str = SECRET, age: int = 0) -> dict[str, str]:
-    return {
-        "Content-Type": "application/json",
-        "Sentry-Hook-Signature": hmac.new(secret.encode(), body, hashlib.sha256).hexdigest(),
-        "Sentry-Hook-Timestamp": str(int(time.time()) - age),
-    }
-
-
-async def deliver(bot: Bot, body: bytes, resource: str, **headers: str) -> ClientResponse:
-    sent = signed(body) | {"Sentry-Hook-Resource": resource} | headers
-    return await bot.client.post("/webhooks/sentry", data=body, headers=sent)
 
 
 async def table(bot: Bot, which: sa.Table) -> list[dict[str, object]]:
