@@ -36,9 +36,10 @@ import asyncpg
 import redis.asyncio as aioredis
 from _harness import free_port, percentile, serving, wait_healthy
 
-from tests.conftest import REDIS_URL, sentry_fixture
+from tests.drivers.payloads import sentry_fixture
+from tests.drivers.sentry import SECRET, signed
+from tests.drivers.services import REDIS_URL
 from tests.fakes.slack_api import FakeSlackAPI
-from tests.sentry.test_webhook import SECRET, signed
 
 # A database of its own: the bench empties its public schema before each scenario.
 POSTGRES_URL = os.environ.get(

@@ -31,10 +31,10 @@ from _harness import serving
 from alert_flood import POSTGRES_URL, _reset_database
 from sqlalchemy.engine import make_url
 
-from tests.conftest import sentry_fixture
+from tests.drivers.payloads import sentry_fixture
+from tests.drivers.sentry import SECRET, signed
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.faults.redis_server import RedisServer
-from tests.sentry.test_webhook import SECRET, signed
 
 BOB, DAN, ALERTS = "U01BOBBY00", "U01DANFB00", "C0ALERTS01"
 GROUP_WAIT, STEP_WAIT = 2.0, 5.0

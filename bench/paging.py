@@ -23,11 +23,12 @@ import aiohttp
 from _harness import percentile, serving
 from alert_flood import POSTGRES_URL, _reset_database, _reset_redis
 
-from tests.conftest import REDIS_URL, sentry_fixture
+from tests.drivers.payloads import sentry_fixture
+from tests.drivers.sentry import SECRET, signed
+from tests.drivers.services import REDIS_URL
 from tests.fakes.ntfy import FakeNtfy
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.fakes.smtp import Mailbox, smtp_server
-from tests.sentry.test_webhook import SECRET, signed
 
 BOB = "U01BOBBY00"
 CONFIG = """

@@ -20,7 +20,8 @@ from urllib.parse import urlencode
 import aiohttp
 from _harness import percentile, serving
 
-from tests.conftest import INCIDENTS_CHANNEL, SIGNING_SECRET, sign, slack_fixture
+from tests.drivers.payloads import slack_fixture
+from tests.drivers.slack import INCIDENTS_CHANNEL, SIGNING_SECRET, sign
 from tests.fakes.slack_api import FakeSlackAPI
 
 

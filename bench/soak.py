@@ -37,7 +37,7 @@ import asyncpg
 from _harness import percentile
 from sqlalchemy.engine import make_url
 
-from tests.conftest import INCIDENTS_CHANNEL, SIGNING_SECRET
+from tests.drivers.slack import INCIDENTS_CHANNEL, SIGNING_SECRET
 from tests.fakes.tcp_proxy import TcpProxy
 from tests.faults.bot_process import BotProcess
 from tests.faults.redis_server import RedisServer

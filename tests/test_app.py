@@ -13,7 +13,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.config import LuciaConfig
 from bot.server import build_server_app
 from bot.settings import load_settings
-from tests.conftest import Bot, bot_settings, empty_postgres, proxy_url
+from tests.drivers.bot import Bot, bot_settings
+from tests.drivers.services import empty_postgres, proxy_url
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.fakes.tcp_proxy import TcpProxy
 

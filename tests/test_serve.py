@@ -13,7 +13,9 @@ from urllib.parse import urlencode
 
 import aiohttp
 
-from tests.conftest import INCIDENTS_CHANNEL, SIGNING_SECRET, free_port, sign, slack_fixture
+from tests.drivers.payloads import slack_fixture
+from tests.drivers.ports import free_port
+from tests.drivers.slack import INCIDENTS_CHANNEL, SIGNING_SECRET, sign
 from tests.fakes.slack_api import FakeSlackAPI
 
 

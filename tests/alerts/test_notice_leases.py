@@ -32,7 +32,8 @@ from bot.store.alert_store import SqlAlertStore
 from bot.store.database import create_engine, driver_url
 from bot.store.migrate import upgrade
 from bot.store.tables import alert_notices
-from tests.conftest import bot_settings, until
+from tests.drivers.bot import bot_settings
+from tests.drivers.waiting import until
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.fakes.tcp_proxy import TcpProxy
 

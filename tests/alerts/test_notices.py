@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
-from datetime import timedelta
+from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.config import AlertsConfig, LuciaConfig
-from tests.conftest import Bot, running_bot, sentry_fixture
-from tests.fakes.slack_api import FakeChannel, FakeSlackAPI
-from tests.sentry.test_webhook import SECRET, deliver
-
-ALERTS = "C01ALERTS0"
-FAST = LuciaConfig(
-    alerts=AlertsConfig(group_wait=timedelta(seconds=0.5), update_interval=timedelta(seconds=0.5))
-)
+from tests.drivers.alerts import ALERTS, FAST, issue_alert, shown
+from tests.drivers.bot import Bot, running_bot
+from tests.drivers.payloads import sentry_fixture
+from tests.drivers.sentry import SECRET, deliver
+from tests.drivers.waiting import until_true
+from tests.fakes.slack_api import FakeSlackAPI
 
 
 @pytest.fixture
@@ -26,30 +22,6 @@ async def bot(slack_api: FakeSlackAPI, database_url: str) -> AsyncIterator[Bot]:
     env = {"SENTRY_CLIENT_SECRET": SECRET, "LUCIA_ALERTS_CHANNEL": ALERTS}
     async with running_bot(slack_api, database_url, FAST, **env) as running:
         yield running
-
-
-def issue_alert(issue: int, project: str = "front-end") -> bytes:
-    payload = json.loads(sentry_fixture("event_alert.triggered.json"))
-    payload["data"]["event"]["issue_id"] = str(issue)
-    payload["data"]["event"]["title"] = f"TypeError number {issue}"
-    payload["data"]["event"]["url"] = payload["data"]["event"]["url"].replace(
-        "/front-end/", f"/{project}/"
-    )
-    return json.dumps(payload).encode()
-
-
-async def until(check: Callable[[], bool], limit: float = 10.0) -> None:
-    """Poll the Slack stand-in's state: the bot's timers decide when it changes."""
-    async with asyncio.timeout(limit):
-        while not check():  # noqa: ASYNC110 - nothing to await but the clock
-            await asyncio.sleep(0.05)
-
-
-async def shown(channel: FakeChannel, text: str, limit: float = 10.0) -> None:
-    """Wait until a message in the channel shows `text`."""
-    await until(
-        lambda: any(text in json.dumps(m, ensure_ascii=False) for m in channel.messages), limit
-    )
 
 
 async def test_a_flood_of_distinct_alerts_becomes_one_message_per_project(bot: Bot) -> None:
@@ -89,7 +61,7 @@ async def test_resolving_in_sentry_shows_resolved_and_a_new_alert_starts_a_new_m
     await deliver(bot, json.dumps(resolved).encode(), "metric_alert")
     await shown(alerts, "Resolved")
     await deliver(bot, critical, "metric_alert")  # fires again: a fresh message
-    await until(lambda: len(alerts.messages) == 2)
+    await until_true(lambda: len(alerts.messages) == 2)
     assert "1 alert firing" in json.dumps(alerts.messages[1])
 
 

@@ -11,10 +11,11 @@ import redis.asyncio as aioredis
 import sqlalchemy as sa
 
 from bot.store.tables import alert_deliveries, alert_groups, deployment
-from tests.alerts.test_notices import ALERTS, FAST, issue_alert, shown
-from tests.conftest import Bot, running_bot, sentry_fixture
+from tests.drivers.alerts import ALERTS, FAST, issue_alert, shown
+from tests.drivers.bot import Bot, running_bot
+from tests.drivers.payloads import sentry_fixture
+from tests.drivers.sentry import SECRET, deliver
 from tests.fakes.slack_api import FakeSlackAPI
-from tests.sentry.test_webhook import SECRET, deliver
 
 
 async def _count(bot: Bot, query: sa.Select[tuple[int]]) -> int:

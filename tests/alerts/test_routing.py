@@ -15,19 +15,12 @@ from bot.alerts.routing import route_for
 from bot.config import AlertMatch, AlertRoute, LuciaConfig
 from bot.incidents.model import Severity
 from bot.store.tables import alert_deliveries, alert_groups, incidents, timeline_events
-from tests.conftest import Bot, running_bot, sentry_fixture, until
+from tests.drivers.alerts import ALERTS, FAST, ROUTES, fatal_alert
+from tests.drivers.bot import Bot, running_bot
+from tests.drivers.payloads import sentry_fixture
+from tests.drivers.sentry import SECRET, deliver
+from tests.drivers.waiting import until
 from tests.fakes.slack_api import FakeSlackAPI
-from tests.sentry.test_webhook import SECRET, deliver
-
-ROUTES = [
-    AlertRoute(
-        match=AlertMatch(level=["fatal"], environment=["production"]),
-        action="incident",
-        severity=Severity.SEV1,
-        page=["infra", "owner"],
-    ),
-    AlertRoute(match=AlertMatch(project=["admin"]), action="post"),
-]
 
 
 def signal(**changes: object) -> AlertSignal:
@@ -73,17 +66,6 @@ async def bot(slack_api: FakeSlackAPI, database_url: str) -> AsyncIterator[Bot]:
     config = LuciaConfig(routing=ROUTES)
     async with running_bot(slack_api, database_url, config, SENTRY_CLIENT_SECRET=SECRET) as b:
         yield b
-
-
-def fatal_alert(issue: str = "777", level: str = "fatal") -> bytes:
-    payload = json.loads(sentry_fixture("event_alert.triggered.json"))
-    payload["data"]["event"] |= {
-        "issue_id": issue,
-        "level": level,
-        "environment": "production",
-        "title": "Checkout crashes on submit",
-    }
-    return json.dumps(payload).encode()
 
 
 async def rows(bot: Bot, query: sa.Select[tuple[object, ...]]) -> list[dict[str, object]]:
@@ -203,3 +185,38 @@ async def test_opening_twice_for_one_alert_gives_one_incident(bot: Bot) -> None:
     ]
     assert opened[0].number == opened[1].number
     assert len(await rows(bot, sa.select(incidents))) == 1
+
+
+CRITICAL_ONLY = [
+    AlertRoute(
+        match=AlertMatch(level=["critical"]),
+        action="incident",
+        severity=Severity.SEV1,
+        page=["infra"],
+    )
+]
+
+
+@pytest.fixture
+async def critical_bot(slack_api: FakeSlackAPI, database_url: str) -> AsyncIterator[Bot]:
+    """A bot whose one rule opens an incident for critical alerts."""
+    slack_api.add_channel("alerts", channel_id=ALERTS)
+    config = FAST.model_copy(update={"routing": CRITICAL_ONLY})
+    env = {"SENTRY_CLIENT_SECRET": SECRET, "LUCIA_ALERTS_CHANNEL": ALERTS}
+    async with running_bot(slack_api, database_url, config, **env) as running:
+        yield running
+
+
+async def test_a_metric_alert_that_escalates_reaches_its_critical_rule(critical_bot: Bot) -> None:
+    warning = json.loads(sentry_fixture("metric_alert.critical.json"))
+    warning["action"] = "warning"
+    await deliver(critical_bot, json.dumps(warning).encode(), "metric_alert")
+    await critical_bot.settle()
+    assert await rows(critical_bot, sa.select(incidents)) == []
+    await deliver(critical_bot, sentry_fixture("metric_alert.critical.json"), "metric_alert")
+    async with asyncio.timeout(10):
+        while not await rows(critical_bot, sa.select(incidents)):  # noqa: ASYNC110 - router timer
+            await asyncio.sleep(0.1)
+    (group,) = await rows(critical_bot, sa.select(alert_groups))
+    assert group["level"] == "critical"
+    assert group["title"] == "Critical: My Metric Alert"

@@ -12,11 +12,11 @@ import sqlalchemy as sa
 
 from bot.store.alert_store import SqlAlertStore
 from bot.store.tables import alert_groups, incidents
-from tests.alerts.test_notices import ALERTS, FAST, issue_alert, shown
-from tests.alerts.test_routing import ROUTES, fatal_alert
-from tests.conftest import Bot, running_bot
+from tests.drivers.alerts import ALERTS, FAST, ROUTES, fatal_alert, issue_alert, shown
+from tests.drivers.bot import Bot, running_bot
+from tests.drivers.payloads import sentry_fixture
+from tests.drivers.sentry import SECRET, deliver
 from tests.fakes.slack_api import FakeSlackAPI
-from tests.sentry.test_webhook import SECRET, deliver
 
 
 @pytest.fixture
@@ -101,3 +101,13 @@ async def test_expired_and_lifted_silences_are_not_active(bot: Bot) -> None:
     await store.lift_silence(lifted.id, "U2", now)
     live = await store.add_silence(None, "engine", "", "U1", now, now + timedelta(hours=1))
     assert [s.id for s in await store.active_silences(now)] == [live.id]
+
+
+async def test_a_resolve_during_a_silence_still_shows_resolved(bot: Bot) -> None:
+    await deliver(bot, issue_alert(1638821441), "event_alert")
+    alerts = bot.slack.channels[ALERTS]
+    await shown(alerts, "1 alert firing")
+    await bot.command("alerts silence front-end 1h", response_key="s")
+    await bot.settle()
+    await deliver(bot, sentry_fixture("issue.resolved.json"), "issue")
+    await shown(alerts, "Resolved")

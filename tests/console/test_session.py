@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from bot.console.pages import NOT_SENT
-from tests.conftest import proxy_url
 from tests.console.pty_shell import REPO
+from tests.drivers.services import proxy_url
 from tests.fakes.ntfy import FakeNtfy
 from tests.fakes.tcp_proxy import TcpProxy
 

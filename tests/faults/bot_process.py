@@ -15,7 +15,7 @@ from pathlib import Path
 
 import aiohttp
 
-from tests.conftest import free_port
+from tests.drivers.ports import free_port
 
 
 class BotProcess:

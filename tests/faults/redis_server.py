@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import redis.asyncio as aioredis
 
-from tests.conftest import free_port
+from tests.drivers.ports import free_port
 
 
 class RedisServer:

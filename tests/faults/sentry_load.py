@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import aiohttp
 
-from tests.conftest import sentry_fixture
+from tests.drivers.payloads import sentry_fixture
 
 SECRET = "fault-suite-sentry-client-secret"
 BUDGET = 1.0  # seconds: Sentry gives up on a webhook after this, and never retries

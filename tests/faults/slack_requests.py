@@ -11,7 +11,9 @@ from urllib.parse import quote, urlencode
 
 import aiohttp
 
-from tests.conftest import sign, slack_fixture, until
+from tests.drivers.payloads import slack_fixture
+from tests.drivers.slack import sign
+from tests.drivers.waiting import until
 from tests.fakes.slack_api import FakeSlackAPI
 
 _triggers = iter(range(1, 1_000_000))

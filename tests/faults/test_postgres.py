@@ -12,9 +12,9 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 import pytest
 
-from tests.faults.conftest import ALERTS_CHANNEL, ANA, Stack
 from tests.faults.sentry_load import BUDGET, firing, flood, mixed
 from tests.faults.slack_requests import slash, wait_answer
+from tests.faults.stack import ALERTS_CHANNEL, ANA, Stack
 from tests.faults.tally import alert_tally, notice_problems, rows, settle_alerts
 
 ISSUES = range(8001, 8016)  # 15 alert groups

@@ -11,9 +11,9 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from tests.conftest import until
-from tests.faults.conftest import ALERTS_CHANNEL, Stack
+from tests.drivers.waiting import until
 from tests.faults.sentry_load import BUDGET, firing, flood, mixed
+from tests.faults.stack import ALERTS_CHANNEL, Stack
 from tests.faults.tally import alert_tally, notice_problems, rows, settle_alerts
 
 ISSUES = range(5001, 5016)  # 15 alert groups

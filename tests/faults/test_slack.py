@@ -10,10 +10,10 @@ import re
 
 import pytest
 
-from tests.conftest import INCIDENTS_CHANNEL
-from tests.faults.conftest import ALERTS_CHANNEL, ANA, GENERAL_CHANNEL, Stack
+from tests.drivers.slack import INCIDENTS_CHANNEL
 from tests.faults.sentry_load import flood, mixed
 from tests.faults.slack_requests import slash, wait_answer
+from tests.faults.stack import ALERTS_CHANNEL, ANA, GENERAL_CHANNEL, Stack
 from tests.faults.tally import alert_tally, notice_problems, rows, settle_alerts
 
 MESSAGES = ("chat.postMessage", "chat.update")

@@ -20,7 +20,7 @@ from bot.outbound import email_notifier
 from bot.paging.ports import Contact, PageMessage
 from bot.paging.words import ChannelRef, Code, Person
 from bot.settings import load_settings
-from tests.conftest import free_port
+from tests.drivers.ports import free_port
 from tests.fakes.smtp import Mailbox
 
 SENDER = "Lucia on-call <oncall@lucia.example>"

@@ -11,12 +11,15 @@ from pathlib import Path
 
 import aiohttp
 
-from tests.alerts.test_routing import fatal_alert
-from tests.conftest import empty_postgres, free_port, start_serve, until
+from tests.drivers.alerts import fatal_alert
+from tests.drivers.ports import free_port
+from tests.drivers.sentry import SECRET, signed
+from tests.drivers.serve import start_serve
+from tests.drivers.services import empty_postgres
+from tests.drivers.waiting import until
 from tests.fakes.ntfy import FakeNtfy
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.fakes.smtp import Mailbox, smtp_server
-from tests.sentry.test_webhook import SECRET, signed
 
 LUCIA_YAML = """
 owners:

@@ -20,7 +20,9 @@ from bot.incidents.service import Invocation
 from bot.server import RUNTIME, build_server_app
 from bot.settings import load_settings
 from bot.slack.paging import SlackProfiles
-from tests.conftest import free_port, running_bot, until
+from tests.drivers.bot import running_bot
+from tests.drivers.ports import free_port
+from tests.drivers.waiting import until
 from tests.fakes.ntfy import FakeNtfy
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.fakes.smtp import Mailbox, smtp_server

@@ -6,21 +6,18 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 
 from bot.config import EscalationPolicy, EscalationStep, LuciaConfig, Owner, PagingConfig, Role
 from bot.incidents.model import Severity
 from bot.slack.views.ids import PAGE_ACK_ACTION
 from bot.store.tables import audit_log, page_deliveries, pages, timeline_events
-from tests.conftest import Bot, running_bot, until
-from tests.fakes.ntfy import FakeNtfy
-from tests.fakes.slack_api import FakeSlackAPI
-from tests.fakes.smtp import Mailbox, smtp_server
+from tests.drivers.bot import Bot, running_bot
+from tests.drivers.reach import Reach
+from tests.drivers.waiting import until
 
 ANA, BOB = "U01ALICE00", "U01BOBBY00"
 SECOND = timedelta(seconds=1)
@@ -44,45 +41,6 @@ def config(wait: timedelta = SECOND, **extra: Any) -> LuciaConfig:
         escalation={Severity.SEV1: EscalationPolicy(steps=steps)},
         **extra,
     )
-
-
-@dataclass
-class Reach:
-    """Everything a page can reach: Slack, a mailbox and a push server."""
-
-    slack: FakeSlackAPI
-    mailbox: Mailbox
-    ntfy: FakeNtfy
-    env: dict[str, str]
-
-    def mails_to(self, address: str) -> list[str]:
-        return [
-            str(m["Subject"])
-            for m in self.mailbox.messages()
-            if m["To"].addresses[0].addr_spec == address
-        ]
-
-    def pushes_to(self, topic: str) -> list[str]:
-        return [str(p.json()["title"]) for p in self.ntfy.delivered if p.topic == topic]
-
-    def dms_to(self, user: str) -> list[dict[str, Any]]:
-        channel = self.slack.channels.get("D" + user[1:])
-        return channel.messages if channel else []
-
-
-@pytest.fixture
-async def reach(slack_api: FakeSlackAPI) -> AsyncIterator[Reach]:
-    mailbox = Mailbox()
-    with smtp_server(mailbox) as port:
-        async with FakeNtfy() as ntfy:
-            env = {
-                "SMTP_HOST": "127.0.0.1",
-                "SMTP_PORT": str(port),
-                "SMTP_FROM": "Lucia on-call <oncall@lucia.example>",
-                "SMTP_TLS": "none",
-                "NTFY_URL": ntfy.url,
-            }
-            yield Reach(slack_api, mailbox, ntfy, env)
 
 
 @asynccontextmanager

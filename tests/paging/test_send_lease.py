@@ -22,11 +22,15 @@ from bot.config import EscalationPolicy, EscalationStep, LuciaConfig, Owner, Pag
 from bot.incidents.model import Severity
 from bot.store.database import create_engine, driver_url
 from bot.store.tables import page_deliveries, pages, timeline_events
-from tests.alerts.test_routing import fatal_alert
-from tests.conftest import SIGNING_SECRET, free_port, running_bot, start_serve, until
+from tests.drivers.alerts import fatal_alert
+from tests.drivers.bot import running_bot
+from tests.drivers.ports import free_port
+from tests.drivers.sentry import SECRET, signed
+from tests.drivers.serve import start_serve
+from tests.drivers.slack import SIGNING_SECRET
+from tests.drivers.waiting import until
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.faults.paging_reach import Reach, reach
-from tests.sentry.test_webhook import SECRET, signed
 
 BOB = ("bob@lucia.example", "bob-93", "U01BOBBY00")  # (e-mail, push topic, Slack id)
 SEND_LEASE = 1  # seconds: paging.send_lease

@@ -22,18 +22,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.slack.views.ids import RUN_ACTIONS
 from bot.store.database import create_engine, driver_url, from_utc
 from bot.store.tables import playbook_runs, playbook_steps, timeline_events
-from tests.conftest import (
-    INCIDENTS_CHANNEL,
-    SIGNING_SECRET,
-    Bot,
-    empty_postgres,
-    free_port,
-    sign,
-    start_serve,
-    until,
-)
+from tests.drivers.bot import Bot
+from tests.drivers.playbooks import ANA, BOB, DASHBOARD, GENERAL, SERVICE_ID, Render, said
+from tests.drivers.ports import free_port
+from tests.drivers.serve import start_serve
+from tests.drivers.services import empty_postgres
+from tests.drivers.slack import INCIDENTS_CHANNEL, SIGNING_SECRET, sign
+from tests.drivers.waiting import until
 from tests.fakes.slack_api import FakeSlackAPI
-from tests.playbooks.conftest import ANA, BOB, DASHBOARD, GENERAL, SERVICE_ID, Render, said
 
 LEASE = 6  # seconds: short for the test (two minutes by default)
 ROLLBACK = """

@@ -14,9 +14,9 @@ import sqlalchemy as sa
 
 from bot.config import LuciaConfig, Owner, Role, Service
 from bot.store.tables import playbook_runs
-from tests.conftest import Bot, running_bot
+from tests.drivers.bot import Bot, running_bot
+from tests.drivers.playbooks import ANA, EVE, GENERAL, SERVICE_ID, said, shipped_playbooks
 from tests.fakes.slack_api import FakeSlackAPI
-from tests.playbooks.conftest import ANA, EVE, GENERAL, SERVICE_ID, said, shipped_playbooks
 
 ADMIN_ID = "srv-admin0000000000000"
 HEALTH = "https://engine.lucia.example/healthz"

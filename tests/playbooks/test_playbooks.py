@@ -12,9 +12,7 @@ import sqlalchemy as sa
 
 from bot.slack.views.ids import RUN_ACTIONS
 from bot.store.tables import timeline_events
-from tests.conftest import until
-from tests.fakes.slack_api import FakeSlackAPI
-from tests.playbooks.conftest import (
+from tests.drivers.playbooks import (
     ANA,
     BOB,
     EVE,
@@ -32,6 +30,8 @@ from tests.playbooks.conftest import (
     step_states,
     stored_result,
 )
+from tests.drivers.waiting import until
+from tests.fakes.slack_api import FakeSlackAPI
 
 GUARDED = """
 name: guarded

@@ -12,9 +12,8 @@ import pytest
 import yaml
 
 from bot.slack.views.ids import RUN_ACTIONS
-from tests.conftest import Bot, until
-from tests.fakes.slack_api import FakeSlackAPI
-from tests.playbooks.conftest import (
+from tests.drivers.bot import Bot
+from tests.drivers.playbooks import (
     ANA,
     BOB,
     GENERAL,
@@ -29,6 +28,8 @@ from tests.playbooks.conftest import (
     said,
     stored_result,
 )
+from tests.drivers.waiting import until
+from tests.fakes.slack_api import FakeSlackAPI
 
 Arrange = Callable[[Render], None]
 RESULTS = Path(__file__).with_name("results.txt")

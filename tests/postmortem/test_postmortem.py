@@ -30,10 +30,12 @@ from bot.incidents.model import EventKind, Incident, Severity, Status, TimelineE
 from bot.postmortem.export import postmortem_markdown
 from bot.postmortem.links import link_query
 from bot.postmortem.model import PostmortemData, RunLine
-from tests.alerts.test_routing import fatal_alert
-from tests.conftest import SIGNING_SECRET, Bot, running_bot, until
-from tests.paging.test_paging import Reach, reach  # noqa: F401 - the fixture
-from tests.sentry.test_webhook import SECRET, deliver
+from tests.drivers.alerts import fatal_alert
+from tests.drivers.bot import Bot, running_bot
+from tests.drivers.reach import Reach
+from tests.drivers.sentry import SECRET, deliver
+from tests.drivers.slack import SIGNING_SECRET
+from tests.drivers.waiting import until
 
 BOB = "U01BOBBY00"
 CONFIG = LuciaConfig(
@@ -51,7 +53,7 @@ CONFIG = LuciaConfig(
 
 
 @pytest.fixture
-async def incident_bot(reach: Reach, database_url: str) -> AsyncIterator[Bot]:  # noqa: F811
+async def incident_bot(reach: Reach, database_url: str) -> AsyncIterator[Bot]:
     env = reach.env | {"SENTRY_CLIENT_SECRET": SECRET, "LUCIA_PUBLIC_URL": "https://bot.example"}
     async with running_bot(reach.slack, database_url, CONFIG, **env) as bot:
         assert (await deliver(bot, fatal_alert(), "event_alert")).status == 200

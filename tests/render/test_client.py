@@ -19,7 +19,8 @@ from bot.outbound import render_client
 from bot.playbooks.ports import DeployStatus, RenderAPI, RenderDeploy, RenderService
 from bot.render.client import RenderClient
 from bot.settings import load_settings
-from tests.conftest import FIXTURES, free_port
+from tests.drivers.payloads import FIXTURES
+from tests.drivers.ports import free_port
 from tests.fakes.render_api import FakeRenderAPI
 
 SERVICE = "srv-cr9v1ubtq21c73d4kq0g"  # the fixtures' "checkout-api"

@@ -13,8 +13,11 @@ import sqlalchemy as sa
 
 from bot.store.database import create_engine, driver_url
 from bot.store.tables import alert_deliveries, alert_groups
-from tests.conftest import empty_postgres, free_port, sentry_fixture, start_serve
-from tests.sentry.test_webhook import SECRET, signed
+from tests.drivers.payloads import sentry_fixture
+from tests.drivers.ports import free_port
+from tests.drivers.sentry import SECRET, signed
+from tests.drivers.serve import start_serve
+from tests.drivers.services import empty_postgres
 
 DELIVERIES = 200
 

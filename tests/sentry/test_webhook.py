@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import io
 import json
 import time
@@ -13,15 +11,15 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from aiohttp import ClientResponse
 
 from bot.store.tables import alert_deliveries, alert_groups
-from tests.conftest import Bot, proxy_url, running_bot, sentry_fixture
+from tests.drivers.alerts import issue_alert
+from tests.drivers.bot import Bot, running_bot
+from tests.drivers.payloads import sentry_fixture
+from tests.drivers.sentry import SECRET, TOKEN, deliver, signed
+from tests.drivers.services import proxy_url
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.fakes.tcp_proxy import TcpProxy
-
-SECRET = "sentry-client-secret-for-tests"
-TOKEN = "legacy-token-0123456789"
 
 
 @pytest.fixture
@@ -29,19 +27,6 @@ async def bot(slack_api: FakeSlackAPI, database_url: str) -> AsyncIterator[Bot]:
     env = {"SENTRY_CLIENT_SECRET": SECRET, "SENTRY_WEBHOOK_TOKEN": TOKEN}
     async with running_bot(slack_api, database_url, **env) as running:
         yield running
-
-
-def signed(body: bytes, *, secret: str = SECRET, age: int = 0) -> dict[str, str]:
-    return {
-        "Content-Type": "application/json",
-        "Sentry-Hook-Signature": hmac.new(secret.encode(), body, hashlib.sha256).hexdigest(),
-        "Sentry-Hook-Timestamp": str(int(time.time()) - age),
-    }
-
-
-async def deliver(bot: Bot, body: bytes, resource: str, **headers: str) -> ClientResponse:
-    sent = signed(body) | {"Sentry-Hook-Resource": resource} | headers
-    return await bot.client.post("/webhooks/sentry", data=body, headers=sent)
 
 
 async def table(bot: Bot, which: sa.Table) -> list[dict[str, object]]:
@@ -147,6 +132,17 @@ async def test_a_payload_of_the_wrong_shape_is_kept_and_marked_unreadable(bot: B
     assert await table(bot, alert_groups) == []
 
 
+async def test_a_delivery_that_fails_does_not_block_the_ones_behind_it(bot: Bot) -> None:
+    bad = json.loads(sentry_fixture("event_alert.triggered.json"))
+    bad["data"]["event"]["issue_id"] = "9" * 300  # a key longer than the column
+    await deliver(bot, json.dumps(bad).encode(), "event_alert")
+    await deliver(bot, issue_alert(2), "event_alert")
+    await bot.settle()
+    outcomes = [r["outcome"] for r in await table(bot, alert_deliveries)]
+    assert outcomes[1] == "new"  # the good one behind it was read
+    assert outcomes[0] in ("failed", "new")  # Postgres refuses the key; SQLite doesn't care
+
+
 @pytest.mark.parametrize(
     ("headers", "says"),
     [
@@ -175,6 +171,14 @@ async def test_a_tampered_body_is_refused(bot: Bot) -> None:
     response = await bot.client.post("/webhooks/sentry", data=tampered, headers=signed(body))
     assert response.status == 401
     assert await table(bot, alert_deliveries) == []
+
+
+async def test_a_timestamp_that_is_not_a_number_is_refused(bot: Bot) -> None:
+    body = sentry_fixture("event_alert.triggered.json")
+    for stamp in ("nan", "inf", "1e12"):
+        headers = signed(body) | {"Sentry-Hook-Timestamp": stamp}
+        response = await bot.client.post("/webhooks/sentry", data=body, headers=headers)
+        assert response.status == 401
 
 
 async def test_broken_json_and_oversized_bodies_get_clear_answers(bot: Bot) -> None:

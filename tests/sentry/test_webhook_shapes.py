@@ -20,9 +20,10 @@ from bot.alerts.model import Delivery
 from bot.errors import UnreadableDelivery
 from bot.sentry.payloads import read_delivery, repeat_key
 from bot.store.tables import alert_deliveries
-from tests.conftest import Bot, running_bot, sentry_fixture
+from tests.drivers.bot import Bot, running_bot
+from tests.drivers.payloads import sentry_fixture
+from tests.drivers.sentry import SECRET, TOKEN, deliver
 from tests.fakes.slack_api import FakeSlackAPI
-from tests.sentry.test_webhook import SECRET, TOKEN, deliver
 
 # Resource header → a real body of it (None: a resource the bot reads nothing from).
 RESOURCES: dict[str, str | None] = {

@@ -8,7 +8,8 @@ import json
 import sqlalchemy as sa
 
 from bot.store.tables import incidents, timeline_events
-from tests.conftest import Bot, slack_fixture
+from tests.drivers.bot import Bot
+from tests.drivers.payloads import slack_fixture
 
 
 async def _incident(bot: Bot, number: int = 1) -> dict[str, object]:

@@ -11,7 +11,8 @@ import sqlalchemy as sa
 
 from bot.config import LuciaConfig
 from bot.store.tables import incidents, timeline_events
-from tests.conftest import INCIDENTS_CHANNEL, Bot, running_bot
+from tests.drivers.bot import Bot, running_bot
+from tests.drivers.slack import INCIDENTS_CHANNEL
 from tests.fakes.slack_api import FakeSlackAPI
 
 

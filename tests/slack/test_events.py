@@ -6,7 +6,8 @@ import copy
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import Bot, running_bot, slack_fixture
+from tests.drivers.bot import Bot, running_bot
+from tests.drivers.payloads import slack_fixture
 from tests.fakes.slack_api import FakeSlackAPI
 
 

@@ -9,10 +9,11 @@ import pytest
 import sqlalchemy as sa
 
 from bot.store.tables import alert_groups, incidents, silences
-from tests.alerts.test_notices import ALERTS, FAST, issue_alert, shown, until
-from tests.conftest import Bot, running_bot
+from tests.drivers.alerts import ALERTS, FAST, issue_alert, shown
+from tests.drivers.bot import Bot, running_bot
+from tests.drivers.sentry import SECRET, deliver
+from tests.drivers.waiting import until_true
 from tests.fakes.slack_api import FakeSlackAPI
-from tests.sentry.test_webhook import SECRET, deliver
 
 
 @pytest.fixture
@@ -45,7 +46,7 @@ async def test_acknowledge_shows_who_and_only_once(bot: Bot) -> None:
     assert "Acknowledged these alerts" in await click(bot, "lucia_alert_ack", "a")
     alerts = bot.slack.channels[ALERTS]
     await shown(alerts, "Acknowledged by <@U01BOBBY00>")
-    await until(lambda: "lucia_alert_ack" not in buttons(bot))
+    await until_true(lambda: "lucia_alert_ack" not in buttons(bot))
     assert "already acknowledged" in await click(bot, "lucia_alert_ack", "b", user="U01ALICE00")
 
 

@@ -17,7 +17,8 @@ import sqlalchemy as sa
 from bot import log_messages as msg
 from bot.store.database import from_utc
 from bot.store.tables import timeline_events
-from tests.conftest import Bot, slack_fixture
+from tests.drivers.bot import Bot
+from tests.drivers.payloads import slack_fixture
 from tests.fakes.slack_api import FakeChannel
 
 ALICE, BOB, LUCIA = "U01ALICE00", "U01BOBBY00", "U01LUCIABT"

@@ -9,7 +9,9 @@ from urllib.parse import urlencode
 import sqlalchemy as sa
 
 from bot.store.tables import incidents
-from tests.conftest import Bot, sign, slack_fixture
+from tests.drivers.bot import Bot
+from tests.drivers.payloads import slack_fixture
+from tests.drivers.slack import sign
 
 
 def _open_form(bot: Bot) -> str:

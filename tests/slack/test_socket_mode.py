@@ -9,7 +9,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.config import LuciaConfig
 from bot.server import RUNTIME, build_server_app
 from bot.settings import load_settings
-from tests.conftest import slack_fixture
+from tests.drivers.payloads import slack_fixture
 from tests.fakes.slack_api import FakeSlackAPI
 
 

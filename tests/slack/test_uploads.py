@@ -13,7 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import ChatError
 from bot.slack.chat import UPLOAD_STEP, SlackChat
-from tests.conftest import INCIDENTS_CHANNEL
+from tests.drivers.slack import INCIDENTS_CHANNEL
 from tests.fakes.slack_api import UPLOAD_CALL, FakeSlackAPI
 
 FLOW = ["files.getUploadURLExternal", UPLOAD_CALL, "files.completeUploadExternal"]

@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 
 from bot.store.database import create_engine, driver_url
 from bot.store.reach import connection_problem
-from tests.conftest import POSTGRES_URL, empty_postgres
+from tests.drivers.services import POSTGRES_URL, empty_postgres
 from tests.fakes.tls_postgres import TlsPostgres, make_ca_and_server_cert
 
 

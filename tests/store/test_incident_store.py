@@ -21,7 +21,7 @@ from bot.incidents.model import EventKind, Incident, Severity, Status, TimelineE
 from bot.store.database import create_engine, driver_url
 from bot.store.incident_store import SqlIncidentStore
 from bot.store.migrate import upgrade
-from tests.conftest import proxy_url
+from tests.drivers.services import proxy_url
 from tests.fakes.tcp_proxy import TcpProxy
 
 ALICE = "U01ALICE00"
