@@ -10,10 +10,10 @@ from dataclasses import dataclass
 import pytest
 import redis.asyncio as aioredis
 
-from bot.dedupe import Dedupe
 from bot.dedupe.memory import MemoryDedupe
 from bot.dedupe.redis_dedupe import RedisDedupe
 from bot.errors import DedupeUnavailable
+from bot.slack.ports import Dedupe
 
 UNREACHABLE = "redis://127.0.0.1:1/0"
 PREFIX = "lucia:a1b2c3:"
