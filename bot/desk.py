@@ -33,10 +33,11 @@ from bot.incidents.commands import (
     SilenceAlerts,
 )
 from bot.incidents.replies import Reply
-from bot.incidents.service import IncidentService, Invocation
+from bot.incidents.service import IncidentService
 from bot.paging.service import PagingService
 from bot.playbooks.service import PlaybookService
 from bot.postmortem.service import PostmortemService
+from bot.vocabulary import Invocation
 
 _ALERT_COMMANDS = (ListAlerts, SilenceAlerts, LiftSilence, NoticeAction)
 _PAGING_COMMANDS = (PageSomeone, AcknowledgePage, ShowOwners, SetOwner, ShowRefs, SetRef)

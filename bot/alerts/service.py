@@ -48,8 +48,8 @@ from bot.incidents.commands import (
     SilenceNotice,
 )
 from bot.incidents.replies import AlertListing, Done, Noted, Reply
-from bot.incidents.service import Invocation
 from bot.types import Clock
+from bot.vocabulary import Invocation
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ from bot.errors import CommandError, StoreUnavailable, UserError
 from bot.incidents.commands import MAX_TITLE, OpenIncident, parse
 from bot.incidents.model import Severity
 from bot.incidents.replies import AskForDetails, Done
-from bot.incidents.service import Invocation
+from bot.vocabulary import Invocation
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 __all__ = [
     "MAX_TEXT",
     "MAX_TITLE",
-    "REFERENCE_KEYS",
-    "ROLES",
     "USAGE",
     "Acknowledge",
     "AcknowledgeNotice",
@@ -56,6 +54,7 @@ from bot.incidents.lifecycle import WORKING_STATUSES
 from bot.incidents.model import Severity, Status
 from bot.incidents.plain_text import plain_text
 from bot.types import UserId
+from bot.vocabulary import EMAIL_ADDRESS, REFERENCE_KEYS, ROLES, parse_duration
 
 MAX_TITLE = 150  # Slack's header block limit: the title must fit the card as typed
 MAX_TEXT = 2900  # under Slack's 3,000-character section limit
@@ -90,18 +89,6 @@ USAGE = {
     "postmortem": "/lucia postmortem [#N]",
     "followup": "/lucia followup add [#N] <text> [@owner] | list [#N] | done <F3>",
 }
-
-ROLES = ("owner", "infra", "dns", "billing", "fallback")
-REFERENCE_KEYS = (
-    "staging_url",
-    "staging_api_url",
-    "production_app_url",
-    "production_api_url",
-    "status_page",
-    "runbook",
-    "rollback_doc",
-    "vault_location",
-)
 
 
 def usage(name: str) -> str:
@@ -458,7 +445,6 @@ def _parse_incident(text: str) -> Command:
 
 _GROUP = re.compile(r"A(\d{1,12})", re.IGNORECASE)
 _SILENCE = re.compile(r"S?(\d{1,12})", re.IGNORECASE)
-_DURATION = re.compile(r"(\d{1,4})([mhd])", re.IGNORECASE)
 MAX_SILENCE = timedelta(days=30)
 
 
@@ -489,7 +475,6 @@ def _parse_alerts(text: str) -> Command:
             raise CommandError(f"`alerts {_clip(sub)}` isn't a command I know.", usage("alerts"))
 
 
-EMAIL_ADDRESS = r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
 _EMAIL = re.compile(rf"(?:<mailto:[^|>]+\|)?({EMAIL_ADDRESS})>?")
 _PHONE = re.compile(r"\+?[0-9][0-9 ().-]{5,30}")
 
@@ -629,13 +614,11 @@ def _parse_run(name: str, text: str, form: str) -> RunPlaybook:
 
 
 def _duration(text: str) -> timedelta:
-    match = _DURATION.fullmatch(text)
-    if match is None:
+    duration = parse_duration(text.lower(), units="mhd", max_digits=4)
+    if duration is None:
         raise CommandError(
             f"`{_clip(text)}` isn't a duration like 30m, 2h or 1d.", usage("silence")
         )
-    amount, unit = int(match.group(1)), match.group(2).lower()
-    duration = timedelta(minutes=amount) * {"m": 1, "h": 60, "d": 1440}[unit]
     if not timedelta(0) < duration <= MAX_SILENCE:
         raise CommandError("A silence lasts between a minute and 30 days.", usage("silence"))
     return duration

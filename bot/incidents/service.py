@@ -3,13 +3,13 @@ chat front, rendering from what was stored."""
 
 from __future__ import annotations
 
-__all__ = ["DEFAULT_SEVERITY", "IncidentService", "Invocation"]
+__all__ = ["DEFAULT_SEVERITY", "IncidentService"]
 
 import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TypeVar
@@ -26,13 +26,13 @@ from bot.incidents.model import EventKind, Incident, Severity, TimelineEvent
 from bot.incidents.ports import IncidentChat, IncidentStore, IncidentTransaction
 from bot.incidents.replies import AskForDetails, Detail, Done, Listing, Reply, ShowHelp
 from bot.types import Clock, JSONValue, UserId
+from bot.vocabulary import SYSTEM_ACTOR, Invocation
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
 DEFAULT_SEVERITY = Severity.SEV3
-SYSTEM_ACTOR = "lucia"  # the bot itself, in timelines
 LIST_LIMIT = 25
 CHANNEL_NAME_ATTEMPTS = 5
 DUPLICATE_OPEN_WINDOW = timedelta(minutes=1)
@@ -43,14 +43,6 @@ PagingGap = Callable[[Severity, Sequence[str]], Awaitable[str | None]]
 
 async def _nobody_asked(_severity: Severity, _requested: Sequence[str]) -> str | None:
     return None
-
-
-@dataclass(frozen=True)
-class Invocation:
-    """Who asked, and where: the channel decides the default incident."""
-
-    actor: UserId
-    channel_id: str | None = None
 
 
 class IncidentService:

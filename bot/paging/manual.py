@@ -13,7 +13,7 @@ from bot.incidents import commands as cmd
 from bot.incidents.model import EventKind, TimelineEvent
 from bot.incidents.ports import IncidentStore
 from bot.incidents.replies import Noted, Reply
-from bot.incidents.service import IncidentService, Invocation
+from bot.incidents.service import IncidentService
 from bot.paging.delivery import channel_name
 from bot.paging.message import page_message
 from bot.paging.model import new_page
@@ -22,6 +22,7 @@ from bot.paging.ports import Contact, Notifier, PagingStore
 from bot.paging.timeline import actor_ref, target_ref
 from bot.paging.words import Person, from_markup, timeline_text, to_markup
 from bot.types import Clock
+from bot.vocabulary import Invocation
 
 
 class ManualPages:

@@ -12,7 +12,7 @@ from bot.config import LuciaConfig
 from bot.incidents import commands as cmd
 from bot.incidents.ports import IncidentStore
 from bot.incidents.replies import Reply
-from bot.incidents.service import IncidentService, Invocation
+from bot.incidents.service import IncidentService
 from bot.paging.delivery import PageSender
 from bot.paging.escalations import Escalations
 from bot.paging.manual import ManualPages
@@ -20,6 +20,7 @@ from bot.paging.owners import OwnersTable
 from bot.paging.people import People
 from bot.paging.ports import Announce, Notifier, PagingStore, ProfileNames
 from bot.types import Clock
+from bot.vocabulary import Invocation
 
 
 class PagingService:

@@ -24,7 +24,6 @@ from bot.incidents import commands as cmd
 from bot.incidents.model import EventKind, TimelineEvent
 from bot.incidents.ports import IncidentStore
 from bot.incidents.replies import Noted, PlaybookPlan, Reply
-from bot.incidents.service import Invocation
 from bot.playbooks.lease import Leases, WakeAt
 from bot.playbooks.model import (
     Approval,
@@ -65,6 +64,7 @@ from bot.playbooks.result import (
 )
 from bot.playbooks.runner import HealthProbe, Plan, Runner, run_steps
 from bot.types import Clock
+from bot.vocabulary import Invocation
 
 log = logging.getLogger(__name__)
 

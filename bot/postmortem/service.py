@@ -14,10 +14,10 @@ from bot.incidents import commands as cmd
 from bot.incidents.model import EventKind, Incident, TimelineEvent
 from bot.incidents.ports import IncidentStore
 from bot.incidents.replies import Noted, Reply
-from bot.incidents.service import Invocation
 from bot.postmortem.export import postmortem_markdown
 from bot.postmortem.model import FollowUp, PostmortemData
 from bot.types import Clock
+from bot.vocabulary import Invocation
 
 LINK_LIFETIME = timedelta(hours=24)
 

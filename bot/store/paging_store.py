@@ -27,9 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.config import Role
 from bot.incidents.model import EventKind, Incident, TimelineEvent
-from bot.incidents.service import SYSTEM_ACTOR
 from bot.paging.model import (
     Chain,
     Delivery,
@@ -53,6 +51,7 @@ from bot.store.tables import (
     refs,
     timeline_events,
 )
+from bot.vocabulary import SYSTEM_ACTOR, Role
 
 _UNANSWERED = incidents.c.acknowledged_at.is_(None) & incidents.c.resolved_at.is_(None)
 _BY_ESCALATION = pages.c.created_by == SYSTEM_ACTOR  # pages a person sent go out regardless

@@ -14,11 +14,11 @@ from aiohttp.test_utils import TestClient, TestServer
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import RUNTIME, Runtime, build_server_app
-from bot.config import LuciaConfig, Owner, Role
+from bot.config import LuciaConfig, Owner
 from bot.incidents.commands import parse
-from bot.incidents.service import Invocation
 from bot.settings import load_settings
 from bot.slack.paging import SlackProfiles
+from bot.vocabulary import Invocation, Role
 from tests.conftest import free_port, running_bot, until
 from tests.fakes.ntfy import FakeNtfy
 from tests.fakes.slack_api import FakeSlackAPI

@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from bot.config import EscalationPolicy, EscalationStep, LuciaConfig, Owner, PagingConfig, Role
+from bot.config import EscalationPolicy, EscalationStep, LuciaConfig, Owner, PagingConfig
 from bot.incidents.model import Severity
 from bot.slack.views.ids import PAGE_ACK_ACTION
 from bot.store.tables import audit_log, page_deliveries, pages, timeline_events
+from bot.vocabulary import Role
 from tests.conftest import Bot, running_bot, until
 from tests.fakes.ntfy import FakeNtfy
 from tests.fakes.slack_api import FakeSlackAPI

@@ -17,9 +17,10 @@ import sqlalchemy as sa
 import yaml
 from aiohttp import web
 
-from bot.config import LuciaConfig, Owner, Role, Service
+from bot.config import LuciaConfig, Owner, Service
 from bot.slack.views.ids import RUN_ACTIONS
 from bot.store.tables import playbook_runs, playbook_steps
+from bot.vocabulary import Role
 from tests.conftest import Bot, free_port, running_bot, until
 from tests.fakes.render_api import FakeRenderAPI
 from tests.fakes.slack_api import FakeSlackAPI

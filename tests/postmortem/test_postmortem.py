@@ -17,19 +17,12 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from bot.config import (
-    AlertMatch,
-    AlertRoute,
-    EscalationPolicy,
-    EscalationStep,
-    LuciaConfig,
-    Owner,
-    Role,
-)
+from bot.config import AlertMatch, AlertRoute, EscalationPolicy, EscalationStep, LuciaConfig, Owner
 from bot.incidents.model import EventKind, Incident, Severity, Status, TimelineEvent
 from bot.postmortem.export import postmortem_markdown
 from bot.postmortem.links import link_query
 from bot.postmortem.model import PostmortemData, RunLine
+from bot.vocabulary import Role
 from tests.alerts.test_routing import fatal_alert
 from tests.conftest import SIGNING_SECRET, Bot, running_bot, until
 from tests.paging.test_paging import Reach, reach  # noqa: F401 - the fixture

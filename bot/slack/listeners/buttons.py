@@ -12,8 +12,8 @@ from slack_bolt.async_app import AsyncAck, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.incidents.commands import Command
-from bot.incidents.service import Invocation
 from bot.slack.dispatch import SlackDeps, respond_answer, run_command
+from bot.vocabulary import Invocation
 
 
 def on_numbered_click(

@@ -11,10 +11,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import CommandError
 from bot.incidents.commands import Help, OpenIncident, parse, usage
-from bot.incidents.service import Invocation
 from bot.slack.dispatch import SlackDeps, respond_answer, run_command
 from bot.slack.views.mrkdwn import escape
 from bot.slack.views.replies import help_message
+from bot.vocabulary import Invocation
 
 
 def register(app: AsyncApp, deps: SlackDeps) -> None:
