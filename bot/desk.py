@@ -6,36 +6,36 @@ __all__ = ["Desk"]
 
 from collections.abc import Callable
 
+from bot.alerts.commands import AlertCommand, LiftSilence, ListAlerts, NoticeAction, SilenceAlerts
 from bot.alerts.service import AlertService
-from bot.incidents.commands import (
-    AcknowledgePage,
-    AddFollowUp,
-    AlertCommand,
-    Command,
-    DecideRun,
-    ExportPostmortem,
-    FinishFollowUp,
-    LiftSilence,
-    ListAlerts,
-    ListFollowUps,
-    ListPlaybooks,
-    NoticeAction,
-    PageSomeone,
-    PagingCommand,
-    PlaybookCommand,
-    PostmortemCommand,
-    RunPlaybook,
-    SetOwner,
-    SetRef,
-    ShowDeploys,
-    ShowOwners,
-    ShowRefs,
-    SilenceAlerts,
-)
+from bot.grammar import Command
 from bot.incidents.replies import Reply
 from bot.incidents.service import IncidentService
+from bot.paging.commands import (
+    AcknowledgePage,
+    PageSomeone,
+    PagingCommand,
+    SetOwner,
+    SetRef,
+    ShowOwners,
+    ShowRefs,
+)
 from bot.paging.service import PagingService
+from bot.playbooks.commands import (
+    DecideRun,
+    ListPlaybooks,
+    PlaybookCommand,
+    RunPlaybook,
+    ShowDeploys,
+)
 from bot.playbooks.service import PlaybookService
+from bot.postmortem.commands import (
+    AddFollowUp,
+    ExportPostmortem,
+    FinishFollowUp,
+    ListFollowUps,
+    PostmortemCommand,
+)
 from bot.postmortem.service import PostmortemService
 from bot.vocabulary import Invocation
 

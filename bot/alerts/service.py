@@ -17,6 +17,15 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from bot import log_messages as msg
+from bot.alerts.commands import (
+    AcknowledgeNotice,
+    AlertCommand,
+    LiftSilence,
+    ListAlerts,
+    OpenIncidentFromNotice,
+    SilenceAlerts,
+    SilenceNotice,
+)
 from bot.alerts.model import (
     AlertGroup,
     AlertSignal,
@@ -37,15 +46,6 @@ from bot.errors import (
     StoreUnavailable,
     UnreadableDelivery,
     UserError,
-)
-from bot.incidents.commands import (
-    AcknowledgeNotice,
-    AlertCommand,
-    LiftSilence,
-    ListAlerts,
-    OpenIncidentFromNotice,
-    SilenceAlerts,
-    SilenceNotice,
 )
 from bot.incidents.replies import AlertListing, Done, Noted, Reply
 from bot.types import Clock

@@ -15,12 +15,13 @@ from functools import partial
 from typing import TypeVar
 
 from bot import log_messages as msg
+from bot.command_text import MAX_TEXT
 from bot.durations import short_duration
 from bot.errors import ChannelNameTaken, ChatError, DuplicateOpen, IncidentNotFound, UnknownUser
 from bot.incidents import commands as cmd
 from bot.incidents import lifecycle
 from bot.incidents.channel_name import channel_name
-from bot.incidents.commands import MAX_TEXT, MAX_TITLE
+from bot.incidents.commands import MAX_TITLE
 from bot.incidents.lifecycle import Change
 from bot.incidents.model import EventKind, Incident, Severity, TimelineEvent
 from bot.incidents.ports import IncidentChat, IncidentStore, IncidentTransaction
@@ -66,7 +67,7 @@ class IncidentService:
         self._opened = opened  # paging's wake-up: the first page goes out now
         self._paging_gap = paging_gap  # whom an incident would page: None, or why nobody
 
-    async def run(self, command: cmd.Command, inv: Invocation) -> Reply:
+    async def run(self, command: cmd.IncidentsCommand, inv: Invocation) -> Reply:
         match command:
             case cmd.Help():
                 return ShowHelp()

@@ -11,8 +11,8 @@ from collections.abc import Collection, Sequence
 from bot import log_messages as msg
 from bot.config import LuciaConfig, Owner
 from bot.errors import UserError
-from bot.incidents import commands as cmd
 from bot.incidents.replies import Noted, Reply
+from bot.paging import commands as cmd
 from bot.paging.model import OwnerEntry
 from bot.paging.people import People, is_placeholder
 from bot.paging.ports import Contact, PagingStore

@@ -9,10 +9,10 @@ __all__ = ["PagingService"]
 from collections.abc import Callable, Sequence
 
 from bot.config import LuciaConfig
-from bot.incidents import commands as cmd
 from bot.incidents.ports import IncidentStore
 from bot.incidents.replies import Reply
 from bot.incidents.service import IncidentService
+from bot.paging import commands as cmd
 from bot.paging.delivery import PageSender
 from bot.paging.escalations import Escalations
 from bot.paging.manual import ManualPages

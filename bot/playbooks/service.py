@@ -20,10 +20,10 @@ from datetime import UTC, datetime, timedelta
 from bot import log_messages as msg
 from bot.config import LuciaConfig, Service
 from bot.errors import RenderError, StoreUnavailable, UserError
-from bot.incidents import commands as cmd
 from bot.incidents.model import EventKind, TimelineEvent
 from bot.incidents.ports import IncidentStore
 from bot.incidents.replies import Noted, PlaybookPlan, Reply
+from bot.playbooks import commands as cmd
 from bot.playbooks.lease import Leases, WakeAt
 from bot.playbooks.model import (
     Approval,
@@ -164,7 +164,7 @@ class PlaybookService:
             raise UserError(f"There is no playbook `{command.playbook}` ({known}).")
         name = command.service or playbook.service
         if name is None:
-            raise UserError(f"Run {playbook.name} on which service? `{cmd.usage('playbook')}`")
+            raise UserError(f"Run {playbook.name} on which service? `{cmd.USAGE['playbook']}`")
         service = self._service(name)
         if not command.dry_run and inv.actor not in await self._responders():
             raise UserError(

@@ -10,10 +10,10 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.errors import ChatError, IncidentNotFound, UserError
-from bot.incidents import commands as cmd
 from bot.incidents.model import EventKind, Incident, TimelineEvent
 from bot.incidents.ports import IncidentStore
 from bot.incidents.replies import Noted, Reply
+from bot.postmortem import commands as cmd
 from bot.postmortem.export import postmortem_markdown
 from bot.postmortem.model import FollowUp, PostmortemData
 from bot.types import Clock

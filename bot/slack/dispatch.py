@@ -24,7 +24,7 @@ from bot.background import BackgroundTasks
 from bot.dedupe import Dedupe
 from bot.desk import Desk
 from bot.errors import DuplicateOpen, StoreUnavailable, UserError
-from bot.incidents.commands import Command, usage
+from bot.grammar import Command, usage
 from bot.incidents.replies import AskForDetails
 from bot.incidents.service import IncidentService
 from bot.slack.views.message import Message

@@ -15,7 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import RUNTIME, Runtime, build_server_app
 from bot.config import LuciaConfig, Owner
-from bot.incidents.commands import parse
+from bot.grammar import parse
 from bot.settings import load_settings
 from bot.slack.paging import SlackProfiles
 from bot.vocabulary import Invocation, Role

@@ -19,7 +19,7 @@ import pytest
 from bot.app import Runtime, build_runtime
 from bot.config import LuciaConfig, Owner
 from bot.console.chat import ConsoleChat
-from bot.incidents.commands import parse
+from bot.grammar import parse
 from bot.incidents.replies import Reply
 from bot.settings import load_settings
 from bot.store.incident_store import SqlIncidentStore

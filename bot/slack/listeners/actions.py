@@ -13,7 +13,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import StoreUnavailable, UserError
-from bot.incidents.commands import Acknowledge, Resolve, ShowIncident, usage
+from bot.grammar import usage
+from bot.incidents.commands import Acknowledge, Resolve, ShowIncident
 from bot.incidents.replies import Detail
 from bot.slack.dispatch import DATABASE_DOWN, SlackDeps, respond_answer, run_command
 from bot.slack.views.ids import ACK_ACTION, RESOLVE_ACTION, UPDATE_ACTION

@@ -12,7 +12,8 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import CommandError
-from bot.incidents.commands import ListIncidents, parse
+from bot.grammar import parse
+from bot.incidents.commands import ListIncidents
 from bot.incidents.replies import Listing
 from bot.slack.dispatch import SlackDeps, ephemeral_answer, run_command, thread_answer
 from bot.slack.views.home import home_view
