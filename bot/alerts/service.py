@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import ClassVar, get_args
 
 from bot import log_messages as msg
 from bot.alerts.commands import (
@@ -71,6 +72,8 @@ SignalReader = Callable[[Delivery], Read]
 
 
 class AlertService:
+    handles: ClassVar[tuple[type, ...]] = get_args(AlertCommand)
+
     def __init__(
         self,
         store: AlertStore,

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import TypeVar
+from typing import ClassVar, TypeVar, get_args
 
 from bot import log_messages as msg
 from bot.command_text import MAX_TEXT
@@ -47,6 +47,8 @@ async def _nobody_asked(_severity: Severity, _requested: Sequence[str]) -> str |
 
 
 class IncidentService:
+    handles: ClassVar[tuple[type, ...]] = get_args(cmd.IncidentsCommand)
+
     def __init__(
         self,
         store: IncidentStore,

@@ -7,6 +7,7 @@ from __future__ import annotations
 __all__ = ["PagingService"]
 
 from collections.abc import Callable, Sequence
+from typing import ClassVar, get_args
 
 from bot.config import LuciaConfig
 from bot.incidents.ports import IncidentStore
@@ -24,6 +25,8 @@ from bot.vocabulary import Invocation
 
 
 class PagingService:
+    handles: ClassVar[tuple[type, ...]] = get_args(cmd.PagingCommand)
+
     def __init__(
         self,
         store: PagingStore,

@@ -16,6 +16,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from typing import ClassVar, get_args
 
 from bot import log_messages as msg
 from bot.config import LuciaConfig, Service
@@ -75,6 +76,8 @@ NameOf = Callable[[str], Awaitable[str]]  # a Slack user id → the person's nam
 
 
 class PlaybookService:
+    handles: ClassVar[tuple[type, ...]] = get_args(cmd.PlaybookCommand)
+
     def __init__(
         self,
         playbooks: PlaybookSet,

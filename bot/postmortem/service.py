@@ -7,7 +7,7 @@ __all__ = ["LINK_LIFETIME", "PostmortemService"]
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import ClassVar, Protocol, get_args
 
 from bot.errors import ChatError, IncidentNotFound, UserError
 from bot.incidents.model import EventKind, Incident, TimelineEvent
@@ -50,6 +50,8 @@ LinkFor = Callable[[int], str | None]  # a signed URL for incident N, or None (n
 
 
 class PostmortemService:
+    handles: ClassVar[tuple[type, ...]] = get_args(cmd.PostmortemCommand)
+
     def __init__(
         self,
         store: PostmortemStore,
