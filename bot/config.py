@@ -16,17 +16,15 @@ __all__ = [
     "PagingConfig",
     "PlaybooksConfig",
     "References",
-    "Role",
     "Service",
     "load_config",
     "load_yaml",
 ]
 
-import enum
 import re
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 import yaml
 from pydantic import (
@@ -36,24 +34,17 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    create_model,
     field_validator,
     model_validator,
 )
 
 from bot.errors import ConfigError, ConfigProblem
-from bot.incidents.commands import EMAIL_ADDRESS
 from bot.incidents.model import Severity
 from bot.secret_shapes import looks_secret
+from bot.vocabulary import EMAIL_ADDRESS, REFERENCE_KEYS, Role, parse_duration
 
 M = TypeVar("M", bound=BaseModel)
-
-
-class Role(enum.StrEnum):
-    OWNER = "owner"  # founder / owner
-    INFRA = "infra"
-    DNS = "dns"  # domain / DNS
-    BILLING = "billing"
-    FALLBACK = "fallback"  # emergency fallback contact
 
 
 def _duration(value: Any) -> Any:
@@ -65,11 +56,10 @@ def _duration(value: Any) -> Any:
             raise ValueError(f"`{value}` is negative: a wait can't be")
         return timedelta(seconds=value)
     if isinstance(value, str):
-        match = re.fullmatch(r"\s*(\d+)\s*([smh]?)\s*", value)
-        if match is None:
+        duration = parse_duration(value, units="smh", bare="s")
+        if duration is None:
             raise ValueError(f"`{value}` is not a duration like 90s, 5m or 1h")
-        unit = {"": 1, "s": 1, "m": 60, "h": 3600}[match.group(2)]
-        return timedelta(seconds=int(match.group(1)) * unit)
+        return duration
     return value
 
 
@@ -130,17 +120,8 @@ class Owner(_Model):
     notes: FreeText = ""
 
 
-class References(_Model):
+class _Pointers(_Model):
     """Where things are — never a secret itself (a token here is refused at start)."""
-
-    staging_url: str | None = None
-    staging_api_url: str | None = None
-    production_app_url: str | None = None
-    production_api_url: str | None = None
-    status_page: str | None = None
-    runbook: str | None = None
-    rollback_doc: str | None = None
-    vault_location: str | None = None
 
     @field_validator("*")
     @classmethod
@@ -148,6 +129,21 @@ class References(_Model):
         if value is not None and looks_secret(value):
             raise ValueError("looks like a secret: put where it lives (a vault path), not it")
         return value
+
+
+# One optional text per key of the shared vocabulary, so the file and `/lucia refs set`
+# know the same keys. mypy can't see fields made from a list: to it, this is `_Pointers`
+# (the bot reads references with `model_dump`).
+if TYPE_CHECKING:
+    References = _Pointers
+else:
+    References = create_model(
+        "References",
+        __base__=_Pointers,
+        __doc__=_Pointers.__doc__,
+        __module__=__name__,
+        **{key: (str | None, None) for key in REFERENCE_KEYS},
+    )
 
 
 class Service(_Model):

@@ -1,47 +1,35 @@
-"""Where every `/lucia` command is answered, whichever front it came from."""
+"""Where every `/lucia` command is answered, whichever front it came from.
+
+Each service declares the command types it answers (`handles`); the desk hands a command
+to the one service that declared its type. Every command of the grammar must have exactly
+one: a gap or a double claim is a programming error, raised when the desk is built.
+"""
 
 from __future__ import annotations
 
 __all__ = ["Desk"]
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol, get_args
 
 from bot.alerts.service import AlertService
-from bot.incidents.commands import (
-    AcknowledgePage,
-    AddFollowUp,
-    AlertCommand,
-    Command,
-    DecideRun,
-    ExportPostmortem,
-    FinishFollowUp,
-    LiftSilence,
-    ListAlerts,
-    ListFollowUps,
-    ListPlaybooks,
-    NoticeAction,
-    PageSomeone,
-    PagingCommand,
-    PlaybookCommand,
-    PostmortemCommand,
-    RunPlaybook,
-    SetOwner,
-    SetRef,
-    ShowDeploys,
-    ShowOwners,
-    ShowRefs,
-    SilenceAlerts,
-)
+from bot.grammar import Command
 from bot.incidents.replies import Reply
-from bot.incidents.service import IncidentService, Invocation
+from bot.incidents.service import IncidentService
 from bot.paging.service import PagingService
 from bot.playbooks.service import PlaybookService
 from bot.postmortem.service import PostmortemService
+from bot.vocabulary import Invocation
 
-_ALERT_COMMANDS = (ListAlerts, SilenceAlerts, LiftSilence, NoticeAction)
-_PAGING_COMMANDS = (PageSomeone, AcknowledgePage, ShowOwners, SetOwner, ShowRefs, SetRef)
-_PLAYBOOK_COMMANDS = (ListPlaybooks, ShowDeploys, RunPlaybook, DecideRun)
-_POSTMORTEM_COMMANDS = (ExportPostmortem, AddFollowUp, ListFollowUps, FinishFollowUp)
+_Run = Callable[[Any, Invocation], Awaitable[Reply]]
+
+
+class _Handler(Protocol):
+    @property
+    def handles(self) -> tuple[type, ...]: ...
+
+    @property
+    def run(self) -> _Run: ...
 
 
 class Desk:
@@ -61,24 +49,27 @@ class Desk:
         self.paging = paging
         self.playbooks = playbooks
         self.postmortems = postmortems
+        self._routes = _routes((incidents, alerts, paging, playbooks, postmortems))
 
     async def run(self, command: Command, inv: Invocation) -> Reply:
+        route = self._routes.get(type(command))
+        if route is None:
+            raise TypeError(f"{type(command).__name__} is not a /lucia command")
         try:
-            return await self._route(command, inv)
+            return await route(command, inv)
         finally:
             self._ran()
 
-    async def _route(self, command: Command, inv: Invocation) -> Reply:
-        if isinstance(command, _ALERT_COMMANDS):
-            alert_command: AlertCommand = command
-            return await self.alerts.run(alert_command, inv)
-        if isinstance(command, _POSTMORTEM_COMMANDS):
-            postmortem_command: PostmortemCommand = command
-            return await self.postmortems.run(postmortem_command, inv)
-        if isinstance(command, _PLAYBOOK_COMMANDS):
-            playbook_command: PlaybookCommand = command
-            return await self.playbooks.run(playbook_command, inv)
-        if isinstance(command, _PAGING_COMMANDS):
-            paging_command: PagingCommand = command
-            return await self.paging.run(paging_command, inv)
-        return await self.incidents.run(command, inv)
+
+def _routes(services: tuple[_Handler, ...]) -> dict[type, _Run]:
+    """Command type → the `run` of the one service that handles it."""
+    routes: dict[type, _Run] = {}
+    for service in services:
+        for kind in service.handles:
+            if kind in routes:
+                raise TypeError(f"{kind.__name__} is handled by two services")
+            routes[kind] = service.run
+    unhandled = [kind.__name__ for kind in get_args(Command) if kind not in routes]
+    if unhandled:
+        raise TypeError(f"no service handles {', '.join(unhandled)}")
+    return routes

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Role, load_config
+from bot.config import load_config
 from bot.errors import ConfigError
 from bot.incidents.model import Severity
 from bot.playbooks.model import load_playbooks
+from bot.vocabulary import Role
 
 FULL = textwrap.dedent(
     """\

@@ -20,8 +20,9 @@ from bot.alerts.model import AlertGroup, AlertSignal, Outcome
 from bot.alerts.ports import AlertStore
 from bot.config import AlertMatch, AlertRoute
 from bot.incidents.model import Incident, Severity
-from bot.incidents.service import SYSTEM_ACTOR, IncidentService
+from bot.incidents.service import IncidentService
 from bot.types import Clock, UserId
+from bot.vocabulary import SYSTEM_ACTOR
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,18 @@ import logging
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import ClassVar, get_args
 
 from bot import log_messages as msg
+from bot.alerts.commands import (
+    AcknowledgeNotice,
+    AlertCommand,
+    LiftSilence,
+    ListAlerts,
+    OpenIncidentFromNotice,
+    SilenceAlerts,
+    SilenceNotice,
+)
 from bot.alerts.model import (
     AlertGroup,
     AlertSignal,
@@ -38,18 +48,9 @@ from bot.errors import (
     UnreadableDelivery,
     UserError,
 )
-from bot.incidents.commands import (
-    AcknowledgeNotice,
-    AlertCommand,
-    LiftSilence,
-    ListAlerts,
-    OpenIncidentFromNotice,
-    SilenceAlerts,
-    SilenceNotice,
-)
 from bot.incidents.replies import AlertListing, Done, Noted, Reply
-from bot.incidents.service import Invocation
 from bot.types import Clock
+from bot.vocabulary import Invocation
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,8 @@ LIST_LIMIT = 25
 
 
 class AlertService:
+    handles: ClassVar[tuple[type, ...]] = get_args(AlertCommand)
+
     def __init__(
         self,
         store: AlertStore,

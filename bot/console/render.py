@@ -8,7 +8,7 @@ import html
 import re
 from collections.abc import Callable, Sequence
 
-from bot.incidents.commands import USAGE
+from bot.grammar import USAGE
 from bot.incidents.model import Incident, TimelineEvent
 from bot.incidents.replies import (
     AlertListing,

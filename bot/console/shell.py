@@ -23,10 +23,11 @@ from bot.console.render import reply_text, unformat
 from bot.console.terminal import Terminal
 from bot.desk import Desk
 from bot.errors import CommandError, StoreUnavailable, UserError
-from bot.incidents.commands import MAX_TITLE, OpenIncident, parse
+from bot.grammar import parse
+from bot.incidents.commands import MAX_TITLE, OpenIncident
 from bot.incidents.model import Severity
 from bot.incidents.replies import AskForDetails, Done
-from bot.incidents.service import Invocation
+from bot.vocabulary import Invocation
 
 log = logging.getLogger(__name__)
 

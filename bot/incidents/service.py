@@ -3,36 +3,37 @@ chat front, rendering from what was stored."""
 
 from __future__ import annotations
 
-__all__ = ["DEFAULT_SEVERITY", "IncidentService", "Invocation"]
+__all__ = ["DEFAULT_SEVERITY", "IncidentService"]
 
 import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import TypeVar
+from typing import ClassVar, TypeVar, get_args
 
 from bot import log_messages as msg
+from bot.command_text import MAX_TEXT
 from bot.durations import short_duration
 from bot.errors import ChannelNameTaken, ChatError, DuplicateOpen, IncidentNotFound, UnknownUser
 from bot.incidents import commands as cmd
 from bot.incidents import lifecycle
 from bot.incidents.channel_name import channel_name
-from bot.incidents.commands import MAX_TEXT, MAX_TITLE
+from bot.incidents.commands import MAX_TITLE
 from bot.incidents.lifecycle import Change
 from bot.incidents.model import EventKind, Incident, Severity, TimelineEvent
 from bot.incidents.ports import IncidentChat, IncidentStore, IncidentTransaction
 from bot.incidents.replies import AskForDetails, Detail, Done, Listing, Reply, ShowHelp
 from bot.types import Clock, JSONValue, UserId
+from bot.vocabulary import SYSTEM_ACTOR, Invocation
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
 DEFAULT_SEVERITY = Severity.SEV3
-SYSTEM_ACTOR = "lucia"  # the bot itself, in timelines
 LIST_LIMIT = 25
 CHANNEL_NAME_ATTEMPTS = 5
 DUPLICATE_OPEN_WINDOW = timedelta(minutes=1)
@@ -45,15 +46,9 @@ async def _nobody_asked(_severity: Severity, _requested: Sequence[str]) -> str |
     return None
 
 
-@dataclass(frozen=True)
-class Invocation:
-    """Who asked, and where: the channel decides the default incident."""
-
-    actor: UserId
-    channel_id: str | None = None
-
-
 class IncidentService:
+    handles: ClassVar[tuple[type, ...]] = get_args(cmd.IncidentsCommand)
+
     def __init__(
         self,
         store: IncidentStore,
@@ -74,7 +69,7 @@ class IncidentService:
         self._opened = opened  # paging's wake-up: the first page goes out now
         self._paging_gap = paging_gap  # whom an incident would page: None, or why nobody
 
-    async def run(self, command: cmd.Command, inv: Invocation) -> Reply:
+    async def run(self, command: cmd.IncidentsCommand, inv: Invocation) -> Reply:
         match command:
             case cmd.Help():
                 return ShowHelp()

@@ -21,13 +21,13 @@ from bot import log_messages as msg
 from bot.config import PagingConfig
 from bot.errors import DeliveryFailed, StoreUnavailable
 from bot.incidents.model import EventKind, TimelineEvent
-from bot.incidents.service import SYSTEM_ACTOR
 from bot.paging.message import compose
 from bot.paging.model import Delivery, DeliveryStatus, Page, PageStatus
 from bot.paging.people import People
 from bot.paging.ports import Announce, Notifier, PagingStore, PagingTransaction
 from bot.paging.timeline import lucia_event, target_ref
 from bot.types import Clock
+from bot.vocabulary import SYSTEM_ACTOR
 
 T = TypeVar("T")
 

@@ -17,11 +17,11 @@ from datetime import datetime, timedelta
 from bot.config import EscalationPolicy
 from bot.durations import spoken_duration
 from bot.incidents.model import EventKind, Incident, TimelineEvent
-from bot.incidents.service import SYSTEM_ACTOR
 from bot.paging.model import Escalation, EscalationStatus, build_chain, describe_chain, new_page
 from bot.paging.ports import Contact, NewPage, Unstarted
 from bot.paging.timeline import actor_ref, lucia_event
 from bot.types import JSONValue
+from bot.vocabulary import SYSTEM_ACTOR
 
 _ACTIVE, _STOPPED = EscalationStatus.ACTIVE, EscalationStatus.STOPPED
 _EXHAUSTED, _NONE = EscalationStatus.EXHAUSTED, EscalationStatus.NONE

@@ -9,11 +9,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from bot.errors import IllegalTransition, UserError
-from bot.incidents import commands as cmd
+from bot.incidents.commands import Acknowledge
 from bot.incidents.model import EventKind, TimelineEvent
 from bot.incidents.ports import IncidentStore
 from bot.incidents.replies import Noted, Reply
-from bot.incidents.service import IncidentService, Invocation
+from bot.incidents.service import IncidentService
+from bot.paging.commands import PageSomeone
 from bot.paging.delivery import channel_name
 from bot.paging.message import page_message
 from bot.paging.model import new_page
@@ -22,6 +23,7 @@ from bot.paging.ports import Contact, Notifier, PagingStore
 from bot.paging.timeline import actor_ref, target_ref
 from bot.paging.words import Person, from_markup, timeline_text, to_markup
 from bot.types import Clock
+from bot.vocabulary import Invocation
 
 
 class ManualPages:
@@ -43,7 +45,7 @@ class ManualPages:
         self._clock = clock
         self._wake = wake
 
-    async def page(self, command: cmd.PageSomeone, inv: Invocation) -> Reply:
+    async def page(self, command: PageSomeone, inv: Invocation) -> Reply:
         owners = await self._store.owners()
         if command.is_role:
             entry = next(e for e in owners if e.role.value == command.target)
@@ -100,6 +102,6 @@ class ManualPages:
         if page.incident_number is None:
             return Noted("Acknowledged: recorded with the page.")
         try:
-            return await self._incidents.run(cmd.Acknowledge(page.incident_number), inv)
+            return await self._incidents.run(Acknowledge(page.incident_number), inv)
         except IllegalTransition as exc:  # a later ack is harmless: say where it stands
             return Noted(str(exc))

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 __all__ = ["compose", "page_message"]
 
-from bot.incidents import commands as cmd
 from bot.incidents.model import Incident
-from bot.incidents.service import SYSTEM_ACTOR
 from bot.paging.model import Page
 from bot.paging.people import People, is_placeholder
 from bot.paging.ports import PageMessage
 from bot.paging.words import Code, Person, Words, from_markup, is_slack_user, with_names
+from bot.vocabulary import ROLES, SYSTEM_ACTOR
 
 
 async def compose(page: Page, incident: Incident | None, people: People) -> PageMessage:
@@ -58,7 +57,7 @@ def page_message(
         if said:
             lines.append(said)
         how = ("Acknowledge with the button in Slack.",)
-    if page.target in cmd.ROLES:
+    if page.target in ROLES:
         how = (f"You are paged as {page.target}. ", *how)
     lines.append(how)
     link = (

@@ -24,11 +24,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.config import EscalationPolicy, Role
+from bot.config import EscalationPolicy
 from bot.durations import short_duration
 from bot.incidents.model import Incident, Severity
 from bot.paging.ports import Contact, NewPage
 from bot.types import JSONValue
+from bot.vocabulary import Role
 
 # A role with nothing to say how long to wait: the wait before the next step.
 DEFAULT_WAIT = timedelta(minutes=5)

@@ -9,16 +9,16 @@ import logging
 from collections.abc import Collection, Sequence
 
 from bot import log_messages as msg
-from bot.config import LuciaConfig, Owner, Role
+from bot.config import LuciaConfig, Owner
 from bot.errors import UserError
-from bot.incidents import commands as cmd
 from bot.incidents.replies import Noted, Reply
-from bot.incidents.service import Invocation
+from bot.paging import commands as cmd
 from bot.paging.model import OwnerEntry
 from bot.paging.people import People, is_placeholder
 from bot.paging.ports import Contact, PagingStore
 from bot.secret_shapes import looks_secret
 from bot.types import Clock
+from bot.vocabulary import REFERENCE_KEYS, Invocation, Role
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +152,7 @@ def _owners_table(entries: Sequence[OwnerEntry], channels: Collection[str]) -> s
 
 def _refs_table(values: dict[str, str | None]) -> str:
     lines = ["*References* (pointers, never secrets)"]
-    for key in cmd.REFERENCE_KEYS:
+    for key in REFERENCE_KEYS:
         value = values.get(key)
         lines.append(f"• *{key}*: {value}" if value else f"• *{key}*: ⚠️ not set")
     return "\n".join(lines)

@@ -15,9 +15,9 @@ import logging
 from collections.abc import Mapping
 
 from bot import log_messages as msg
-from bot.incidents.service import SYSTEM_ACTOR
 from bot.paging.ports import Contact, PagingStore, ProfileNames
 from bot.paging.words import Person, is_slack_user
+from bot.vocabulary import SYSTEM_ACTOR
 
 log = logging.getLogger(__name__)
 

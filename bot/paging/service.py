@@ -7,12 +7,13 @@ from __future__ import annotations
 __all__ = ["PagingService"]
 
 from collections.abc import Callable, Sequence
+from typing import ClassVar, get_args
 
 from bot.config import LuciaConfig
-from bot.incidents import commands as cmd
 from bot.incidents.ports import IncidentStore
 from bot.incidents.replies import Reply
-from bot.incidents.service import IncidentService, Invocation
+from bot.incidents.service import IncidentService
+from bot.paging import commands as cmd
 from bot.paging.delivery import PageSender
 from bot.paging.escalations import Escalations
 from bot.paging.manual import ManualPages
@@ -20,9 +21,12 @@ from bot.paging.owners import OwnersTable
 from bot.paging.people import People
 from bot.paging.ports import Announce, Notifier, PagingStore, ProfileNames
 from bot.types import Clock
+from bot.vocabulary import Invocation
 
 
 class PagingService:
+    handles: ClassVar[tuple[type, ...]] = get_args(cmd.PagingCommand)
+
     def __init__(
         self,
         store: PagingStore,

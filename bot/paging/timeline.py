@@ -8,11 +8,10 @@ __all__ = ["actor_ref", "lucia_event", "target_ref"]
 from collections.abc import Mapping
 from datetime import datetime
 
-from bot.incidents import commands as cmd
 from bot.incidents.model import EventKind, TimelineEvent
-from bot.incidents.service import SYSTEM_ACTOR
 from bot.paging.words import is_slack_user
 from bot.types import JSONValue
+from bot.vocabulary import ROLES, SYSTEM_ACTOR
 
 
 def lucia_event(
@@ -31,4 +30,4 @@ def actor_ref(actor: str) -> str:
 
 def target_ref(target: str) -> str:
     """Whom a page asked for: the role, or the Slack user."""
-    return target if target in cmd.ROLES else f"<@{target}>"
+    return target if target in ROLES else f"<@{target}>"

@@ -16,15 +16,15 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from typing import ClassVar, get_args
 
 from bot import log_messages as msg
 from bot.config import LuciaConfig, Service
 from bot.errors import RenderError, StoreUnavailable, UserError
-from bot.incidents import commands as cmd
 from bot.incidents.model import EventKind, TimelineEvent
 from bot.incidents.ports import IncidentStore
 from bot.incidents.replies import Noted, PlaybookPlan, Reply
-from bot.incidents.service import Invocation
+from bot.playbooks import commands as cmd
 from bot.playbooks.lease import Leases, WakeAt
 from bot.playbooks.model import (
     Approval,
@@ -65,6 +65,7 @@ from bot.playbooks.result import (
 )
 from bot.playbooks.runner import HealthProbe, Plan, Runner, run_steps
 from bot.types import Clock
+from bot.vocabulary import Invocation
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,8 @@ NameOf = Callable[[str], Awaitable[str]]  # a Slack user id → the person's nam
 
 
 class PlaybookService:
+    handles: ClassVar[tuple[type, ...]] = get_args(cmd.PlaybookCommand)
+
     def __init__(
         self,
         playbooks: PlaybookSet,
@@ -164,7 +167,7 @@ class PlaybookService:
             raise UserError(f"There is no playbook `{command.playbook}` ({known}).")
         name = command.service or playbook.service
         if name is None:
-            raise UserError(f"Run {playbook.name} on which service? `{cmd.usage('playbook')}`")
+            raise UserError(f"Run {playbook.name} on which service? `{cmd.USAGE['playbook']}`")
         service = self._service(name)
         if not command.dry_run and inv.actor not in await self._responders():
             raise UserError(

@@ -23,9 +23,9 @@ from bot.incidents.model import EventKind
 from bot.postmortem.key_times import key_times
 from bot.postmortem.model import PostmortemData
 from bot.postmortem.names import Names
+from bot.vocabulary import SYSTEM_ACTOR
 
 TEMPLATE = Path(__file__).with_name("postmortem.md.j2")
-SYSTEM_ACTOR = "lucia"
 
 
 def postmortem_view(data: PostmortemData) -> dict[str, Any]:

@@ -7,17 +7,17 @@ __all__ = ["LINK_LIFETIME", "PostmortemService"]
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import ClassVar, Protocol, get_args
 
 from bot.errors import ChatError, IncidentNotFound, UserError
-from bot.incidents import commands as cmd
 from bot.incidents.model import EventKind, Incident, TimelineEvent
 from bot.incidents.ports import IncidentStore
 from bot.incidents.replies import Noted, Reply
-from bot.incidents.service import Invocation
+from bot.postmortem import commands as cmd
 from bot.postmortem.export import postmortem_markdown
 from bot.postmortem.model import FollowUp, PostmortemData
 from bot.types import Clock
+from bot.vocabulary import Invocation
 
 LINK_LIFETIME = timedelta(hours=24)
 
@@ -50,6 +50,8 @@ LinkFor = Callable[[int], str | None]  # a signed URL for incident N, or None (n
 
 
 class PostmortemService:
+    handles: ClassVar[tuple[type, ...]] = get_args(cmd.PostmortemCommand)
+
     def __init__(
         self,
         store: PostmortemStore,

@@ -23,14 +23,15 @@ from bot import log_messages as msg
 from bot.background import BackgroundTasks
 from bot.desk import Desk
 from bot.errors import DuplicateOpen, StoreUnavailable, UserError
-from bot.incidents.commands import Command, usage
+from bot.grammar import Command, usage
 from bot.incidents.replies import AskForDetails
-from bot.incidents.service import IncidentService, Invocation
+from bot.incidents.service import IncidentService
 from bot.slack.ports import Dedupe
 from bot.slack.views.message import Message
 from bot.slack.views.modals import declare_modal
 from bot.slack.views.mrkdwn import escape
 from bot.slack.views.replies import reply_message
+from bot.vocabulary import Invocation
 
 log = logging.getLogger(__name__)
 

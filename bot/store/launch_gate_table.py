@@ -15,11 +15,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.config import Role
 from bot.paging.model import OwnerEntry
 from bot.paging.ports import Contact
 from bot.store.database import connect, from_utc, insert_once, to_utc
 from bot.store.tables import audit_log, owners, refs
+from bot.vocabulary import Role
 
 
 class SqlLaunchGateTable:

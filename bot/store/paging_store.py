@@ -27,7 +27,6 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.incidents.model import EventKind, Incident, TimelineEvent
-from bot.incidents.service import SYSTEM_ACTOR
 from bot.paging.model import (
     Chain,
     Delivery,
@@ -50,6 +49,7 @@ from bot.store.tables import (
     pages,
     timeline_events,
 )
+from bot.vocabulary import SYSTEM_ACTOR
 
 _UNANSWERED = incidents.c.acknowledged_at.is_(None) & incidents.c.resolved_at.is_(None)
 _BY_ESCALATION = pages.c.created_by == SYSTEM_ACTOR  # pages a person sent go out regardless

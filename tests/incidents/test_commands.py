@@ -6,14 +6,11 @@ from __future__ import annotations
 import pytest
 
 from bot.errors import CommandError
+from bot.grammar import Command, parse
 from bot.incidents.commands import (
     Acknowledge,
-    AddFollowUp,
     AddNote,
-    Command,
-    ExportPostmortem,
     Help,
-    ListFollowUps,
     ListIncidents,
     Mitigate,
     OpenIncident,
@@ -24,9 +21,9 @@ from bot.incidents.commands import (
     SetSeverity,
     SetStatus,
     ShowIncident,
-    parse,
 )
 from bot.incidents.model import Severity, Status
+from bot.postmortem.commands import AddFollowUp, ExportPostmortem, ListFollowUps
 
 SEV1, SEV2, SEV3, SEV4 = Severity.SEV1, Severity.SEV2, Severity.SEV3, Severity.SEV4
 

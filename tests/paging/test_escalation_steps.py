@@ -6,9 +6,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from bot.config import EscalationPolicy, EscalationStep, Role
+from bot.config import EscalationPolicy, EscalationStep
 from bot.incidents.model import EventKind, Incident, Severity, Status
-from bot.incidents.service import SYSTEM_ACTOR
 from bot.paging.escalation_steps import (
     Roster,
     StepResult,
@@ -20,6 +19,7 @@ from bot.paging.escalation_steps import (
 )
 from bot.paging.model import Escalation, EscalationStatus, PageStatus
 from bot.paging.ports import Contact, Unstarted
+from bot.vocabulary import SYSTEM_ACTOR, Role
 
 OPENED = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)

@@ -14,12 +14,12 @@ from aiohttp.test_utils import TestClient, TestServer
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import Runtime
-from bot.config import LuciaConfig, Owner, Role
-from bot.incidents.commands import parse
-from bot.incidents.service import Invocation
+from bot.config import LuciaConfig, Owner
+from bot.grammar import parse
 from bot.server import RUNTIME, build_server_app
 from bot.settings import load_settings
 from bot.slack.paging import SlackProfiles
+from bot.vocabulary import Invocation, Role
 from tests.drivers.bot import running_bot
 from tests.drivers.ports import free_port
 from tests.drivers.waiting import until

@@ -18,10 +18,11 @@ import aiohttp
 import pytest
 import sqlalchemy as sa
 
-from bot.config import EscalationPolicy, EscalationStep, LuciaConfig, Owner, PagingConfig, Role
+from bot.config import EscalationPolicy, EscalationStep, LuciaConfig, Owner, PagingConfig
 from bot.incidents.model import Severity
 from bot.store.database import create_engine, driver_url
 from bot.store.tables import page_deliveries, pages, timeline_events
+from bot.vocabulary import Role
 from tests.drivers.alerts import fatal_alert
 from tests.drivers.bot import running_bot
 from tests.drivers.ports import free_port

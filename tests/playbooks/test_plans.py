@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from bot.config import LuciaConfig, Owner, Role, Service
+from bot.config import LuciaConfig, Owner, Service
 from bot.store.tables import playbook_runs
+from bot.vocabulary import Role
 from tests.drivers.bot import Bot, running_bot
 from tests.drivers.playbooks import ANA, EVE, GENERAL, SERVICE_ID, said, shipped_playbooks
 from tests.fakes.slack_api import FakeSlackAPI

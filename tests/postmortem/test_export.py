@@ -17,13 +17,13 @@ from pathlib import Path
 import pytest
 
 from bot.app import Runtime, build_runtime
-from bot.config import LuciaConfig, Owner, Role
+from bot.config import LuciaConfig, Owner
 from bot.console.chat import ConsoleChat
-from bot.incidents.commands import parse
+from bot.grammar import parse
 from bot.incidents.replies import Reply
-from bot.incidents.service import Invocation
 from bot.settings import load_settings
 from bot.store.incident_store import SqlIncidentStore
+from bot.vocabulary import Invocation, Role
 from tests.fakes.smtp import Mailbox, smtp_server
 
 ANA, BOB = "U01ANALUC1", "U01BOBBY00"

@@ -12,8 +12,9 @@ from slack_sdk.models.blocks import ActionsBlock
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.alerts.model import AlertGroup, GroupStatus, Notice, NoticeStatus
+from bot.command_text import MAX_TEXT
 from bot.errors import ChatError
-from bot.incidents.commands import MAX_TEXT, MAX_TITLE
+from bot.incidents.commands import MAX_TITLE
 from bot.incidents.model import EventKind, Incident, Severity, Status, TimelineEvent
 from bot.incidents.replies import Detail, Listing
 from bot.paging.ports import PageMessage

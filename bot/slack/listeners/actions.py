@@ -13,13 +13,14 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import StoreUnavailable, UserError
-from bot.incidents.commands import Acknowledge, Resolve, ShowIncident, usage
+from bot.grammar import usage
+from bot.incidents.commands import Acknowledge, Resolve, ShowIncident
 from bot.incidents.replies import Detail
-from bot.incidents.service import Invocation
 from bot.slack.dispatch import DATABASE_DOWN, SlackDeps, respond_answer, run_command
 from bot.slack.views.ids import ACK_ACTION, RESOLVE_ACTION, UPDATE_ACTION
 from bot.slack.views.message import Message
 from bot.slack.views.modals import update_modal
+from bot.vocabulary import Invocation
 
 
 def _number(body: dict[str, Any]) -> int | None:

@@ -11,9 +11,9 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.incidents.commands import Command
-from bot.incidents.service import Invocation
+from bot.grammar import Command
 from bot.slack.dispatch import SlackDeps, respond_answer, run_command
+from bot.vocabulary import Invocation
 
 
 def on_numbered_click(

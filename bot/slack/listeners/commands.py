@@ -10,11 +10,12 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import CommandError
-from bot.incidents.commands import Help, OpenIncident, parse, usage
-from bot.incidents.service import Invocation
+from bot.grammar import parse, usage
+from bot.incidents.commands import Help, OpenIncident
 from bot.slack.dispatch import SlackDeps, respond_answer, run_command
 from bot.slack.views.mrkdwn import escape
 from bot.slack.views.replies import help_message
+from bot.vocabulary import Invocation
 
 
 def register(app: AsyncApp, deps: SlackDeps) -> None:

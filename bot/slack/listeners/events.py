@@ -12,12 +12,13 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import CommandError
-from bot.incidents.commands import ListIncidents, parse
+from bot.grammar import parse
+from bot.incidents.commands import ListIncidents
 from bot.incidents.replies import Listing
-from bot.incidents.service import Invocation
 from bot.slack.dispatch import SlackDeps, ephemeral_answer, run_command, thread_answer
 from bot.slack.views.home import home_view
 from bot.slack.views.message import Message
+from bot.vocabulary import Invocation
 
 _LEADING_MENTION = re.compile(r"^\s*<@[UW][A-Z0-9]+(?:\|[^>]*)?>\s*")
 

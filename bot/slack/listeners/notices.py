@@ -9,11 +9,7 @@ from datetime import timedelta
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.incidents.commands import (
-    AcknowledgeNotice,
-    OpenIncidentFromNotice,
-    SilenceNotice,
-)
+from bot.alerts.commands import AcknowledgeNotice, OpenIncidentFromNotice, SilenceNotice
 from bot.slack.dispatch import SlackDeps
 from bot.slack.listeners.buttons import on_numbered_click
 from bot.slack.views.ids import ALERT_ACK_ACTION, ALERT_OPEN_ACTION, ALERT_SILENCE_ACTION

@@ -8,7 +8,8 @@ from functools import partial
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.incidents.commands import AcknowledgePage, DecideRun
+from bot.paging.commands import AcknowledgePage
+from bot.playbooks.commands import DecideRun
 from bot.slack.dispatch import SlackDeps
 from bot.slack.listeners.buttons import on_numbered_click
 from bot.slack.views.ids import PAGE_ACK_ACTION, RUN_ACTIONS

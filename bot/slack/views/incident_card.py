@@ -15,7 +15,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.incidents.commands import MAX_TEXT
+from bot.command_text import MAX_TEXT
 from bot.incidents.model import Incident, Severity, Status
 from bot.slack.views.ids import ACK_ACTION, RESOLVE_ACTION, UPDATE_ACTION
 from bot.slack.views.layout import button, plain, section

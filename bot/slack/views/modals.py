@@ -15,7 +15,8 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.incidents.commands import MAX_TEXT, MAX_TITLE
+from bot.command_text import MAX_TEXT
+from bot.incidents.commands import MAX_TITLE
 from bot.incidents.lifecycle import WORKING_STATUSES
 from bot.incidents.model import Incident, Severity
 from bot.slack.views.ids import DECLARE_CALLBACK, UPDATE_CALLBACK

@@ -7,7 +7,7 @@ __all__ = ["date", "escape", "mentions_kept", "who"]
 import re
 from datetime import datetime
 
-from bot.incidents.service import SYSTEM_ACTOR
+from bot.vocabulary import SYSTEM_ACTOR
 
 _USER_MENTION = re.compile(r"&lt;@([UW][A-Z0-9]+)&gt;")
 

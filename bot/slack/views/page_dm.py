@@ -13,7 +13,7 @@ import re
 
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement, MarkdownTextObject, SectionBlock
 
-from bot.incidents.commands import MAX_TEXT
+from bot.command_text import MAX_TEXT
 from bot.paging.ports import PageMessage
 from bot.paging.words import Broadcast, ChannelRef, Code, Link, Person, Words
 from bot.slack.views.ids import PAGE_ACK_ACTION

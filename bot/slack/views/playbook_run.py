@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from slack_sdk.models.blocks import ActionsBlock, Block
 
-from bot.incidents.commands import MAX_TEXT
+from bot.command_text import MAX_TEXT
 from bot.slack.views.ids import RUN_ACTIONS
 from bot.slack.views.layout import button, section
 from bot.slack.views.message import Message

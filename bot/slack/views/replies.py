@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from slack_sdk.models.blocks import Block
 
 from bot.alerts.model import AlertGroup, Silence
-from bot.incidents.commands import MAX_TEXT, USAGE
+from bot.command_text import MAX_TEXT
+from bot.grammar import USAGE
 from bot.incidents.model import Incident, TimelineEvent
 from bot.incidents.replies import (
     AlertListing,
