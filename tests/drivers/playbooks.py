@@ -16,9 +16,10 @@ import sqlalchemy as sa
 import yaml
 from aiohttp import web
 
-from bot.config import LuciaConfig, Owner, Role, Service
+from bot.config import LuciaConfig, Owner, Service
 from bot.slack.views.ids import RUN_ACTIONS
 from bot.store.tables import playbook_runs, playbook_steps
+from bot.vocabulary import Role
 from tests.drivers.bot import Bot, running_bot
 from tests.drivers.ports import free_port
 from tests.drivers.waiting import until
