@@ -16,6 +16,7 @@ from slack_sdk.models.blocks import ActionsBlock, ButtonElement, MarkdownTextObj
 from bot.incidents.commands import MAX_TEXT
 from bot.paging.ports import PageMessage
 from bot.paging.words import Broadcast, ChannelRef, Code, Link, Person, Words
+from bot.slack.links import channel_link
 from bot.slack.views.ids import PAGE_ACK_ACTION
 from bot.slack.views.message import Message
 from bot.slack.views.mrkdwn import escape
@@ -55,8 +56,8 @@ def page_dm(page: PageMessage) -> Message:
     body = "\n".join(slack_words(line) for line in page.lines)
     if body:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=_fit(body))))
-    if page.link:
-        link = f"<{page.link}|Open the incident channel>"
+    if page.incident_channel:
+        link = f"<{channel_link(page.incident_channel)}|Open the incident channel>"
         blocks.append(SectionBlock(text=MarkdownTextObject(text=link)))
     button = ButtonElement(
         text="Acknowledge", action_id=PAGE_ACK_ACTION, value=str(page.page_id), style="primary"
