@@ -3,9 +3,10 @@ structured words (`bot.text`): the one place they become Slack markup."""
 
 from __future__ import annotations
 
-__all__ = ["date", "escape", "mentions_kept", "render", "who"]
+__all__ = ["date", "escape", "fallback", "mentions_kept", "render", "who"]
 
 import re
+from collections.abc import Callable
 from datetime import datetime
 
 from bot.incidents.service import SYSTEM_ACTOR
@@ -41,11 +42,21 @@ def render(text: Text) -> str:
     """The core's words as mrkdwn: plain parts escaped (keeping a stored `<@U…>` a live
     mention, as stored texts name people), people as mentions, channels as channel links,
     emphasis in bold. Markup is made here, never escaped into the message."""
+    return _rendered(text, lambda part: mentions_kept(escape(part)))
+
+
+def fallback(text: Text) -> str:
+    """A message's notification text (`text` beside its blocks): as `render`, with plain
+    parts as they are, so what is copied from a notification (a link) is what was said."""
+    return _rendered(text, lambda part: part)
+
+
+def _rendered(text: Text, plain: Callable[[str], str]) -> str:
     out = []
     for part in text.parts:
         match part:
             case str():
-                out.append(mentions_kept(escape(part)))
+                out.append(plain(part))
             case Mention(user=user):
                 out.append(who(user))
             case ChannelRef(channel_id=channel):

@@ -12,7 +12,7 @@ from bot.incidents.commands import MAX_TEXT
 from bot.slack.views.ids import RUN_ACTIONS
 from bot.slack.views.layout import button, section
 from bot.slack.views.message import Message
-from bot.slack.views.mrkdwn import escape, mentions_kept, render
+from bot.slack.views.mrkdwn import escape, fallback, mentions_kept, render
 from bot.text import Text
 
 _RUN_BUTTONS = {
@@ -31,4 +31,4 @@ def playbook_plan(run_id: int, text: str | Text, choices: Sequence[str]) -> Mess
             for c in choices
         ]
         blocks.append(ActionsBlock(block_id=f"run_{run_id}", elements=buttons))
-    return Message((render(text) if isinstance(text, Text) else text)[:MAX_TEXT], blocks)
+    return Message((fallback(text) if isinstance(text, Text) else text)[:MAX_TEXT], blocks)
