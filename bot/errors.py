@@ -43,6 +43,8 @@ __all__ = [
 
 from dataclasses import dataclass
 
+from bot.text import ChannelRef, Text
+
 
 class LuciaError(Exception):
     """Base of every error the bot raises on purpose."""
@@ -64,7 +66,14 @@ class ConfigError(LuciaError):
 
 
 class UserError(LuciaError):
-    """An error whose message is written for the person who asked."""
+    """An error whose message is written for the person who asked.
+
+    `text` is that message as structure when it names people or channels (`bot.text`), for
+    each front to render; None when it is plain words. `str()` is always the plain form."""
+
+    def __init__(self, message: str | Text = "") -> None:
+        self.text = message if isinstance(message, Text) else None
+        super().__init__(str(message))
 
 
 class CommandError(UserError):
@@ -89,17 +98,17 @@ class UnknownUser(UserError):
 class DuplicateOpen(UserError):
     """Found in the database, not in a cache: a retry after a failed open is never refused.
 
-    Fronts render the title for where it goes (`message`); `str()` is the plain form."""
+    Its `text` names the channel as structure; fronts render the title for where it goes."""
 
     def __init__(self, key: str, title: str, age: str, channel_id: str | None) -> None:
         self.key, self.title, self.age, self.channel_id = key, title, age, channel_id
-        super().__init__(self.message(title, f"<#{channel_id}>" if channel_id else None))
-
-    def message(self, title: str, channel: str | None) -> str:
-        where = f" in {channel}" if channel else ""
-        return (
-            f"You opened {self.key} “{title}” {self.age} ago{where}, so I didn't open a "
-            "second one. If this is a different incident, give it a different title."
+        super().__init__(
+            Text(
+                f"You opened {key} “{title}” {age} ago",
+                *((" in ", ChannelRef(channel_id)) if channel_id else ()),
+                ", so I didn't open a second one. If this is a different incident, give it a "
+                "different title.",
+            )
         )
 
 

@@ -30,6 +30,7 @@ from bot import log_messages as msg
 from bot.alerts.model import AlertGroup, GroupStatus, Notice, NoticeTiming, Outcome
 from bot.alerts.ports import AlertChat, AlertStore, AlertTransaction
 from bot.errors import ChatError, StoreUnavailable, UserError
+from bot.text import Mention, Text
 from bot.types import Clock
 
 log = logging.getLogger(__name__)
@@ -86,8 +87,11 @@ class NoticeBoard:
                 raise UserError("That alert message is gone from the database.")
             if notice.acknowledged_by is not None:
                 raise UserError(
-                    f"<@{notice.acknowledged_by}> already acknowledged these alerts "
-                    f"at {notice.acknowledged_at:%H:%M} UTC."
+                    Text(
+                        Mention(notice.acknowledged_by),
+                        " already acknowledged these alerts "
+                        f"at {notice.acknowledged_at:%H:%M} UTC.",
+                    )
                 )
             return await tx.acknowledge_notice(notice, by, now, self._next_send(notice, now))
 

@@ -49,6 +49,8 @@ from bot.errors import (
     UserError,
 )
 from bot.incidents.replies import AlertListing, Done, Noted, Reply
+from bot.incidents.service import in_channel
+from bot.text import Text
 from bot.types import Clock
 from bot.vocabulary import Invocation
 
@@ -348,5 +350,9 @@ class AlertService:
         if top.incident_number is not None:
             raise UserError(f"These alerts are already INC-{top.incident_number}.")
         incident = await self._router.open_for(top, opened_by=actor)
-        where = f" in <#{incident.channel_id}>" if incident.channel_id else ""
-        return Done(f"Opened {incident.key} ({incident.severity.label}){where}.", incident)
+        opened = Text(
+            f"Opened {incident.key} ({incident.severity.label})",
+            in_channel(incident.channel_id),
+            ".",
+        )
+        return Done(opened, incident)

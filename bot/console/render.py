@@ -1,4 +1,5 @@
-"""Plain-text rendering of the bot's views for the terminal."""
+"""Plain-text rendering of the bot's views for the terminal: the core's structured words
+(`bot.text`) as plain text, and stored texts' `<@U…>`/`<#C…>` as a terminal shows them."""
 
 from __future__ import annotations
 
@@ -14,12 +15,14 @@ from bot.incidents.replies import (
     AlertListing,
     Detail,
     Done,
+    ItemList,
     Listing,
     Noted,
     PlaybookPlan,
     Reply,
     ShowHelp,
 )
+from bot.text import plain
 
 ChannelNames = Callable[[str], str]
 
@@ -71,7 +74,7 @@ def event_text(event: TimelineEvent) -> str:
 def reply_text(reply: Reply) -> str:
     match reply:
         case Done(text=text, warnings=warnings):
-            return "\n".join([f"✅ {text}", *(f"⚠️ {w}" for w in warnings)])
+            return "\n".join([f"✅ {plain(text)}", *(f"⚠️ {w}" for w in warnings)])
         case Listing(incidents=incidents, include_closed=include_closed, more=more):
             listing = _listing(incidents, include_closed)
             return listing + (
@@ -83,10 +86,14 @@ def reply_text(reply: Reply) -> str:
                 text += "\nTimeline (UTC):\n" + "\n".join(event_text(e) for e in timeline)
             return text
         case Noted(text=text, warning=warning):
-            return f"{'⚠️' if warning else '✅'} {text}"
+            return f"{'⚠️' if warning else '✅'} {plain(text)}"
+        case ItemList(title=title, items=items, notes=notes):  # a listing: nothing done, no ✅
+            return "\n".join(
+                [plain(title), *(f"• {plain(i)}" for i in items), *(plain(n) for n in notes)]
+            )
         case PlaybookPlan(run_id=run_id, text=text, choices=choices):
             forms = " or ".join(f"`/lucia playbook {c} R{run_id}`" for c in choices)
-            return f"{text}\n{forms}" if forms else text
+            return f"{plain(text)}\n{forms}" if forms else plain(text)
         case AlertListing(firing=firing, silences=silences):
             lines = [f"A{g.id} [{g.level}] {g.title} ×{g.count} ({g.project})" for g in firing]
             lines = lines or ["No alerts firing."]

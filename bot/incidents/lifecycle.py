@@ -33,6 +33,7 @@ from datetime import datetime
 
 from bot.errors import IllegalTransition
 from bot.incidents.model import EventKind, Incident, Severity, Status, TimelineEvent
+from bot.text import Mention, Text, stored_text
 from bot.types import UserId
 
 # Statuses `incident status …` may set; mitigated and resolved have their own commands.
@@ -93,8 +94,11 @@ def acknowledge(incident: Incident, actor: UserId, at: datetime) -> Change:
     _require_open(incident, "acknowledged")
     if incident.acknowledged_at is not None:
         raise IllegalTransition(
-            f"{incident.key} was already acknowledged by <@{incident.acknowledged_by}> "
-            f"at {incident.acknowledged_at:%Y-%m-%d %H:%M} UTC."
+            Text(
+                f"{incident.key} was already acknowledged by ",
+                Mention(incident.acknowledged_by) if incident.acknowledged_by else "someone",
+                f" at {incident.acknowledged_at:%Y-%m-%d %H:%M} UTC.",
+            )
         )
     changed = replace(
         incident,
@@ -161,7 +165,7 @@ def set_severity(incident: Incident, severity: Severity, actor: UserId, at: date
 def set_lead(incident: Incident, lead: UserId, actor: UserId, at: datetime) -> Change:
     _require_open(incident, "handed over")
     if incident.lead == lead:
-        raise IllegalTransition(f"<@{lead}> is already the lead of {incident.key}.")
+        raise IllegalTransition(Text(Mention(lead), f" is already the lead of {incident.key}."))
     changed = replace(incident, lead=lead, updated_at=at)
     return Change(
         changed,
@@ -170,7 +174,7 @@ def set_lead(incident: Incident, lead: UserId, actor: UserId, at: datetime) -> C
             EventKind.LEAD_CHANGED,
             actor,
             at,
-            f"Lead is now <@{lead}>",
+            stored_text(Text("Lead is now ", Mention(lead))),
             lead=lead,
             previous=incident.lead or "",
         ),

@@ -1,4 +1,6 @@
-"""What a command answers, before any front renders it."""
+"""What a command answers, before any front renders it: structure, never markup. Words that
+name people or channels, or stand out, are `bot.text.Text`; a plain `str` in `Noted` and
+`PlaybookPlan` is text as stored (people by id as `<@U…>`), which each front shows its way."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ __all__ = [
     "AskForDetails",
     "Detail",
     "Done",
+    "ItemList",
     "Listing",
     "Noted",
     "PlaybookPlan",
@@ -19,13 +22,14 @@ from dataclasses import dataclass
 
 from bot.alerts.model import AlertGroup, Silence
 from bot.incidents.model import Incident, Severity, TimelineEvent
+from bot.text import Text
 
 
 @dataclass(frozen=True)
 class Done:
     """A change was stored. `warnings` say what the chat side couldn't do afterwards."""
 
-    text: str  # plain text, for any front
+    text: Text
     incident: Incident
     warnings: tuple[str, ...] = ()
     event: TimelineEvent | None = None  # the step taken, for fronts that render it richly
@@ -67,8 +71,17 @@ class Noted:
     """A change that isn't an incident's (a silence, say), in one plain sentence.
     `warning`: it was stored, but what it was for didn't happen (a page that reaches nobody)."""
 
-    text: str
+    text: str | Text
     warning: bool = False
+
+
+@dataclass(frozen=True)
+class ItemList:
+    """A heading and its items (the launch-gate table, the playbooks): shown, nothing changed."""
+
+    title: Text
+    items: tuple[Text, ...]
+    notes: tuple[Text, ...] = ()  # lines after the items, not items themselves
 
 
 @dataclass(frozen=True)
@@ -76,8 +89,18 @@ class PlaybookPlan:
     """A run shown before it changes anything: what it will do, and what may be clicked."""
 
     run_id: int
-    text: str
+    text: str | Text
     choices: tuple[str, ...] = ()  # "confirm", "cancel", "approve"
 
 
-Reply = Done | Listing | Detail | ShowHelp | AskForDetails | AlertListing | Noted | PlaybookPlan
+Reply = (
+    Done
+    | Listing
+    | Detail
+    | ShowHelp
+    | AskForDetails
+    | AlertListing
+    | Noted
+    | ItemList
+    | PlaybookPlan
+)

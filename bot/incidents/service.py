@@ -3,7 +3,7 @@ chat front, rendering from what was stored."""
 
 from __future__ import annotations
 
-__all__ = ["DEFAULT_SEVERITY", "IncidentService"]
+__all__ = ["DEFAULT_SEVERITY", "IncidentService", "in_channel"]
 
 import asyncio
 import logging
@@ -26,6 +26,7 @@ from bot.incidents.lifecycle import Change
 from bot.incidents.model import EventKind, Incident, Severity, TimelineEvent
 from bot.incidents.ports import IncidentChat, IncidentStore, IncidentTransaction
 from bot.incidents.replies import AskForDetails, Detail, Done, Listing, Reply, ShowHelp
+from bot.text import ChannelRef, Mention, Text
 from bot.types import Clock, JSONValue, UserId
 from bot.vocabulary import SYSTEM_ACTOR, Invocation
 
@@ -85,7 +86,9 @@ class IncidentService:
                 events = await self._store.timeline(incident.number) if with_timeline else None
                 return Detail(incident, events)
             case cmd.SetLead(lead=lead) if not await self._chat.user_exists(lead):
-                raise UnknownUser(f"I couldn't find the user <@{lead}> in this workspace.")
+                raise UnknownUser(
+                    Text("I couldn't find the user ", Mention(lead), " in this workspace.")
+                )
             case cmd.IncidentCommand():
                 return await self._change(command, inv)
         raise AssertionError(f"unhandled command {command!r}")
@@ -113,8 +116,10 @@ class IncidentService:
         incident = await self._provision(change.incident, invitees, warnings)
         await self._say_if_nobody_is_paged(incident, (), warnings)
         self._opened()
-        where = f" in <#{incident.channel_id}>" if incident.channel_id else ""
-        return Done(f"Opened {incident.key} ({severity.label}){where}.", incident, tuple(warnings))
+        opened = Text(
+            f"Opened {incident.key} ({severity.label})", in_channel(incident.channel_id), "."
+        )
+        return Done(opened, incident, tuple(warnings))
 
     async def _refuse_a_retyped_open(
         self, tx: IncidentTransaction, title: str, actor: UserId, now: datetime
@@ -412,9 +417,8 @@ class IncidentService:
             await tx.append(change.event)
         log.info(msg.INCIDENT_CHANGED, extra={"incident": number, "kind": change.event.kind.value})
         warnings = await self._after_change(change)
-        return Done(
-            f"{change.incident.key}: {change.event.text}", change.incident, warnings, change.event
-        )
+        said = Text(f"{change.incident.key}: {change.event.text}")  # the event's text as stored
+        return Done(said, change.incident, warnings, change.event)
 
     def _step(self, command: cmd.IncidentCommand, incident: Incident, actor: UserId) -> Change:
         at = self._clock()
@@ -519,3 +523,8 @@ def _kept_messages(timeline: Sequence[TimelineEvent]) -> set[str]:
 def _topic(incident: Incident) -> str:
     topic = f"{incident.key} · {incident.severity.label} · {incident.title}"
     return topic[:250]
+
+
+def in_channel(channel_id: str | None) -> Text:
+    """' in #channel' for a sentence about an incident, or nothing when it has none."""
+    return Text(" in ", ChannelRef(channel_id)) if channel_id else Text()

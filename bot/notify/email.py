@@ -17,6 +17,7 @@ import aiosmtplib
 from bot.errors import DeliveryFailed
 from bot.notify.plain import plain_lines, plain_title
 from bot.paging.ports import Contact, PageMessage
+from bot.slack_links import channel_link
 
 TlsMode = Literal["starttls", "tls", "none"]
 _TLS_MODES: dict[str, TlsMode] = {"starttls": "starttls", "tls": "tls", "none": "none"}
@@ -104,7 +105,8 @@ class EmailNotifier:
         if page.urgent:
             message["X-Priority"] = "1"
             message["Importance"] = "high"
-        parts = [title, plain_lines(page), page.link]
+        link = channel_link(page.incident_channel) if page.incident_channel else None
+        parts = [title, plain_lines(page), link]
         message.set_content("\n\n".join(p for p in parts if p))
         return message
 

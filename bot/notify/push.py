@@ -15,6 +15,7 @@ import aiohttp
 from bot.errors import DeliveryFailed
 from bot.notify.plain import plain_lines, plain_title
 from bot.paging.ports import Contact, PageMessage
+from bot.slack_links import channel_link
 
 MESSAGE_LIMIT_BYTES = 4096  # ntfy turns a longer message into a file attachment
 _ELLIPSIS = "…"
@@ -61,8 +62,8 @@ class PushNotifier:
             "priority": 5 if page.urgent else 4,
             "tags": ["rotating_light"] if page.urgent else ["warning"],
         }
-        if page.link:
-            body["click"] = page.link
+        if page.incident_channel:
+            body["click"] = channel_link(page.incident_channel)
         headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
         try:
             async with self._session.post(

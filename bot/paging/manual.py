@@ -104,4 +104,4 @@ class ManualPages:
         try:
             return await self._incidents.run(Acknowledge(page.incident_number), inv)
         except IllegalTransition as exc:  # a later ack is harmless: say where it stands
-            return Noted(str(exc))
+            return Noted(exc.text if exc.text is not None else str(exc))

@@ -60,18 +60,12 @@ def page_message(
     if page.target in ROLES:
         how = (f"You are paged as {page.target}. ", *how)
     lines.append(how)
-    link = (
-        f"https://slack.com/app_redirect?channel={incident.channel_id}"
-        if incident and incident.channel_id
-        else None
-    )
     return PageMessage(
         page_id=page.id,
         person=person,
         title=title,
         lines=tuple(lines),
         urgent=page.urgent,
-        link=link,
         incident_number=incident.number if incident else None,
         incident_channel=incident.channel_id if incident else None,
     )

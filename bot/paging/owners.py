@@ -11,12 +11,13 @@ from collections.abc import Collection, Sequence
 from bot import log_messages as msg
 from bot.config import LuciaConfig, Owner
 from bot.errors import UserError
-from bot.incidents.replies import Noted, Reply
+from bot.incidents.replies import ItemList, Noted, Reply
 from bot.paging import commands as cmd
 from bot.paging.model import OwnerEntry
 from bot.paging.people import People, is_placeholder
 from bot.paging.ports import Contact, PagingStore
 from bot.secret_shapes import looks_secret
+from bot.text import Code, Mention, Strong, Text, joined
 from bot.types import Clock
 from bot.vocabulary import REFERENCE_KEYS, Invocation, Role
 
@@ -58,10 +59,10 @@ class OwnersTable:
             log.info(msg.LAUNCH_GATE_LOADED, extra={"changed": ",".join(changed)})
 
     async def show_owners(self) -> Reply:
-        return Noted(_owners_table(await self._store.owners(), self._channels))
+        return _owners_table(await self._store.owners(), self._channels)
 
     async def show_refs(self) -> Reply:
-        return Noted(_refs_table(await self._store.refs()))
+        return _refs_table(await self._store.refs())
 
     async def set_ref(self, command: cmd.SetRef, inv: Invocation) -> Reply:
         await self._may_change(inv, "the references")
@@ -72,7 +73,11 @@ class OwnersTable:
             )
         await self._store.set_ref(command.key, command.value, inv.actor, self._clock())
         return Noted(
-            f"Reference `{command.key}` is now {command.value} (recorded in the audit log)."
+            Text(
+                "Reference ",
+                Code(command.key),
+                f" is now {command.value} (recorded in the audit log).",
+            )
         )
 
     async def set_owner(self, command: cmd.SetOwner, inv: Invocation) -> Reply:
@@ -99,7 +104,7 @@ class OwnersTable:
             OwnerEntry(role, contact, current.notes), inv.actor, self._clock()
         )
         gaps = entry.gaps(self._channels)
-        text = f"{role.value} is now <@{command.user}> (recorded in the audit log)."
+        text = Text(role.value, " is now ", Mention(command.user), " (recorded in the audit log).")
         if gaps:
             text += " Still missing: " + "; ".join(gaps) + "."
         return Noted(text)
@@ -111,7 +116,9 @@ class OwnersTable:
         if inv.actor in self._config.admins or (holder is not None and inv.actor == holder):
             return
         if holder is not None:
-            raise UserError(f"Only the owner (<@{holder}>) or an admin may change {what}.")
+            raise UserError(
+                Text("Only the owner (", Mention(holder), f") or an admin may change {what}.")
+            )
         raise UserError(
             f"Nobody holds the owner role yet, so nobody may change {what} from chat. "
             "Name the owner in lucia.yaml (`owners:` → `owner:` with `name` and `slack: "
@@ -128,31 +135,30 @@ def _entry(role: Role, owner: Owner | None) -> OwnerEntry:
     return OwnerEntry(role, contact, owner.notes)
 
 
-def _owners_table(entries: Sequence[OwnerEntry], channels: Collection[str]) -> str:
-    lines = ["*Launch-gate owners*"]
+def _owners_table(entries: Sequence[OwnerEntry], channels: Collection[str]) -> ItemList:
+    rows = []
     for entry in entries:
         c = entry.contact
+        role = Strong(entry.role.value)
         if c is None:
-            lines.append(
-                f"• *{entry.role.value}*: ⚠️ nobody — `/lucia owners set {entry.role.value} @user`"
+            rows.append(
+                Text(role, ": ⚠️ nobody — ", Code(f"/lucia owners set {entry.role.value} @user"))
             )
             continue
         ways = [
-            f"<@{c.slack_user}>" if c.slack_user else None,
+            Mention(c.slack_user) if c.slack_user else None,
             c.email,
             c.phone,
             "push" if c.push_topic else None,
         ]
-        line = f"• *{entry.role.value}*: {c.name} — {', '.join(w for w in ways if w)}"
-        for gap in entry.gaps(channels):
-            line += f"\n    ⚠️ {gap}"
-        lines.append(line)
-    return "\n".join(lines)
+        gaps = "".join(f"\n    ⚠️ {gap}" for gap in entry.gaps(channels))
+        rows.append(Text(role, f": {c.name} — ", joined(", ", (w for w in ways if w)), gaps))
+    return ItemList(Text(Strong("Launch-gate owners")), tuple(rows))
 
 
-def _refs_table(values: dict[str, str | None]) -> str:
-    lines = ["*References* (pointers, never secrets)"]
+def _refs_table(values: dict[str, str | None]) -> ItemList:
+    rows = []
     for key in REFERENCE_KEYS:
         value = values.get(key)
-        lines.append(f"• *{key}*: {value}" if value else f"• *{key}*: ⚠️ not set")
-    return "\n".join(lines)
+        rows.append(Text(Strong(key), f": {value}" if value else ": ⚠️ not set"))
+    return ItemList(Text(Strong("References"), " (pointers, never secrets)"), tuple(rows))

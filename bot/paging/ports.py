@@ -57,9 +57,8 @@ class PageMessage:
     title: Words  # "SEV1 INC-7: Checkout crashes", or "Page from " + the sender
     lines: tuple[Words, ...]  # under the title: what the sender wrote, how to acknowledge
     urgent: bool  # SEV1/SEV2: the loudest a channel can be
-    link: str | None = None  # the incident's channel, when it has one
     incident_number: int | None = None
-    incident_channel: str | None = None  # Slack channel id, for the mention there
+    incident_channel: str | None = None  # Slack channel id: the mention there, the link to it
 
 
 class ProfileNames(Protocol):

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from bot.incidents.model import EventKind, TimelineEvent
 from bot.paging.words import is_slack_user
+from bot.text import Mention, Text, stored_text
 from bot.types import JSONValue
 from bot.vocabulary import ROLES, SYSTEM_ACTOR
 
@@ -25,9 +26,9 @@ def actor_ref(actor: str) -> str:
     own way), Lucia and shell users by name."""
     if actor == SYSTEM_ACTOR:
         return "Lucia"
-    return f"<@{actor}>" if is_slack_user(actor) else actor
+    return stored_text(Text(Mention(actor))) if is_slack_user(actor) else actor
 
 
 def target_ref(target: str) -> str:
-    """Whom a page asked for: the role, or the Slack user."""
-    return target if target in ROLES else f"<@{target}>"
+    """Whom a page asked for, in a timeline event's text: the role, or the Slack user."""
+    return target if target in ROLES else stored_text(Text(Mention(target)))

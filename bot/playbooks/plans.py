@@ -41,6 +41,7 @@ from bot.playbooks.model import (
 )
 from bot.playbooks.ports import DeployStatus, RenderDeploy, StoredRun
 from bot.playbooks.runner import Plan
+from bot.text import Strong, Text
 
 DASHBOARD = "https://dashboard.render.com/web/"  # + the service id, when Render gave none
 RENDER_KEY_HELP = (
@@ -168,8 +169,9 @@ def rollback_target(
     return older[0]  # newest first
 
 
-def describe_plan(run_id: int, plan: Plan, approval: bool) -> str:
-    lines = [f"*R{run_id}: {plan.playbook} on {plan.service}* (`{plan.service_id}`)"]
+def describe_plan(run_id: int, plan: Plan, approval: bool) -> Text:
+    head = Text(Strong(f"R{run_id}: {plan.playbook} on {plan.service}"), " ")
+    lines = [f"(`{plan.service_id}`)"]
     lines.append(f"Live now: {_deploy_line(plan.live_deploy)}")
     if plan.target_deploy is not None:
         lines.append(f"Roll back to: {_deploy_line(plan.target_deploy)}")
@@ -178,7 +180,7 @@ def describe_plan(run_id: int, plan: Plan, approval: bool) -> str:
     lines.append("Steps: " + " → ".join(s.kind for s in plan.steps))
     if approval:
         lines.append("A second responder approves it after you confirm.")
-    return "\n".join(lines)
+    return Text(head, "\n".join(lines))
 
 
 def _deploy_line(deploy: RenderDeploy | None) -> str:

@@ -33,6 +33,7 @@ from bot.playbooks.model import (
     WaitLiveStep,
 )
 from bot.playbooks.ports import DeployStatus, RenderAPI, RenderDeploy, StepRecord
+from bot.text import Mention, Text, stored_text
 
 NOT_CONFIRMED = "not confirmed"  # the prefix of a step detail when time ran out
 
@@ -163,7 +164,7 @@ class Runner:
                     approver = await self.ask_approval(step)
                     if approver is None:
                         return _Outcome(StepState.FAILED, "not approved")
-                    return _done(f"approved by <@{approver}>")
+                    return _done(stored_text(Text("approved by ", Mention(approver))))  # as stored
         except RenderError as exc:
             return _Outcome(StepState.FAILED, f"Render: {exc}")
         raise AssertionError(f"unhandled step {step!r}")

@@ -23,7 +23,7 @@ from bot.config import LuciaConfig, Service
 from bot.errors import RenderError, StoreUnavailable, UserError
 from bot.incidents.model import EventKind, TimelineEvent
 from bot.incidents.ports import IncidentStore
-from bot.incidents.replies import Noted, PlaybookPlan, Reply
+from bot.incidents.replies import ItemList, Noted, PlaybookPlan, Reply
 from bot.playbooks import commands as cmd
 from bot.playbooks.lease import Leases, WakeAt
 from bot.playbooks.model import (
@@ -64,6 +64,7 @@ from bot.playbooks.result import (
     read_final,
 )
 from bot.playbooks.runner import HealthProbe, Plan, Runner, run_steps
+from bot.text import Code, Mention, Strong, Text
 from bot.types import Clock
 from bot.vocabulary import Invocation
 
@@ -114,9 +115,9 @@ class PlaybookService:
     async def run(self, command: cmd.PlaybookCommand, inv: Invocation) -> Reply:
         match command:
             case cmd.ListPlaybooks():
-                return Noted(await self._listing())
+                return await self._listing()
             case cmd.ShowDeploys(service=name):
-                return Noted(await self._deploys(name))
+                return await self._deploys(name)
             case cmd.RunPlaybook():
                 return await self._plan(command, inv)
             case cmd.DecideRun(run_id=run_id, decision=decision):
@@ -125,11 +126,12 @@ class PlaybookService:
 
     # --- reading --------------------------------------------------------------------
 
-    async def _listing(self) -> str:
-        lines = ["*Playbooks*"]
+    async def _listing(self) -> ItemList:
+        items = []
         for name, playbook in sorted(self._playbooks.playbooks.items()):
             steps = f"{len(playbook.steps)} step{'s' if len(playbook.steps) != 1 else ''}"
-            lines.append(f"• *{name}* ({steps}): {playbook.description}")
+            items.append(Text(Strong(name), f" ({steps}): {playbook.description}"))
+        lines = []
         for problem in self._playbooks.problems:
             lines.append(f"⚠️ not loaded: {problem.location}: {problem.message}")
         drills = await self._store.recent("drill", 10)
@@ -139,9 +141,9 @@ class PlaybookService:
             took = f" in {run.seconds:.0f} s" if run.seconds is not None else ""
             headline = run.result.splitlines()[0] if run.result else ""
             lines.append(f"Drill R{run.id} on {run.service}: {run.state}{took} — {headline}")
-        return "\n".join(lines)
+        return ItemList(Text(Strong("Playbooks")), tuple(items), tuple(Text(n) for n in lines))
 
-    async def _deploys(self, name: str) -> str:
+    async def _deploys(self, name: str) -> Reply:
         service = self._service(name)
         api = self._render()
         try:
@@ -149,14 +151,15 @@ class PlaybookService:
         except RenderError as exc:
             raise UserError(str(exc)) from None
         if not deploys:
-            return f"{name} has no deploys on Render."
+            return Noted(f"{name} has no deploys on Render.")
         now = self._clock()
-        lines = [f"*Deploys of {name}* (newest first)"]
+        items = []
         for d in deploys:
             age = f"{_ago(now, d.created_at)} ago" if d.created_at else "?"
             commit = (d.commit_id or "")[:7] or "no commit"
-            lines.append(f"• `{d.id}` {d.status.value} · {commit} {d.commit_message[:60]} · {age}")
-        return "\n".join(lines)
+            said = f" {d.status.value} · {commit} {d.commit_message[:60]} · {age}"
+            items.append(Text(Code(d.id), said))
+        return ItemList(Text(Strong(f"Deploys of {name}"), " (newest first)"), tuple(items))
 
     # --- planning -------------------------------------------------------------------
 
@@ -208,14 +211,14 @@ class PlaybookService:
             busy = await self._store.active_run(name) if run is None else None
         if run is None:
             who = (
-                f"<@{busy.requested_by}> has R{busy.id} ({busy.playbook}, {busy.state})"
+                Text(Mention(busy.requested_by), f" has R{busy.id} ({busy.playbook}, {busy.state})")
                 if busy
-                else "another run is active"
+                else Text("another run is active")
             )
-            raise UserError(f"{name} is busy: {who}. One run per service at a time.")
+            raise UserError(Text(f"{name} is busy: ", who, ". One run per service at a time."))
         text = describe_plan(run.id, plan, self._needs_approval(playbook, service))
         if command.dry_run:
-            return PlaybookPlan(run.id, f"Dry run — nothing will change.\n{text}")
+            return PlaybookPlan(run.id, Text("Dry run — nothing will change.\n", text))
         return PlaybookPlan(run.id, text, ("confirm", "cancel"))
 
     async def _make_plan(
@@ -285,7 +288,11 @@ class PlaybookService:
         if decision == "confirm":
             if inv.actor != run.requested_by:
                 raise UserError(
-                    f"Only <@{run.requested_by}>, who asked for R{run_id}, confirms it."
+                    Text(
+                        "Only ",
+                        Mention(run.requested_by),
+                        f", who asked for R{run_id}, confirms it.",
+                    )
                 )
             if run.state != "planned":  # a second click: what is true now, from the store
                 return Noted(await self._status(run_id))
@@ -300,8 +307,11 @@ class PlaybookService:
                     run.channel_id,
                     PlaybookPlan(
                         run_id,
-                        f"<@{run.requested_by}> confirmed R{run_id} ({run.playbook} on "
-                        f"{run.service}); a second responder approves it.",
+                        Text(
+                            Mention(run.requested_by),
+                            f" confirmed R{run_id} ({run.playbook} on {run.service}); "
+                            "a second responder approves it.",
+                        ),
                         ("approve", "cancel"),
                     ),
                 )
@@ -466,8 +476,12 @@ class PlaybookService:
             run.channel_id,
             PlaybookPlan(
                 run.id,
-                f"R{run.id} {run.playbook} on {run.service} waits: {step.message} "
-                f"A second responder approves (not <@{run.requested_by}>).",
+                Text(
+                    f"R{run.id} {run.playbook} on {run.service} waits: {step.message} "
+                    "A second responder approves (not ",
+                    Mention(run.requested_by),
+                    ").",
+                ),
                 ("approve", "cancel"),
             ),
         )

@@ -12,10 +12,11 @@ from typing import ClassVar, Protocol, get_args
 from bot.errors import ChatError, IncidentNotFound, UserError
 from bot.incidents.model import EventKind, Incident, TimelineEvent
 from bot.incidents.ports import IncidentStore
-from bot.incidents.replies import Noted, Reply
+from bot.incidents.replies import ItemList, Noted, Reply
 from bot.postmortem import commands as cmd
 from bot.postmortem.export import postmortem_markdown
 from bot.postmortem.model import FollowUp, PostmortemData
+from bot.text import ChannelRef, Code, Mention, Strong, Text, joined, stored_text
 from bot.types import Clock
 from bot.vocabulary import Invocation
 
@@ -88,29 +89,35 @@ class PostmortemService:
             case cmd.AddFollowUp(number=number, text=text, owner=owner):
                 incident = await self._find(number, inv)
                 now = self._clock()
-                who = f" for <@{owner}>" if owner else ""
+                who = Text(" for ", Mention(owner)) if owner else Text()
                 event = TimelineEvent(
                     incident.number,
                     now,
                     EventKind.FOLLOWUP,
                     inv.actor,
-                    f"Follow-up{who}: {text}",
+                    stored_text(Text("Follow-up", who, f": {text}")),
                     {"owner": owner},
                 )
                 added = await self._store.add_followup(
                     incident.number, text, owner, inv.actor, now, event
                 )
                 await self._show(event)
-                return Noted(f"Follow-up F{added.id} added to {incident.key}{who}.")
+                return Noted(Text(f"Follow-up F{added.id} added to {incident.key}", who, "."))
             case cmd.ListFollowUps(number=number):
                 incident = await self._find(number, inv)
                 kept = await self._store.followups(incident.number)
-                lines = [f"*Follow-ups of {incident.key}*"] + [
-                    f"• {'✅' if f.done_at else '⬜'} F{f.id} {f.text}"
-                    + (f" — <@{f.owner}>" if f.owner else "")
-                    for f in kept
-                ]
-                return Noted("\n".join(lines) if kept else f"{incident.key} has no follow-ups.")
+                if not kept:
+                    return Noted(f"{incident.key} has no follow-ups.")
+                return ItemList(
+                    Text(Strong(f"Follow-ups of {incident.key}")),
+                    tuple(
+                        Text(
+                            f"{'✅' if f.done_at else '⬜'} F{f.id} {f.text}",
+                            *((" — ", Mention(f.owner)) if f.owner else ()),
+                        )
+                        for f in kept
+                    ),
+                )
             case cmd.FinishFollowUp(followup_id=followup_id):
                 one = await self._store.followup(followup_id)
                 if one is None:
@@ -141,7 +148,9 @@ class PostmortemService:
         data = await self._store.gather(incident.number)
         assert data is not None
         text = postmortem_markdown(data)
-        parts = [f"Postmortem of {incident.key} ({len(data.timeline):,} timeline events)"]
+        parts: list[Text] = [
+            Text(f"Postmortem of {incident.key} ({len(data.timeline):,} timeline events)")
+        ]
         if self._shelf is not None and incident.channel_id:
             try:
                 await self._shelf.upload_file(
@@ -151,16 +160,18 @@ class PostmortemService:
                     f"Postmortem: {incident.key} {incident.title}",
                     f"Postmortem draft of {incident.key}: fill in the summary and impact.",
                 )
-                parts.append(f"uploaded to <#{incident.channel_id}>")
+                parts.append(Text("uploaded to ", ChannelRef(incident.channel_id)))
             except ChatError as exc:
-                parts.append(f"⚠️ the upload failed ({exc.code})")
+                parts.append(Text(f"⚠️ the upload failed ({exc.code})"))
         link = self._link_for(incident.number)
         if link:
             hours = int(LINK_LIFETIME.total_seconds() // 3600)
-            parts.append(f"link for {hours} h: {link} (`?format=json` for the data)")
+            parts.append(
+                Text(f"link for {hours} h: {link} (", Code("?format=json"), " for the data)")
+            )
         else:
-            parts.append("no link: set LUCIA_PUBLIC_URL and LUCIA_LINK_SECRET")
-        return Noted("; ".join(parts) + ".")
+            parts.append(Text("no link: set LUCIA_PUBLIC_URL and LUCIA_LINK_SECRET"))
+        return Noted(joined("; ", parts) + ".")
 
     async def _find(self, number: int | None, inv: Invocation) -> Incident:
         if number is None and inv.channel_id:

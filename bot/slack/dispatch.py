@@ -6,6 +6,7 @@ __all__ = [
     "Answer",
     "SlackDeps",
     "ephemeral_answer",
+    "refusal",
     "respond_answer",
     "run_command",
     "thread_answer",
@@ -29,7 +30,7 @@ from bot.incidents.service import IncidentService
 from bot.slack.ports import Dedupe
 from bot.slack.views.message import Message
 from bot.slack.views.modals import declare_modal
-from bot.slack.views.mrkdwn import escape
+from bot.slack.views.mrkdwn import escape, render
 from bot.slack.views.replies import reply_message
 from bot.vocabulary import Invocation
 
@@ -73,11 +74,10 @@ async def run_command(
     try:
         reply = await deps.desk.run(command, inv)
     except DuplicateOpen as exc:
-        channel = f"<#{exc.channel_id}>" if exc.channel_id else None
-        await answer(Message(f"⚠️ {exc.message(escape(exc.title), channel)}"))
+        await answer(Message(f"⚠️ {refusal(exc)}"))
         return
     except UserError as exc:
-        await answer(Message(f"⚠️ {exc}{kept}"))
+        await answer(Message(f"⚠️ {refusal(exc)}{kept}"))
         return
     except StoreUnavailable:
         log.error(msg.COMMAND_FAILED_DATABASE_UNREACHABLE, exc_info=True)
@@ -103,6 +103,11 @@ async def run_command(
             )
         return
     await answer(reply_message(reply))
+
+
+def refusal(exc: UserError) -> str:
+    """What a refused command says, as mrkdwn: its structured words rendered, else its words."""
+    return render(exc.text) if exc.text is not None else str(exc)
 
 
 def respond_answer(respond: Callable[..., Awaitable[Any]], *, replace: bool = False) -> Answer:

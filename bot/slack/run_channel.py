@@ -14,6 +14,7 @@ from bot.slack.chat import SlackChat
 from bot.slack.views.message import Message
 from bot.slack.views.mrkdwn import escape, mentions_kept
 from bot.slack.views.replies import reply_message
+from bot.text import stored_text
 
 log = logging.getLogger(__name__)
 
@@ -35,4 +36,4 @@ class SlackRunChannel:
             with contextlib.suppress(ChatError):
                 await self._slack.post_message(channel, reply_message(plan))
                 return
-        await self.say(channel, plan.text)
+        await self.say(channel, plan.text if isinstance(plan.text, str) else stored_text(plan.text))

@@ -337,6 +337,15 @@ def test_retyping_an_open_in_the_shell_names_the_incident_instead_of_opening_a_s
         assert conn.execute("SELECT count(*) FROM incidents").fetchone() == (1,)
 
 
+def test_listings_are_plain_text_with_no_done_mark(workdir: Path) -> None:
+    """The terminal gets words, not Slack's mrkdwn; and a listing changed nothing, so no ✅."""
+    out = shell(workdir, "owners", "refs")
+    assert out[0] == "Launch-gate owners"
+    assert "• owner: ⚠️ nobody — `/lucia owners set owner @user`" in out
+    assert "References (pointers, never secrets)" in out
+    assert not [line for line in out if "*" in line or "✅" in line or "<" in line]
+
+
 # --- Ctrl-C and Ctrl-D, typed on a terminal --------------------------------------------
 
 

@@ -13,6 +13,7 @@ from bot.errors import IllegalTransition
 from bot.incidents import lifecycle
 from bot.incidents.lifecycle import Change
 from bot.incidents.model import EventKind, Incident, Severity, Status
+from bot.text import Mention
 
 ALICE = "U01ALICE00"
 BOB = "U01BOBBY00"
@@ -241,13 +242,23 @@ def _refused(step: Callable[[], Change]) -> str:
     return str(caught.value)
 
 
+def _refusal_names(step: Callable[[], Change]) -> tuple[Mention, ...]:
+    """Whom a refusal names, as structure (each front renders them)."""
+    with pytest.raises(IllegalTransition) as caught:
+        step()
+    text = caught.value.text
+    assert text is not None
+    return tuple(part for part in text.parts if isinstance(part, Mention))
+
+
 def test_ack_twice_names_who_acked_and_when() -> None:
     acked = lifecycle.acknowledge(_declared(), BOB, T1).incident
     message = _refused(lambda: lifecycle.acknowledge(acked, CAROL, T2))
     assert "INC-7" in message
     assert "already acknowledged" in message
-    assert f"<@{BOB}>" in message
+    assert f"by @{BOB} at" in message
     assert "10:05 UTC" in message
+    assert _refusal_names(lambda: lifecycle.acknowledge(acked, CAROL, T2)) == (Mention(BOB),)
 
 
 RESOLVED_STEPS: dict[str, Callable[[Incident], Change]] = {
@@ -309,4 +320,7 @@ def test_mitigated_twice() -> None:
 
 def test_lead_to_the_current_lead() -> None:
     message = _refused(lambda: lifecycle.set_lead(_declared(), ALICE, BOB, T2))
-    assert f"<@{ALICE}> is already the lead of INC-7" in message
+    assert f"@{ALICE} is already the lead of INC-7" in message
+    assert _refusal_names(lambda: lifecycle.set_lead(_declared(), ALICE, BOB, T2)) == (
+        Mention(ALICE),
+    )

@@ -32,7 +32,7 @@ PAGE = PageMessage(
     title=("SEV3 INC-12: Admin slow",),
     lines=(("Latency is up on the admin. Acknowledge in Slack.",),),
     urgent=False,
-    link="https://slack.com/app_redirect?channel=C01INC12",
+    incident_channel="C01INC12",
 )
 URGENT = PageMessage(
     page_id=8,

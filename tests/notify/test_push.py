@@ -26,7 +26,7 @@ URGENT = PageMessage(
     title=("SEV1 INC-13: Checkout crashes",),
     lines=(("Checkout fails on submit. Acknowledge in Slack.",),),
     urgent=True,
-    link="https://slack.com/app_redirect?channel=C01INC13",
+    incident_channel="C01INC13",
 )
 MINOR = PageMessage(
     page_id=9,
@@ -64,7 +64,7 @@ async def test_urgent_page_is_published_as_json_to_the_root_url(
         "message": "Checkout fails on submit. Acknowledge in Slack.",
         "priority": 5,
         "tags": ["rotating_light"],
-        "click": URGENT.link,
+        "click": "https://slack.com/app_redirect?channel=C01INC13",
     }
     assert published.message is not None
     assert receipt == published.message["id"]

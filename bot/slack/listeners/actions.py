@@ -16,7 +16,7 @@ from bot.errors import StoreUnavailable, UserError
 from bot.grammar import usage
 from bot.incidents.commands import Acknowledge, Resolve, ShowIncident
 from bot.incidents.replies import Detail
-from bot.slack.dispatch import DATABASE_DOWN, SlackDeps, respond_answer, run_command
+from bot.slack.dispatch import DATABASE_DOWN, SlackDeps, refusal, respond_answer, run_command
 from bot.slack.views.ids import ACK_ACTION, RESOLVE_ACTION, UPDATE_ACTION
 from bot.slack.views.message import Message
 from bot.slack.views.modals import update_modal
@@ -80,7 +80,7 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
                 view=update_modal(reply.incident, inv.channel_id).to_dict(),
             )
         except UserError as exc:
-            await answer(Message(f"⚠️ {exc}"))
+            await answer(Message(f"⚠️ {refusal(exc)}"))
         except StoreUnavailable:
             await answer(Message(DATABASE_DOWN))
         except SlackApiError as exc:

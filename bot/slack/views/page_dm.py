@@ -19,6 +19,7 @@ from bot.paging.words import Broadcast, ChannelRef, Code, Link, Person, Words
 from bot.slack.views.ids import PAGE_ACK_ACTION
 from bot.slack.views.message import Message
 from bot.slack.views.mrkdwn import escape
+from bot.slack_links import channel_link
 
 # A cut must not leave half an entity (`&am`) or half a mention (`<@U0`) behind.
 _BROKEN_TAIL = re.compile(r"(?:&[a-z]*|<[^>]*)$")
@@ -55,8 +56,8 @@ def page_dm(page: PageMessage) -> Message:
     body = "\n".join(slack_words(line) for line in page.lines)
     if body:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=_fit(body))))
-    if page.link:
-        link = f"<{page.link}|Open the incident channel>"
+    if page.incident_channel:
+        link = f"<{channel_link(page.incident_channel)}|Open the incident channel>"
         blocks.append(SectionBlock(text=MarkdownTextObject(text=link)))
     button = ButtonElement(
         text="Acknowledge", action_id=PAGE_ACK_ACTION, value=str(page.page_id), style="primary"

@@ -16,6 +16,7 @@ from bot.incidents.replies import (
     AlertListing,
     Detail,
     Done,
+    ItemList,
     Listing,
     Noted,
     PlaybookPlan,
@@ -26,9 +27,10 @@ from bot.slack.views.alert_notice import alert_line
 from bot.slack.views.incident_card import SEVERITY_ICON, card_facts, card_text
 from bot.slack.views.layout import packed_sections, section
 from bot.slack.views.message import Message
-from bot.slack.views.mrkdwn import date, escape, mentions_kept, who
+from bot.slack.views.mrkdwn import date, escape, fallback, mentions_kept, render, who
 from bot.slack.views.playbook_run import playbook_plan
 from bot.slack.views.timeline import event_body, event_line
+from bot.text import Text
 
 _TIMELINE_LINES = 40
 
@@ -36,19 +38,29 @@ _TIMELINE_LINES = 40
 def reply_message(reply: Reply) -> Message:
     match reply:
         case Done(text=text, incident=incident, event=event, warnings=warnings):
-            done = f"{incident.key}: {event_body(event, after_actor=False)}" if event else text
-            lines = [f"✅ {done}", *(f"⚠️ {w}" for w in warnings)]
-            return Message("\n".join(lines)[:MAX_TEXT], packed_sections(lines[0], lines[1:]))
+            if event is not None:
+                shown = said = f"{incident.key}: {event_body(event, after_actor=False)}"
+            else:
+                shown, said = render(text), fallback(text)
+            lines = [f"✅ {shown}", *(f"⚠️ {w}" for w in warnings)]
+            notification = "\n".join([f"✅ {said}", *lines[1:]])[:MAX_TEXT]
+            return Message(notification, packed_sections(lines[0], lines[1:]))
         case Listing():
             return listing(reply)
         case Detail(incident=incident, timeline=timeline):
             return _detail(incident, timeline)
         case ShowHelp():
             return help_message()
-        case Noted(text=text, warning=warning):
-            shown = mentions_kept(escape(text))  # people named by their id
+        case Noted(text=str() as text, warning=warning):
+            shown = mentions_kept(escape(text))  # as stored: people named by their id
             mark = "⚠️" if warning else "✅"
             return Message(f"{mark} {text}", [section(f"{mark} {shown}")])
+        case Noted(text=Text() as text, warning=warning):
+            mark = "⚠️" if warning else "✅"
+            return Message(f"{mark} {fallback(text)}", [section(f"{mark} {render(text)}")])
+        case ItemList(title=title, items=items, notes=notes):
+            listed = Text(title, *(Text("\n• ", i) for i in items), *(Text("\n", n) for n in notes))
+            return Message(f"✅ {fallback(listed)}", [section(f"✅ {render(listed)}")])
         case AlertListing(firing=firing, silences=silences):
             return _alert_listing(firing, silences)
         case PlaybookPlan(run_id=run_id, text=text, choices=choices):
