@@ -7,21 +7,22 @@ one: a gap or a double claim is a programming error, raised when the desk is bui
 
 from __future__ import annotations
 
-__all__ = ["Desk"]
+__all__ = ["Answer", "Desk"]
 
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, get_args
 
+from bot.alerts.replies import AlertReply
 from bot.alerts.service import AlertService
 from bot.grammar import Command
-from bot.incidents.replies import Reply
 from bot.incidents.service import IncidentService
 from bot.paging.service import PagingService
 from bot.playbooks.service import PlaybookService
 from bot.postmortem.service import PostmortemService
 from bot.vocabulary import Invocation
 
-_Run = Callable[[Any, Invocation], Awaitable[Reply]]
+Answer = AlertReply  # every reply shape a command may get, whichever domain answers it
+_Run = Callable[[Any, Invocation], Awaitable[Answer]]
 
 
 class _Handler(Protocol):
@@ -51,7 +52,7 @@ class Desk:
         self.postmortems = postmortems
         self._routes = _routes((incidents, alerts, paging, playbooks, postmortems))
 
-    async def run(self, command: Command, inv: Invocation) -> Reply:
+    async def run(self, command: Command, inv: Invocation) -> Answer:
         route = self._routes.get(type(command))
         if route is None:
             raise TypeError(f"{type(command).__name__} is not a /lucia command")

@@ -38,6 +38,7 @@ from bot.alerts.model import (
 )
 from bot.alerts.notices import NoticeBoard
 from bot.alerts.ports import AlertStore, AlertTransaction, RepeatCounter, SignalReader
+from bot.alerts.replies import AlertListing, AlertReply
 from bot.alerts.routing import IncidentRouter, route_for
 from bot.config import AlertRoute
 from bot.durations import short_duration
@@ -48,7 +49,7 @@ from bot.errors import (
     UnreadableDelivery,
     UserError,
 )
-from bot.incidents.replies import AlertListing, Done, Noted, Reply
+from bot.incidents.replies import Done, Noted
 from bot.incidents.service import in_channel
 from bot.text import Text
 from bot.types import Clock
@@ -279,7 +280,7 @@ class AlertService:
             return await tx.insert_group(signal), Outcome.NEW
         return await tx.count_repeat(group, signal), Outcome.REPEAT
 
-    async def run(self, command: AlertCommand, inv: Invocation) -> Reply:
+    async def run(self, command: AlertCommand, inv: Invocation) -> AlertReply:
         now = self._clock()
         match command:
             case ListAlerts():
@@ -340,7 +341,7 @@ class AlertService:
             "`/lucia alerts` lists silences."
         )
 
-    async def _open_from_notice(self, notice_id: int, actor: str) -> Reply:
+    async def _open_from_notice(self, notice_id: int, actor: str) -> AlertReply:
         firing = [
             g for g in await self._store.groups_of(notice_id) if g.status is GroupStatus.FIRING
         ]

@@ -13,8 +13,8 @@ __all__ = ["NOT_SENT", "TerminalNotifier", "shown_in_terminal"]
 from collections.abc import Callable, Sequence
 
 from bot.errors import DeliveryFailed
-from bot.notify.plain import plain_lines, plain_title
 from bot.paging.delivery import CHANNEL_NAMES
+from bot.paging.plain import plain_lines, plain_title
 from bot.paging.ports import Contact, Notifier, PageMessage
 
 NOT_SENT = "not sent: `lucia-bot shell` delivers pages to its terminal; `--deliver` sends them"

@@ -9,17 +9,17 @@ import html
 import re
 from collections.abc import Callable, Sequence
 
+from bot.alerts.replies import AlertListing
+from bot.desk import Answer
 from bot.grammar import USAGE
 from bot.incidents.model import Incident, TimelineEvent
 from bot.incidents.replies import (
-    AlertListing,
     Detail,
     Done,
     ItemList,
     Listing,
     Noted,
     PlaybookPlan,
-    Reply,
     ShowHelp,
 )
 from bot.text import plain
@@ -71,7 +71,7 @@ def event_text(event: TimelineEvent) -> str:
     return f"{event.at:%Y-%m-%d %H:%M:%S} @{event.actor} [{event.kind.value}] {event.text}"
 
 
-def reply_text(reply: Reply) -> str:
+def reply_text(reply: Answer) -> str:
     match reply:
         case Done(text=text, warnings=warnings):
             return "\n".join([f"✅ {plain(text)}", *(f"⚠️ {w}" for w in warnings)])

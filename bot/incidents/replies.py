@@ -5,7 +5,6 @@ name people or channels, or stand out, are `bot.text.Text`; a plain `str` in `No
 from __future__ import annotations
 
 __all__ = [
-    "AlertListing",
     "AskForDetails",
     "Detail",
     "Done",
@@ -20,7 +19,6 @@ __all__ = [
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.alerts.model import AlertGroup, Silence
 from bot.incidents.model import Incident, Severity, TimelineEvent
 from bot.text import Text
 
@@ -61,12 +59,6 @@ class AskForDetails:
 
 
 @dataclass(frozen=True)
-class AlertListing:
-    firing: Sequence[AlertGroup]  # newest activity first
-    silences: Sequence[Silence]  # active ones
-
-
-@dataclass(frozen=True)
 class Noted:
     """A change that isn't an incident's (a silence, say), in one plain sentence.
     `warning`: it was stored, but what it was for didn't happen (a page that reaches nobody)."""
@@ -93,14 +85,4 @@ class PlaybookPlan:
     choices: tuple[str, ...] = ()  # "confirm", "cancel", "approve"
 
 
-Reply = (
-    Done
-    | Listing
-    | Detail
-    | ShowHelp
-    | AskForDetails
-    | AlertListing
-    | Noted
-    | ItemList
-    | PlaybookPlan
-)
+Reply = Done | Listing | Detail | ShowHelp | AskForDetails | Noted | ItemList | PlaybookPlan

@@ -15,7 +15,7 @@ from typing import Literal, TypeVar
 import aiosmtplib
 
 from bot.errors import DeliveryFailed
-from bot.notify.plain import plain_lines, plain_title
+from bot.paging.plain import plain_lines, plain_title
 from bot.paging.ports import Contact, PageMessage
 from bot.slack_links import channel_link
 

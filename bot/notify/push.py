@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from bot.errors import DeliveryFailed
-from bot.notify.plain import plain_lines, plain_title
+from bot.paging.plain import plain_lines, plain_title
 from bot.paging.ports import Contact, PageMessage
 from bot.slack_links import channel_link
 

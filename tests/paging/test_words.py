@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.notify.plain import plain_words
+from bot.paging.plain import plain_words
 from bot.paging.words import (
     Broadcast,
     ChannelRef,

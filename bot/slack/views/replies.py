@@ -9,18 +9,18 @@ from collections.abc import Sequence
 from slack_sdk.models.blocks import Block
 
 from bot.alerts.model import AlertGroup, Silence
+from bot.alerts.replies import AlertListing
 from bot.command_text import MAX_TEXT
+from bot.desk import Answer
 from bot.grammar import USAGE
 from bot.incidents.model import Incident, TimelineEvent
 from bot.incidents.replies import (
-    AlertListing,
     Detail,
     Done,
     ItemList,
     Listing,
     Noted,
     PlaybookPlan,
-    Reply,
     ShowHelp,
 )
 from bot.slack.views.alert_notice import alert_line
@@ -35,7 +35,7 @@ from bot.text import Text
 _TIMELINE_LINES = 40
 
 
-def reply_message(reply: Reply) -> Message:
+def reply_message(reply: Answer) -> Message:
     match reply:
         case Done(text=text, incident=incident, event=event, warnings=warnings):
             if event is not None:
