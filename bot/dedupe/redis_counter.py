@@ -152,6 +152,10 @@ class RedisRepeatCounter:
 
     async def take(self) -> Fold:
         try:
+            # One EXISTS when there is nothing to fold (the idle bot's periodic look for
+            # what a killed process left), instead of a lock taken and freed for nothing.
+            if not await self._redis.exists(self._hashes[0], self._hashes[2]):
+                return Fold("", {})
             # One folder at a time across processes (Render runs two during a deploy):
             # two folding the same counts would add them twice.
             if not await self._acquire_script(keys=[self._lock], args=[self._token, FOLD_LOCK_MS]):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -13,6 +14,7 @@ from bot.dedupe.redis_counter import RedisRepeatCounter
 from bot.dedupe.redis_dedupe import connect_redis
 from bot.errors import DedupeUnavailable
 from tests.fakes.tcp_proxy import TcpProxy
+from tests.faults.redis_server import RedisServer
 
 T0 = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 PREFIX = "lucia:a1b2c3:"
@@ -157,3 +159,30 @@ async def test_only_the_folder_holding_the_lock_frees_it(redis_url: str) -> None
     finally:
         await first.aclose()
         await second.aclose()
+
+
+async def test_a_fold_with_nothing_to_fold_costs_one_command(tmp_path: Path) -> None:
+    # Upstash bills every command, scripts' inner ones included: the idle bot's periodic
+    # look for what a killed process left must not take and free a lock for nothing.
+    server = RedisServer(tmp_path / "redis")
+    await server.start()
+    client = connect_redis(server.url)
+    try:
+        counter = RedisRepeatCounter(client, PREFIX)
+        await client.ping()
+        before = await client.info("commandstats")
+
+        taken = await counter.take()
+
+        after = await client.info("commandstats")
+    finally:
+        await client.aclose()
+        await server.close()
+    calls = {
+        name: int(after[name]["calls"]) - int(before.get(name, {"calls": 0})["calls"])
+        for name in after
+        if name not in ("cmdstat_info", "cmdstat_ping")
+    }
+    assert taken.counts == {}
+    assert not taken.locked_elsewhere
+    assert {name: n for name, n in calls.items() if n} == {"cmdstat_exists": 1}
