@@ -1,4 +1,5 @@
-"""Playbook use-cases: list, deploys, plan (shown with Confirm / Cancel), decide, run.
+"""Playbook use-cases: list, deploys, plan (shown with Confirm / Cancel) and decide; a
+confirmed run is carried out by `RunExecutor` (`execution.py`).
 
 A plan fixes every id the run will act on (the live deploy, the target and its commit)
 before anyone confirms. Confirming moves the stored run from `planned` exactly once, so a
@@ -12,37 +13,29 @@ from __future__ import annotations
 
 __all__ = ["PlaybookService"]
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import ClassVar, get_args
 
-from bot import log_messages as msg
 from bot.config import LuciaConfig, Service
-from bot.errors import RenderError, StoreUnavailable, UserError
-from bot.incidents.model import EventKind, TimelineEvent
+from bot.errors import RenderError, UserError
 from bot.incidents.ports import IncidentStore
 from bot.incidents.replies import ItemList, Noted, PlaybookPlan, Reply
 from bot.playbooks import commands as cmd
+from bot.playbooks.execution import RunExecutor, configured
 from bot.playbooks.lease import Leases, WakeAt
 from bot.playbooks.model import (
     Approval,
-    ApprovalStep,
     Playbook,
     PlaybookSet,
     RunState,
-    StepState,
 )
 from bot.playbooks.plans import (
-    RENDER_KEY_HELP,
-    RunView,
     describe_offline,
     describe_plan,
-    plan_from_json,
     plan_json,
     rollback_target,
-    run_view,
 )
 from bot.playbooks.ports import (
     DeployStatus,
@@ -51,28 +44,20 @@ from bot.playbooks.ports import (
     Responders,
     RunChannel,
     Spawner,
-    StepRecord,
     StoredRun,
     Timeline,
 )
 from bot.playbooks.result import (
-    FinalState,
-    describe_interrupted,
-    describe_result,
     describe_status,
-    interrupted_event,
-    read_final,
 )
-from bot.playbooks.runner import HealthProbe, Plan, Runner, run_steps
+from bot.playbooks.runner import HealthProbe, Plan
 from bot.text import Code, Mention, Strong, Text
 from bot.types import Clock
 from bot.vocabulary import Invocation
 
 log = logging.getLogger(__name__)
 
-APPROVAL_POLL = 1.0  # seconds between looks at an approval step's run
 PLAN_LIFETIME = timedelta(minutes=15)  # an older plan is planned again, not confirmed
-_UNREAD = FinalState(None, None, "Render isn't configured on this bot")
 NameOf = Callable[[str], Awaitable[str]]  # a Slack user id → the person's name, in words
 
 
@@ -104,13 +89,13 @@ class PlaybookService:
         self._config = config
         self._store = store
         self._api = api
-        self._probe = probe
         self._incidents = incidents
         self._responders = responders.responders
         self._channel = channel
-        self._timeline = timeline
-        self._background = background
         self._clock = clock
+        self._runs = RunExecutor(
+            playbooks, store, api, probe, channel, timeline, background, clock, self._leases
+        )
 
     async def run(self, command: cmd.PlaybookCommand, inv: Invocation) -> Reply:
         match command:
@@ -206,7 +191,7 @@ class PlaybookService:
 
         run = await create()
         busy = await self._store.active_run(name) if run is None else None
-        if busy is not None and self._leases.ran_out(busy) and await self._interrupt(busy):
+        if busy is not None and self._leases.ran_out(busy) and await self._runs.interrupt(busy):
             run = await create()  # its bot stopped: the service is free now
             busy = await self._store.active_run(name) if run is None else None
         if run is None:
@@ -316,7 +301,7 @@ class PlaybookService:
                     ),
                 )
                 return Noted(f"R{run_id} waits for a second responder's approval in the channel.")
-            self._start(moved)
+            self._runs.start(moved)
             return Noted(f"Running R{run_id} ({run.playbook} on {run.service}).")
         if inv.actor == run.requested_by:
             raise UserError("You asked for this run: a second person approves it.")
@@ -329,7 +314,7 @@ class PlaybookService:
             return Noted(f"Nothing to approve: {await self._status(run_id)}")
         if run.started:  # an approval step: the run (in whichever process) carries on
             return Noted(f"Approved: R{run_id} carries on.")
-        self._start(moved)
+        self._runs.start(moved)
         return Noted(f"Approved: running R{run_id} ({run.playbook} on {run.service}).")
 
     async def _still_current(self, run: StoredRun) -> None:
@@ -356,145 +341,9 @@ class PlaybookService:
         await self._store.move(run.id, ("planned", "awaiting_approval"), "cancelled", self._clock())
         raise UserError(stale)
 
-    # --- running --------------------------------------------------------------------
-
-    def _start(self, run: StoredRun) -> None:
-        self._background.spawn(self._execute(run), name="playbook-run")
-
-    async def _execute(self, run: StoredRun) -> None:
-        playbook = self._playbooks.playbooks[run.playbook]
-        plan = plan_from_json(run.plan, playbook)
-        view = self._view(run)
-
-        async def say(text: str) -> None:
-            await self._channel.say(run.channel_id, text)
-
-        async def record(step: StepRecord) -> None:
-            await self._store.record_step(run.id, step, self._clock())
-            if run.incident_number is not None and step.state is not StepState.RUNNING:
-                await self._timeline.record(
-                    TimelineEvent(
-                        run.incident_number,
-                        self._clock(),
-                        EventKind.PLAYBOOK,
-                        run.requested_by,
-                        f"R{run.id} {run.playbook} step {step.index + 1} {step.kind}: "
-                        f"{step.state.value}" + (f" — {step.detail}" if step.detail else ""),
-                        {"run": run.id, "step": step.index, "state": step.state.value},
-                    )
-                )
-
-        async def ask_approval(step: ApprovalStep) -> str | None:
-            return await self._ask_approval(run, step)
-
-        async def proceed() -> bool:
-            current = await self._store.run(run.id)
-            return current is not None and current.state == "running"
-
-        runner = Runner(self._render(), self._probe, say, ask_approval)
-        try:
-            async with self._leases.held(run.id):
-                records = await runner.run(plan, record, proceed)
-                final = await read_final(self._render(), plan.service_id)  # what is left
-            current = await self._store.run(run.id)
-            if current is not None and current.state == "interrupted":
-                # A sweep took it for a run whose bot had stopped, and said so: the stored
-                # outcome stands, and nothing here contradicts it.
-                log.warning(msg.PLAYBOOK_RESULT_NOT_STORED, extra={"run": run.id})
-                return
-            cancelled = current is not None and current.state == "cancelled"
-            state = "cancelled" if cancelled else run_steps(records)
-            result = describe_result(view, records, final, cancelled=cancelled)
-        except asyncio.CancelledError:  # the bot is shutting down mid-run
-            result = (
-                f"⚠️ R{run.id} {run.playbook} on {run.service}: NOT CONFIRMED — the bot shut "
-                "down mid-run. Check Render's dashboard; the steps done so far are recorded."
-            )
-            await self._store.finish(run.id, "not_confirmed", result, self._clock())
-            raise
-        except Exception:
-            log.exception(msg.PLAYBOOK_RUN_FAILED, extra={"run": run.id})
-            state, result = "failed", f"R{run.id} stopped on an error in the bot: see its log."
-        if not await self._store.finish(run.id, state, result, self._clock()):
-            log.warning(msg.PLAYBOOK_RESULT_NOT_STORED, extra={"run": run.id, "state": state})
-            return
-        await self._channel.say(run.channel_id, result)
-
-    # --- runs whose bot stopped -----------------------------------------------------
-
     async def sweep(self) -> None:
-        """Mark interrupted the executing runs whose lease ran out (their bot stopped), and
-        set the next sweep for when the earliest lease still held would run out."""
-        now = self._clock()
-        next_due: datetime | None = None
-        try:
-            for run in await self._store.leased_runs():
-                due = self._leases.expires(run)
-                if due > now:
-                    next_due = due if next_due is None else min(next_due, due)
-                else:
-                    await self._interrupt(run)
-        except StoreUnavailable as exc:  # looked at again a lease later, not forgotten
-            log.warning(msg.PLAYBOOK_SWEEP_DEFERRED, extra={"error": str(exc)})
-            next_due = now + self._leases.lease
-        self._leases.wake(next_due)
-
-    async def _interrupt(self, run: StoredRun) -> bool:
-        """Mark it interrupted (only if its lease is still out), then say so in its channel
-        and on its incident's timeline. False when its bot turned out alive, or another
-        sweep got there first."""
-        stale_before = self._leases.stale_before()
-        view = self._view(run)
-        steps = await self._store.steps(run.id)
-        api = self._api
-        final = await read_final(api, view.service_id) if api is not None else None
-        text = describe_interrupted(view, steps, final or _UNREAD, self._leases.lease)
-        moved = await self._store.interrupt(run.id, stale_before, text, self._clock())
-        if moved is None:
-            return False
-        log.warning(msg.PLAYBOOK_RUN_INTERRUPTED, extra={"run": run.id, "service": run.service})
-        if run.incident_number is not None:
-            await self._timeline.record(
-                TimelineEvent(
-                    run.incident_number,
-                    self._clock(),
-                    EventKind.PLAYBOOK,
-                    run.requested_by,
-                    interrupted_event(view, steps),
-                    {"run": run.id, "state": "interrupted"},
-                )
-            )
-        await self._channel.say(run.channel_id, text)
-        return True
-
-    async def _ask_approval(self, run: StoredRun, step: ApprovalStep) -> str | None:
-        """Park the run until a second responder approves it (in the database, so the
-        button may be clicked on any process), or until the step's timeout."""
-        now = self._clock()
-        await self._store.move(run.id, ("running",), "awaiting_approval", now)
-        await self._channel.ask(
-            run.channel_id,
-            PlaybookPlan(
-                run.id,
-                Text(
-                    f"R{run.id} {run.playbook} on {run.service} waits: {step.message} "
-                    "A second responder approves (not ",
-                    Mention(run.requested_by),
-                    ").",
-                ),
-                ("approve", "cancel"),
-            ),
-        )
-        deadline = now + step.timeout
-        while self._clock() < deadline:
-            await asyncio.sleep(APPROVAL_POLL)
-            current = await self._store.run(run.id)
-            if current is None or current.state == "cancelled":
-                return None
-            if current.state == "running":
-                return current.approved_by
-        await self._store.move(run.id, ("awaiting_approval",), "running", self._clock())
-        return None
+        """Mark interrupted the runs whose bot stopped (see `RunExecutor.sweep`)."""
+        await self._runs.sweep()
 
     # --- helpers --------------------------------------------------------------------
 
@@ -505,11 +354,7 @@ class PlaybookService:
             return f"There is no run R{run_id}."
         steps = await self._store.steps(run_id)
         who = await self._name(run.requested_by)  # only the requester confirms
-        return describe_status(self._view(run), run.state, run.started, run.result, steps, who)
-
-    def _view(self, run: StoredRun) -> RunView:
-        playbook = self._playbooks.playbooks.get(run.playbook)
-        return run_view(run, tuple(s.kind for s in playbook.steps) if playbook else ())
+        return describe_status(self._runs.view(run), run.state, run.started, run.result, steps, who)
 
     async def _name(self, user: str) -> str:
         if self._name_of is not None:
@@ -525,12 +370,7 @@ class PlaybookService:
         return service
 
     def _render(self) -> RenderAPI:
-        if self._api is None:
-            raise UserError(
-                f"Render isn't configured on this bot: {RENDER_KEY_HELP}. "
-                "Anyone may add --dry-run to see what a playbook would do without it."
-            )
-        return self._api
+        return configured(self._api)
 
 
 def _ago(now: datetime, then: datetime) -> str:
