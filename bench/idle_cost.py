@@ -87,19 +87,38 @@ async def _transactions() -> int:
     return int(value or 0)
 
 
-async def _settle_autovacuum() -> None:
-    """The tables migrations just made would be vacuumed and analyzed by autovacuum in
-    the minutes to come, and its transactions count in pg_stat_database: do it now, so
-    the deltas are the bot's."""
+async def _settle_counts() -> None:
+    """Wait until pg_stat_database's counters hold the bot's start-up and nothing else.
+
+    The tables migrations just made would be vacuumed and analyzed by autovacuum in the
+    minutes to come, and its transactions count there: do it now. And a backend reports
+    its counts only at the end of a later transaction, so each of the bot's pooled
+    connections still holds the start-up's until it next works (the bot looks once a
+    minute, one connection at a time): wait until every one of them has, so the
+    measurement counts only what the idle bot does."""
+    url = make_url(POSTGRES_URL)
     conn = await asyncpg.connect(POSTGRES_URL)
     try:
         await conn.execute("VACUUM ANALYZE")
     finally:
         await conn.close()
-    # A backend reports its counts to pg_stat_database only at the end of a later
-    # transaction: let each pooled connection run one (the bot looks once a minute), so
-    # the start-up transactions don't arrive during the measurement.
-    await asyncio.sleep(75)
+    since = time.time() + 1.5  # a backend flushes at most once a second
+    admin = await asyncpg.connect(url.set(database="postgres").render_as_string(False))
+    try:
+        for _ in range(60):  # at most 10 minutes
+            await asyncio.sleep(10)
+            behind = await admin.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 "
+                "AND backend_type = 'client backend' AND pid <> pg_backend_pid() "
+                "AND extract(epoch FROM state_change) < $2",
+                url.database,
+                since,
+            )
+            if behind == 0:
+                break
+    finally:
+        await admin.close()
+    await asyncio.sleep(2)  # the last one's report lands
 
 
 def _alert() -> bytes:
@@ -140,7 +159,7 @@ async def run(minutes: float) -> None:
                 }
                 async with serving(env, cwd=Path(tmp)) as base:
                     await asyncio.sleep(5)  # start-up work done
-                    await _settle_autovacuum()
+                    await _settle_counts()
                     await _idle(redis.url, minutes)
                     await _on_time(base, slack)
         finally:

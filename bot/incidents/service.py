@@ -5,27 +5,23 @@ from __future__ import annotations
 
 __all__ = ["DEFAULT_SEVERITY", "IncidentService", "in_channel"]
 
-import asyncio
 import logging
-from collections import defaultdict
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from typing import ClassVar, TypeVar, get_args
 
 from bot import log_messages as msg
 from bot.command_text import MAX_TEXT
 from bot.durations import short_duration
-from bot.errors import ChannelNameTaken, ChatError, DuplicateOpen, IncidentNotFound, UnknownUser
+from bot.errors import DuplicateOpen, IncidentNotFound, UnknownUser
 from bot.incidents import commands as cmd
 from bot.incidents import lifecycle
-from bot.incidents.channel_name import channel_name
 from bot.incidents.commands import MAX_TITLE
 from bot.incidents.lifecycle import Change
 from bot.incidents.model import EventKind, Incident, Severity, TimelineEvent
 from bot.incidents.ports import IncidentChat, IncidentStore, IncidentTransaction
 from bot.incidents.replies import AskForDetails, Detail, Done, Listing, Reply, ShowHelp
+from bot.incidents.surfaces import IncidentSurfaces, PagingGap
 from bot.text import ChannelRef, Mention, Text
 from bot.types import Clock, JSONValue, UserId
 from bot.vocabulary import SYSTEM_ACTOR, Invocation
@@ -36,11 +32,7 @@ T = TypeVar("T")
 
 DEFAULT_SEVERITY = Severity.SEV3
 LIST_LIMIT = 25
-CHANNEL_NAME_ATTEMPTS = 5
 DUPLICATE_OPEN_WINDOW = timedelta(minutes=1)
-
-
-PagingGap = Callable[[Severity, Sequence[str]], Awaitable[str | None]]
 
 
 async def _nobody_asked(_severity: Severity, _requested: Sequence[str]) -> str | None:
@@ -63,10 +55,9 @@ class IncidentService:
         self._store = store
         self._chat = chat
         self._clock = clock
-        self._announcement_channel = announcement_channel
-        # One card refresh at a time per incident, so an older render never lands last.
-        self._card_locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
-        self._provisioning: set[int] = set()  # incidents whose channel/card are being made
+        self._surfaces = IncidentSurfaces(
+            store, chat, clock, announcement_channel=announcement_channel, paging_gap=paging_gap
+        )
         self._opened = opened  # paging's wake-up: the first page goes out now
         self._paging_gap = paging_gap  # whom an incident would page: None, or why nobody
 
@@ -113,7 +104,7 @@ class IncidentService:
         log.info(msg.INCIDENT_OPENED, extra={"incident": number, "severity": severity.value})
         invitees = list(dict.fromkeys([inv.actor, *command.responders]))
         warnings: list[str] = []
-        incident = await self._provision(change.incident, invitees, warnings)
+        incident = await self._surfaces.provision(change.incident, invitees, warnings)
         await self._say_if_nobody_is_paged(incident, (), warnings)
         self._opened()
         opened = Text(
@@ -131,13 +122,6 @@ class IncidentService:
             if " ".join(earlier.title.lower().split()) == wanted:
                 age = short_duration(max(now - earlier.created_at, timedelta(0)))
                 raise DuplicateOpen(earlier.key, earlier.title, age, earlier.channel_id)
-
-    def _unprovisioned(self, incident: Incident) -> bool:
-        return incident.number not in self._provisioning and (
-            incident.channel_id is None
-            or incident.card_ts is None
-            or bool(self._announcement_channel and incident.announcement_ts is None)
-        )
 
     async def open_for_alert(
         self,
@@ -182,7 +166,7 @@ class IncidentService:
         log.info(msg.INCIDENT_OPENED, extra={"incident": number, "severity": severity.value})
         warnings: list[str] = []
         invitees = [] if opened_by == SYSTEM_ACTOR else [opened_by]
-        incident = await self._provision(change.incident, invitees, warnings)
+        incident = await self._surfaces.provision(change.incident, invitees, warnings)
         await self._say_if_nobody_is_paged(incident, page, warnings)
         self._opened()
         return incident
@@ -263,148 +247,15 @@ class IncidentService:
             )
         )
 
-    async def _reach_warning(self, incident: Incident) -> str | None:
-        """For the card, as things stand now: whom its chain would page, if nobody."""
-        if not incident.status.is_open:
-            return None
-        requested = [
-            role
-            for event in await self._store.timeline(incident.number)
-            if event.kind is EventKind.PAGE_REQUESTED
-            for role in str(event.data.get("roles", "")).split(",")
-            if role
-        ]
-        return await self._paging_gap(incident.severity, requested)
+    async def show(self, event: TimelineEvent) -> None:
+        """An event stored by another part (paging), shown in the incident's channel."""
+        await self._surfaces.show(event)
 
     async def record(self, event: TimelineEvent) -> None:
         """An event of another part (a playbook step): stored, then shown in the channel."""
         async with self._store.transaction() as tx:
             await tx.append(event)
         await self.show(event)
-
-    async def show(self, event: TimelineEvent) -> None:
-        """An event stored by another part (paging), shown in the incident's channel."""
-        incident = await self._store.get(event.incident_number)
-        if incident is not None and incident.channel_id:
-            await self._attempt(
-                [],
-                "post this in the incident channel",
-                self._chat.post_event(incident.channel_id, incident, event),
-            )
-
-    async def _provision(
-        self, incident: Incident, invitees: list[UserId], warnings: list[str]
-    ) -> Incident:
-        """Channel, invite, topic, card and announcement: each after the incident is stored,
-        each failure recorded and reported without undoing the incident. Whatever is already
-        in place is kept, so a later command can finish what a Slack outage interrupted."""
-        self._provisioning.add(incident.number)
-        try:
-            return await self._provision_parts(incident, invitees, warnings)
-        finally:
-            self._provisioning.discard(incident.number)
-
-    async def _provision_parts(
-        self, incident: Incident, invitees: list[UserId], warnings: list[str]
-    ) -> Incident:
-        drawn: set[datetime] = set()  # the versions (updated_at) the posted messages show
-        if incident.channel_id is None:
-            incident = await self._create_channel(incident, warnings)
-        if incident.channel_id and incident.card_ts is None:
-            channel = incident.channel_id
-            await self._attempt(
-                warnings, "invite people to the channel", self._chat.invite(channel, invitees)
-            )
-            await self._attempt(
-                warnings, "set the channel topic", self._chat.set_topic(channel, _topic(incident))
-            )
-            drawn.add(incident.updated_at)
-            ts = await self._attempt(
-                warnings,
-                "post the incident card",
-                self._chat.post_card(channel, incident, await self._reach_warning(incident)),
-            )
-            if ts:
-                incident = await self._save_refs(incident, card_ts=ts)
-        if self._announcement_channel and incident.announcement_ts is None:
-            drawn.add(incident.updated_at)
-            posted = await self._attempt(
-                warnings,
-                "announce it in the incidents channel",
-                self._chat.post_announcement(self._announcement_channel, incident),
-            )
-            if posted:
-                incident = await self._save_refs(
-                    incident,
-                    announcement_channel_id=posted.channel_id,
-                    announcement_ts=posted.message_id,
-                )
-        latest = await self._store.get(incident.number)
-        if latest is not None and drawn - {latest.updated_at}:
-            # Someone changed it (a quick ack) while the card was being posted.
-            incident = await self.refresh_cards(incident.number, warnings)
-        return incident
-
-    async def _create_channel(self, incident: Incident, warnings: list[str]) -> Incident:
-        error: ChatError | None = None
-        for attempt in range(1, CHANNEL_NAME_ATTEMPTS + 1):
-            name = channel_name(incident.number, incident.title, attempt)
-            try:
-                channel_id = await self._chat.create_channel(name)
-            except ChannelNameTaken as exc:
-                error = exc
-                continue
-            except ChatError as exc:
-                error = exc
-                break
-            return await self._record(
-                incident,
-                partial(replace, channel_id=channel_id, channel_name=name),
-                EventKind.CHANNEL_CREATED,
-                f"Channel #{name} created",
-                channel_id=channel_id,
-                channel_name=name,
-            )
-        assert error is not None
-        warnings.append(f"I couldn't create the incident channel ({error.code}).")
-        log.warning(
-            msg.CHANNEL_CREATE_FAILED, extra={"incident": incident.number, "error": error.code}
-        )
-        return await self._record(
-            incident,
-            lambda inc: inc,
-            EventKind.CHANNEL_FAILED,
-            f"Channel creation failed: {error.code}",
-            error=error.code,
-        )
-
-    async def _record(
-        self,
-        incident: Incident,
-        apply: Callable[[Incident], Incident],
-        kind: EventKind,
-        text: str,
-        **data: str,
-    ) -> Incident:
-        """A bot-made change (system actor) with its timeline event, in one transaction."""
-        async with self._store.transaction() as tx:
-            current = await tx.get_for_update(incident.number)
-            assert current is not None
-            changed = apply(current)
-            await tx.update(changed)
-            await tx.append(
-                TimelineEvent(incident.number, self._clock(), kind, SYSTEM_ACTOR, text, dict(data))
-            )
-        return changed
-
-    async def _save_refs(self, incident: Incident, **refs: str) -> Incident:
-        """Where the card lives: bookkeeping for later updates, not a change of the incident."""
-        async with self._store.transaction() as tx:
-            current = await tx.get_for_update(incident.number)
-            assert current is not None
-            changed = replace(current, **refs)  # type: ignore[arg-type]
-            await tx.update(changed)
-        return changed
 
     async def _change(self, command: cmd.IncidentCommand, inv: Invocation) -> Done:
         number = (await self._find(command.number, inv)).number
@@ -445,43 +296,12 @@ class IncidentService:
 
     async def _after_change(self, change: Change) -> tuple[str, ...]:
         warnings: list[str] = []
-        if self._unprovisioned(change.incident):
+        if self._surfaces.unprovisioned(change.incident):
             invitees = list(dict.fromkeys([change.incident.opened_by, change.event.actor]))
-            await self._provision(change.incident, invitees, warnings)
-        incident = await self.refresh_cards(change.incident.number, warnings)
-        if incident.channel_id:
-            await self._attempt(
-                warnings,
-                "post this in the incident channel",
-                self._chat.post_event(incident.channel_id, incident, change.event),
-            )
+            await self._surfaces.provision(change.incident, invitees, warnings)
+        incident = await self._surfaces.refresh_cards(change.incident.number, warnings)
+        await self._surfaces.post_event(incident, change.event, warnings)
         return tuple(warnings)
-
-    async def refresh_cards(self, number: int, warnings: list[str]) -> Incident:
-        """Re-render the card and the announcement from the incident as stored now."""
-        async with self._card_locks[number]:
-            incident = await self._store.get(number)
-            assert incident is not None
-            if incident.channel_id and incident.card_ts:
-                await self._attempt(
-                    warnings,
-                    "update the incident card",
-                    self._chat.update_card(
-                        incident.channel_id,
-                        incident.card_ts,
-                        incident,
-                        await self._reach_warning(incident),
-                    ),
-                )
-            if incident.announcement_channel_id and incident.announcement_ts:
-                await self._attempt(
-                    warnings,
-                    "update the announcement",
-                    self._chat.update_announcement(
-                        incident.announcement_channel_id, incident.announcement_ts, incident
-                    ),
-                )
-        return incident
 
     async def _find(self, number: int | None, inv: Invocation) -> Incident:
         if number is not None:
@@ -499,14 +319,6 @@ class IncidentService:
             )
         return incident
 
-    async def _attempt(self, warnings: list[str], what: str, call: Awaitable[T]) -> T | None:
-        try:
-            return await call
-        except ChatError as exc:
-            log.warning(msg.CHAT_CALL_FAILED, extra={"what": what, "error": exc.code})
-            warnings.append(f"I couldn't {what} ({exc.code}).")
-            return None
-
 
 def _kept_messages(timeline: Sequence[TimelineEvent]) -> set[str]:
     """Timestamps of the messages kept (📌 or pinned) and not since unpinned."""
@@ -518,11 +330,6 @@ def _kept_messages(timeline: Sequence[TimelineEvent]) -> set[str]:
         elif event.kind is EventKind.UNPINNED:
             kept.discard(ts)
     return kept
-
-
-def _topic(incident: Incident) -> str:
-    topic = f"{incident.key} · {incident.severity.label} · {incident.title}"
-    return topic[:250]
 
 
 def in_channel(channel_id: str | None) -> Text:
