@@ -143,7 +143,8 @@ class Core:
         await self.alerts.keep("sentry", resource, body)
 
     async def tick(self) -> None:
-        """Every due-work method once, in the order the wake-ups kick them."""
+        """Every due-work method once, in the order the wake-ups kick them. The server
+        reads a delivery as soon as it is kept: a test ticks right after `sentry`."""
         await self.alerts.drain()
         await self.router.open_pending()
         await self.board.send_due()
