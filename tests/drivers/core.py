@@ -1,0 +1,192 @@
+"""The core tier's bot: the real services wired as `bot.app.build_runtime` wires them, on
+SQLite in a temporary folder, with a clock the test moves by hand and stand-ins for Slack
+and the notifiers that record what they were asked to show. Time passes only when the test
+says so (`clock.advance`), and due work runs only when the test calls it (`tick`)."""
+
+from __future__ import annotations
+
+__all__ = ["NOW", "Core", "FakeClock", "Notice", "Paged", "core_bot"]
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.alerts.model import AlertGroup, GroupStatus, NoticeTiming
+from bot.alerts.model import Notice as StoredNotice
+from bot.alerts.notices import NoticeBoard
+from bot.alerts.routing import IncidentRouter
+from bot.alerts.service import AlertService
+from bot.config import LuciaConfig
+from bot.console.chat import ConsoleChat
+from bot.grammar import parse
+from bot.incidents.ports import Posted
+from bot.incidents.service import IncidentService
+from bot.paging.plain import plain_title
+from bot.paging.ports import Contact, PageMessage
+from bot.paging.reach import PagingReach
+from bot.paging.service import PagingService
+from bot.sentry.payloads import read_delivery
+from bot.store.alert_store import SqlAlertStore
+from bot.store.database import create_engine, driver_url
+from bot.store.incident_store import SqlIncidentStore
+from bot.store.migrate import upgrade
+from bot.store.paging_store import SqlPagingStore
+from bot.vocabulary import Invocation
+
+NOW = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)
+ALERTS_CHANNEL = "alerts"
+
+
+class FakeClock:
+    """The services' clock: it says `now` until the test moves it."""
+
+    def __init__(self, now: datetime = NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> datetime:
+        assert seconds >= 0, "time only moves forward"
+        self.now += timedelta(seconds=seconds)
+        return self.now
+
+
+@dataclass(frozen=True)
+class Paged:
+    """One page a notifier was asked to send: to whom, when, and its title."""
+
+    at: datetime
+    name: str
+    title: str
+
+
+class RecordingNotifier:
+    """The `Notifier` port, reaching everyone: a stand-in for Slack DMs, e-mail and push
+    that records each page it is asked to send."""
+
+    channel = "email"
+
+    def __init__(self, clock: FakeClock) -> None:
+        self._clock = clock
+        self.sent: list[Paged] = []
+
+    def reaches(self, contact: Contact, page: PageMessage) -> bool:
+        return True
+
+    async def send(self, contact: Contact, page: PageMessage) -> str:
+        self.sent.append(Paged(self._clock(), contact.name, plain_title(page)))
+        return f"sent-{len(self.sent)}"
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What the alerts channel showed after one post or update of a notice message."""
+
+    at: datetime
+    message: str  # the message's id: one per notice
+    firing: int
+    resolved: int
+    titles: tuple[str, ...]
+
+
+@dataclass
+class RecordingAlertChat:
+    """The `AlertChat` port: every post and update of an alerts-channel message, in order."""
+
+    clock: FakeClock
+    shown: list[Notice] = field(default_factory=list)
+
+    async def post_notice(
+        self, channel: str, notice: StoredNotice, groups: Sequence[AlertGroup]
+    ) -> Posted:
+        message = f"m{len({n.message for n in self.shown}) + 1}"
+        self._show(message, groups)
+        return Posted(channel, message)
+
+    async def update_notice(
+        self, channel_id: str, message_ts: str, notice: StoredNotice, groups: Sequence[AlertGroup]
+    ) -> None:
+        self._show(message_ts, groups)
+
+    def _show(self, message: str, groups: Sequence[AlertGroup]) -> None:
+        firing = sum(g.status is GroupStatus.FIRING for g in groups)
+        titles = tuple(g.title for g in groups)
+        self.shown.append(Notice(self.clock(), message, firing, len(groups) - firing, titles))
+
+
+@dataclass
+class Core:
+    clock: FakeClock
+    incidents: IncidentService
+    alerts: AlertService
+    board: NoticeBoard
+    router: IncidentRouter
+    paging: PagingService
+    notifier: RecordingNotifier
+    alert_chat: RecordingAlertChat
+    said: list[str]  # what the console chat printed in the incident channels
+
+    async def command(self, text: str, actor: str, channel: str | None = None) -> object:
+        """`/lucia <text>` as typed by `actor`, answered by the service that owns it."""
+        command = parse(text)
+        inv = Invocation(actor, channel)
+        for service in (self.incidents, self.paging, self.alerts):
+            if isinstance(command, service.handles):
+                return await service.run(command, inv)  # type: ignore[arg-type]
+        raise AssertionError(f"no core service answers {command!r}")
+
+    async def sentry(self, body: bytes, resource: str) -> None:
+        """A Sentry webhook, kept as the server keeps it (the reader runs at `tick`)."""
+        await self.alerts.keep("sentry", resource, body)
+
+    async def tick(self) -> None:
+        """Every due-work method once, in the order the wake-ups kick them. The server
+        reads a delivery as soon as it is kept: a test ticks right after `sentry`."""
+        await self.alerts.drain()
+        await self.router.open_pending()
+        await self.board.send_due()
+        await self.paging.escalate()
+        await self.paging.send_pages()
+
+    def paged(self) -> list[str]:
+        return [p.name for p in self.notifier.sent]
+
+
+@asynccontextmanager
+async def core_bot(tmp_path: Path, config: LuciaConfig) -> AsyncIterator[Core]:
+    """The core services over a SQLite file in `tmp_path`, wired like `build_runtime`."""
+    clock = FakeClock()
+    engine = create_engine(driver_url(f"sqlite:///{tmp_path / 'core.db'}"))
+    try:
+        await upgrade(engine)
+        said: list[str] = []
+        chat = ConsoleChat(said.append)
+        notifier = RecordingNotifier(clock)
+        paging_store = SqlPagingStore(engine)
+        incident_store = SqlIncidentStore(engine)
+        incidents = IncidentService(
+            incident_store,
+            chat,
+            clock,
+            announcement_channel=None,
+            paging_gap=PagingReach(config, paging_store, {notifier.channel}).gap,
+        )
+        alert_store = SqlAlertStore(engine, clock)
+        alert_chat = RecordingAlertChat(clock)
+        timing = NoticeTiming(config.alerts.group_wait, config.alerts.update_interval)
+        board = NoticeBoard(alert_store, alert_chat, ALERTS_CHANNEL, timing, clock)
+        router = IncidentRouter(alert_store, incidents, clock)
+        alerts = AlertService(alert_store, read_delivery, clock, board, config.routing, router)
+        paging = PagingService(
+            paging_store, incidents, incident_store, [notifier], config, clock, incidents.show
+        )
+        await paging.load_config()
+        try:
+            yield Core(clock, incidents, alerts, board, router, paging, notifier, alert_chat, said)
+        finally:
+            await alerts.close()
+    finally:
+        await engine.dispose()
