@@ -74,9 +74,17 @@ async def _session(
     def in_terminal(real: Sequence[Notifier]) -> Sequence[Notifier]:
         return shown_in_terminal(real, terminal.say)
 
-    runtime = await build_runtime(
-        settings, config, chat, choose_notifiers=None if deliver else in_terminal
-    )
+    try:
+        runtime = await build_runtime(
+            settings, config, chat, choose_notifiers=None if deliver else in_terminal
+        )
+    except Exception:
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            # Ctrl-C while connecting: the driver may report the cut connection instead of
+            # the cancel. It is the Ctrl-C all the same, answered as one (exit 130).
+            raise asyncio.CancelledError from None
+        raise
     try:
         notes = _notes(settings, deliver=deliver, logs=logs)
         await Shell(runtime.desk, chat, terminal, user=user, notes=notes).run()

@@ -316,6 +316,6 @@ def test_ctrl_c_while_the_shell_starts_ends_it_without_a_traceback(workdir: Path
             process.send_signal(signal.SIGINT)
             out, err = process.communicate(timeout=30)
 
-    assert process.returncode == 130
+    assert process.returncode == 130, (out, err)
     assert out == "Interrupted.\n"
     assert err == ""
