@@ -23,7 +23,25 @@ def connection_problem(url: URL, exc: BaseException) -> str:
     if url.get_backend_name() == "sqlite":
         where = f"the SQLite file {url.database}"
     cause = _cause(exc)
+    root = url.query.get("sslrootcert")
+    if root and _in_chain(exc, FileNotFoundError):
+        cause = (
+            f"the CA file that sslrootcert= names ({root}) doesn't exist: add it (on Render, "
+            "a Secret File under /etc/secrets/), or end the URL in ?sslmode=require until it "
+            "is there"
+        )
     return f"can't use the database at {where}: {cause}"
+
+
+def _in_chain(exc: BaseException, kind: type[BaseException]) -> bool:
+    seen: BaseException | None = exc
+    for _ in range(10):
+        if seen is None:
+            return False
+        if isinstance(seen, kind):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _cause(exc: BaseException) -> str:

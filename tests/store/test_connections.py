@@ -66,6 +66,17 @@ async def test_a_server_the_given_ca_did_not_sign_is_refused(
     )
 
 
+async def test_a_ca_file_that_isnt_there_yet_is_named_in_the_problem(tmp_path: Path) -> None:
+    """Render's Secret File is added after the first deploy: say so, not "network failed"."""
+    missing = tmp_path / "supabase-ca.crt"
+    url = _url(5432, f"sslmode=verify-full&sslrootcert={missing}")
+    with pytest.raises(FileNotFoundError) as absent:
+        await _select_one(url)
+    problem = connection_problem(driver_url(url), absent.value)
+    assert f"the CA file that sslrootcert= names ({missing}) doesn't exist" in problem
+    assert "?sslmode=require" in problem
+
+
 async def test_verify_full_checks_the_host_name_too(tmp_path: Path) -> None:
     await empty_postgres()
     ca, cert, key = make_ca_and_server_cert(tmp_path, host="10.9.9.9")  # not where we connect
