@@ -309,6 +309,9 @@ def test_ctrl_c_while_the_shell_starts_ends_it_without_a_traceback(workdir: Path
             stderr=subprocess.PIPE,
             text=True,
             encoding="utf-8",
+            # A job started in the background by a non-interactive shell ignores SIGINT,
+            # and a child inherits that: the shell must meet Ctrl-C as a terminal sends it.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
         silent.settimeout(30)
         connection, _ = silent.accept()  # the shell is building its runtime now
