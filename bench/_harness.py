@@ -12,6 +12,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiohttp
+import asyncpg
+from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -62,3 +64,10 @@ async def serving(env: dict[str, str], cwd: Path | None = None) -> AsyncIterator
     finally:
         bot.send_signal(signal.SIGTERM)
         await bot.wait()
+
+
+async def postgres_admin(database_url: str) -> asyncpg.Connection:
+    """A connection to the server's `postgres` database, beside the one `database_url`
+    names: to create it, or to read its counters without adding to them."""
+    admin_url = make_url(database_url).set(database="postgres").render_as_string(False)
+    return await asyncpg.connect(admin_url)

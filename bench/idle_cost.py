@@ -27,7 +27,7 @@ from pathlib import Path
 import aiohttp
 import asyncpg
 import redis.asyncio as aioredis
-from _harness import serving
+from _harness import postgres_admin, serving
 from alert_flood import POSTGRES_URL, _reset_database
 from sqlalchemy.engine import make_url
 
@@ -75,7 +75,7 @@ async def _redis_calls(url: str) -> dict[str, int]:
 async def _transactions() -> int:
     url = make_url(POSTGRES_URL)
     # Read from another database, so reading adds nothing to the bot's own counters.
-    conn = await asyncpg.connect(url.set(database="postgres").render_as_string(False))
+    conn = await postgres_admin(POSTGRES_URL)
     try:
         await conn.execute("SELECT pg_stat_clear_snapshot()")
         value = await conn.fetchval(
@@ -103,7 +103,7 @@ async def _settle_counts() -> None:
     finally:
         await conn.close()
     since = time.time() + 1.5  # a backend flushes at most once a second
-    admin = await asyncpg.connect(url.set(database="postgres").render_as_string(False))
+    admin = await postgres_admin(POSTGRES_URL)
     try:
         for _ in range(60):  # at most 10 minutes
             await asyncio.sleep(10)

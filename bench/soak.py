@@ -34,7 +34,7 @@ from pathlib import Path
 
 import aiohttp
 import asyncpg
-from _harness import percentile
+from _harness import percentile, postgres_admin
 from sqlalchemy.engine import make_url
 
 from tests.drivers.slack import INCIDENTS_CHANNEL, SIGNING_SECRET
@@ -45,6 +45,7 @@ from tests.faults.sentry_load import SECRET, Answer, Ledger, Webhook, firing, re
 from tests.faults.slack_outage import OutageSlack
 from tests.faults.slack_requests import answers, slash
 from tests.faults.tally import (
+    FOLD_WINDOW,
     AlertTally,
     alert_tally,
     notice_problems,
@@ -59,7 +60,6 @@ ALERTS = "C01ALERTS0"
 GENERAL = "C01GENERAL"
 CONFIG = "alerts:\n  group_wait: 2\n  update_interval: 2\n"
 FAULT_SECONDS = 3.0
-FOLD_WINDOW = 2.0  # seconds of counts a fold may not have taken yet: 1 s delay, then the fold
 
 # Installed in the bot's process through PYTHONPATH: on SIGUSR1, the number of asyncio
 # tasks of its running loop goes to a file. Read-only; changes nothing else.
@@ -81,7 +81,7 @@ if os.environ.get("LUCIA_SOAK_TASKS_FILE"):
 
 async def _fresh_database() -> None:
     url = make_url(POSTGRES_URL)
-    admin = await asyncpg.connect(url.set(database="postgres").render_as_string(False))
+    admin = await postgres_admin(POSTGRES_URL)
     try:
         if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", url.database):
             await admin.execute(f'CREATE DATABASE "{url.database}"')

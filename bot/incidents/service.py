@@ -8,7 +8,7 @@ __all__ = ["DEFAULT_SEVERITY", "IncidentService", "in_channel"]
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import ClassVar, TypeVar, get_args
+from typing import ClassVar, get_args
 
 from bot import log_messages as msg
 from bot.command_text import MAX_TEXT
@@ -28,7 +28,6 @@ from bot.vocabulary import SYSTEM_ACTOR, Invocation
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
 
 DEFAULT_SEVERITY = Severity.SEV3
 LIST_LIMIT = 25

@@ -22,34 +22,22 @@ def connection_problem(url: URL, exc: BaseException) -> str:
     where = f"{url.host or 'localhost'}:{url.port or 5432}, database {url.database or '?'}"
     if url.get_backend_name() == "sqlite":
         where = f"the SQLite file {url.database}"
-    cause = _cause(exc)
-    root = url.query.get("sslrootcert")
-    if root and _in_chain(exc, FileNotFoundError):
-        cause = (
-            f"the CA file that sslrootcert= names ({root}) doesn't exist: add it (on Render, "
-            "a Secret File under /etc/secrets/), or end the URL in ?sslmode=require until it "
-            "is there"
-        )
+    cause = _cause(exc, ca_file=url.query.get("sslrootcert"))
     return f"can't use the database at {where}: {cause}"
 
 
-def _in_chain(exc: BaseException, kind: type[BaseException]) -> bool:
-    seen: BaseException | None = exc
-    for _ in range(10):
-        if seen is None:
-            return False
-        if isinstance(seen, kind):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
-
-
-def _cause(exc: BaseException) -> str:
+def _cause(exc: BaseException, *, ca_file: object) -> str:
     chain = [exc]
     while chain[-1].__cause__ is not None or chain[-1].__context__ is not None:
         chain.append(chain[-1].__cause__ or chain[-1].__context__)  # type: ignore[arg-type]
         if len(chain) > 10:
             break
+    if ca_file and any(isinstance(e, FileNotFoundError) for e in chain):
+        return (
+            f"the CA file that sslrootcert= names ({ca_file}) doesn't exist: add it (on "
+            "Render, a Secret File under /etc/secrets/), or end the URL in ?sslmode=require "
+            "until it is there"
+        )
     names = {type(e).__name__ for e in chain}
     text = " ".join(str(e) for e in chain)
     if any(isinstance(e, socket.gaierror) for e in chain):

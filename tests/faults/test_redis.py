@@ -14,7 +14,7 @@ import pytest
 from tests.drivers.waiting import until
 from tests.faults.sentry_load import BUDGET, firing, flood, mixed
 from tests.faults.stack import ALERTS_CHANNEL, Stack
-from tests.faults.tally import alert_tally, notice_problems, rows, settle_alerts
+from tests.faults.tally import FOLD_WINDOW, alert_tally, notice_problems, rows, settle_alerts
 
 ISSUES = range(5001, 5016)  # 15 alert groups
 REPEATS = 15  # 240 webhooks in all
@@ -22,7 +22,6 @@ RATE = 120.0  # webhooks per second: 2 s of flood, and on until the fault heals
 FAULT_AT = 0.3  # seconds after the first firing marker: repeats go through Redis
 FAULT_FOR = 1.1  # seconds a pause or a hang lasts: longer than Sentry's whole budget
 CUTS = 3  # live Redis connections reset this many times, 0.4 s apart
-FOLD_WINDOW = 2.0  # seconds of counts a fold may not have taken yet: 1 s delay, then the fold
 
 
 async def _killed_and_restarted_empty(stack: Stack) -> None:
