@@ -10,6 +10,7 @@ __all__ = ["APPROVAL_POLL", "RunExecutor", "configured"]
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from datetime import datetime
 
 from bot import log_messages as msg
@@ -37,7 +38,7 @@ from bot.playbooks.result import (
 )
 from bot.playbooks.runner import HealthProbe, Runner, run_steps
 from bot.text import Mention, Text
-from bot.types import Clock
+from bot.types import Clock, JSONValue
 
 log = logging.getLogger(__name__)
 
@@ -95,17 +96,12 @@ class RunExecutor:
 
         async def record(step: StepRecord) -> None:
             await self._store.record_step(run.id, step, self._clock())
-            if run.incident_number is not None and step.state is not StepState.RUNNING:
-                await self._timeline.record(
-                    TimelineEvent(
-                        run.incident_number,
-                        self._clock(),
-                        EventKind.PLAYBOOK,
-                        run.requested_by,
-                        f"R{run.id} {run.playbook} step {step.index + 1} {step.kind}: "
-                        f"{step.state.value}" + (f" — {step.detail}" if step.detail else ""),
-                        {"run": run.id, "step": step.index, "state": step.state.value},
-                    )
+            if step.state is not StepState.RUNNING:
+                await self._on_timeline(
+                    run,
+                    f"R{run.id} {run.playbook} step {step.index + 1} {step.kind}: "
+                    f"{step.state.value}" + (f" — {step.detail}" if step.detail else ""),
+                    {"run": run.id, "step": step.index, "state": step.state.value},
                 )
 
         async def ask_approval(step: ApprovalStep) -> str | None:
@@ -175,6 +171,14 @@ class RunExecutor:
         if moved is None:
             return False
         log.warning(msg.PLAYBOOK_RUN_INTERRUPTED, extra={"run": run.id, "service": run.service})
+        await self._on_timeline(
+            run, interrupted_event(view, steps), {"run": run.id, "state": "interrupted"}
+        )
+        await self._channel.say(run.channel_id, text)
+        return True
+
+    async def _on_timeline(self, run: StoredRun, text: str, data: Mapping[str, JSONValue]) -> None:
+        """On the timeline of the run's incident, if it was asked for in one."""
         if run.incident_number is not None:
             await self._timeline.record(
                 TimelineEvent(
@@ -182,12 +186,10 @@ class RunExecutor:
                     self._clock(),
                     EventKind.PLAYBOOK,
                     run.requested_by,
-                    interrupted_event(view, steps),
-                    {"run": run.id, "state": "interrupted"},
+                    text,
+                    data,
                 )
             )
-        await self._channel.say(run.channel_id, text)
-        return True
 
     async def _ask_approval(self, run: StoredRun, step: ApprovalStep) -> str | None:
         """Park the run until a second responder approves it (in the database, so the
