@@ -40,9 +40,8 @@ from pydantic import (
 )
 
 from bot.errors import ConfigError, ConfigProblem
-from bot.incidents.model import Severity
 from bot.secret_shapes import looks_secret
-from bot.vocabulary import EMAIL_ADDRESS, REFERENCE_KEYS, Role, parse_duration
+from bot.vocabulary import EMAIL_ADDRESS, REFERENCE_KEYS, Role, Severity, parse_duration
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -1,5 +1,5 @@
 """The words every part of the bot shares: who may be paged, what the references are, how a
-duration and an e-mail address are written, who the bot is and who asked.
+duration, a severity and an e-mail address are written, who the bot is and who asked.
 
 `lucia.yaml` (`bot.config`), the command parsers and the core all read them from here, so
 each is defined once. This module depends on nothing above the standard library and
@@ -15,6 +15,7 @@ __all__ = [
     "SYSTEM_ACTOR",
     "Invocation",
     "Role",
+    "Severity",
     "parse_duration",
 ]
 
@@ -75,6 +76,23 @@ def parse_duration(
     if match is None:
         return None
     return int(match.group(1)) * _UNIT[match.group(2) or str(bare)]
+
+
+class Severity(enum.StrEnum):
+    SEV1 = "sev1"
+    SEV2 = "sev2"
+    SEV3 = "sev3"
+    SEV4 = "sev4"
+
+    @property
+    def label(self) -> str:
+        return self.value.upper()
+
+    @classmethod
+    def parse(cls, text: str) -> Severity | None:
+        """Read `sev2`, `SEV2` or `2`; None when the text is not a severity."""
+        match = re.fullmatch(r"(?:sev)?([1-4])", text.strip().lower())
+        return cls(f"sev{match.group(1)}") if match else None
 
 
 @dataclass(frozen=True)

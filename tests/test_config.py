@@ -10,9 +10,8 @@ import pytest
 
 from bot.config import load_config
 from bot.errors import ConfigError
-from bot.incidents.model import Severity
 from bot.playbooks.model import load_playbooks
-from bot.vocabulary import Role
+from bot.vocabulary import Role, Severity
 
 FULL = textwrap.dedent(
     """\

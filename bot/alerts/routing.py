@@ -19,10 +19,10 @@ from bot import log_messages as msg
 from bot.alerts.model import AlertGroup, AlertSignal, Outcome
 from bot.alerts.ports import AlertStore
 from bot.config import AlertMatch, AlertRoute
-from bot.incidents.model import Incident, Severity
+from bot.incidents.model import Incident
 from bot.incidents.service import IncidentService
 from bot.types import Clock, UserId
-from bot.vocabulary import SYSTEM_ACTOR
+from bot.vocabulary import SYSTEM_ACTOR, Severity
 
 log = logging.getLogger(__name__)
 

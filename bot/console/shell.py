@@ -25,9 +25,8 @@ from bot.desk import Desk
 from bot.errors import CommandError, StoreUnavailable, UserError
 from bot.grammar import parse
 from bot.incidents.commands import MAX_TITLE, OpenIncident
-from bot.incidents.model import Severity
 from bot.incidents.replies import AskForDetails, Done
-from bot.vocabulary import Invocation
+from bot.vocabulary import Invocation, Severity
 
 log = logging.getLogger(__name__)
 

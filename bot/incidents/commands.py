@@ -46,9 +46,10 @@ from bot.command_text import (
 )
 from bot.errors import CommandError
 from bot.incidents.lifecycle import WORKING_STATUSES
-from bot.incidents.model import Severity, Status
+from bot.incidents.model import Status
 from bot.plain_text import plain_text
 from bot.types import UserId
+from bot.vocabulary import Severity
 
 MAX_TITLE = 150  # Slack's header block limit: the title must fit the card as typed
 

@@ -32,9 +32,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from bot.errors import IllegalTransition
-from bot.incidents.model import EventKind, Incident, Severity, Status, TimelineEvent
+from bot.incidents.model import EventKind, Incident, Status, TimelineEvent
 from bot.text import Mention, Text, stored_text
 from bot.types import UserId
+from bot.vocabulary import Severity
 
 # Statuses `incident status …` may set; mitigated and resolved have their own commands.
 WORKING_STATUSES = (Status.INVESTIGATING, Status.IDENTIFIED, Status.MONITORING)

@@ -2,32 +2,15 @@
 
 from __future__ import annotations
 
-__all__ = ["EventKind", "Incident", "Severity", "Status", "TimelineEvent"]
+__all__ = ["EventKind", "Incident", "Status", "TimelineEvent"]
 
 import enum
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.types import JSONValue, UserId
-
-
-class Severity(enum.StrEnum):
-    SEV1 = "sev1"
-    SEV2 = "sev2"
-    SEV3 = "sev3"
-    SEV4 = "sev4"
-
-    @property
-    def label(self) -> str:
-        return self.value.upper()
-
-    @classmethod
-    def parse(cls, text: str) -> Severity | None:
-        """Read `sev2`, `SEV2` or `2`; None when the text is not a severity."""
-        match = re.fullmatch(r"(?:sev)?([1-4])", text.strip().lower())
-        return cls(f"sev{match.group(1)}") if match else None
+from bot.vocabulary import Severity
 
 
 class Status(enum.StrEnum):

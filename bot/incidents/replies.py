@@ -19,8 +19,9 @@ __all__ = [
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.incidents.model import Incident, Severity, TimelineEvent
+from bot.incidents.model import Incident, TimelineEvent
 from bot.text import Text
+from bot.vocabulary import Severity
 
 
 @dataclass(frozen=True)

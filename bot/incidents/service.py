@@ -18,13 +18,13 @@ from bot.incidents import commands as cmd
 from bot.incidents import lifecycle
 from bot.incidents.commands import MAX_TITLE
 from bot.incidents.lifecycle import Change
-from bot.incidents.model import EventKind, Incident, Severity, TimelineEvent
+from bot.incidents.model import EventKind, Incident, TimelineEvent
 from bot.incidents.ports import IncidentChat, IncidentStore, IncidentTransaction
 from bot.incidents.replies import AskForDetails, Detail, Done, Listing, Reply, ShowHelp
 from bot.incidents.surfaces import IncidentSurfaces, PagingGap
 from bot.text import ChannelRef, Mention, Text
 from bot.types import Clock, JSONValue, UserId
-from bot.vocabulary import SYSTEM_ACTOR, Invocation
+from bot.vocabulary import SYSTEM_ACTOR, Invocation, Severity
 
 log = logging.getLogger(__name__)
 

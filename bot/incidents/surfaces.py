@@ -18,10 +18,10 @@ from typing import TypeVar
 from bot import log_messages as msg
 from bot.errors import ChannelNameTaken, ChatError
 from bot.incidents.channel_name import channel_name
-from bot.incidents.model import EventKind, Incident, Severity, TimelineEvent
+from bot.incidents.model import EventKind, Incident, TimelineEvent
 from bot.incidents.ports import IncidentChat, IncidentStore
 from bot.types import Clock, UserId
-from bot.vocabulary import SYSTEM_ACTOR
+from bot.vocabulary import SYSTEM_ACTOR, Severity
 
 log = logging.getLogger(__name__)
 

@@ -26,10 +26,10 @@ from typing import Any
 
 from bot.config import EscalationPolicy
 from bot.durations import short_duration
-from bot.incidents.model import Incident, Severity
+from bot.incidents.model import Incident
 from bot.paging.ports import Contact, NewPage
 from bot.types import JSONValue
-from bot.vocabulary import Role
+from bot.vocabulary import Role, Severity
 
 # A role with nothing to say how long to wait: the wait before the next step.
 DEFAULT_WAIT = timedelta(minutes=5)

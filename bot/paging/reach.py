@@ -11,9 +11,9 @@ __all__ = ["PagingReach"]
 from collections.abc import Collection, Sequence
 
 from bot.config import LuciaConfig
-from bot.incidents.model import Severity
 from bot.paging.model import build_chain
 from bot.paging.ports import Contact, PagingStore
+from bot.vocabulary import Severity
 
 
 class PagingReach:

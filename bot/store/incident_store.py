@@ -12,9 +12,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.incidents.model import EventKind, Incident, Severity, Status, TimelineEvent
+from bot.incidents.model import EventKind, Incident, Status, TimelineEvent
 from bot.store.database import connect, from_utc, to_utc
 from bot.store.tables import incident_counter, incidents, timeline_events
+from bot.vocabulary import Severity
 
 _COLUMNS = [c.name for c in incidents.columns]
 _TIMES = ("created_at", "updated_at", "acknowledged_at", "mitigated_at", "resolved_at")

@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from bot.alerts.model import AlertSignal
 from bot.alerts.routing import route_for
 from bot.config import AlertMatch, AlertRoute, LuciaConfig
-from bot.incidents.model import Severity
 from bot.store.tables import alert_deliveries, alert_groups, incidents, timeline_events
+from bot.vocabulary import Severity
 from tests.drivers.alerts import ALERTS, FAST, ROUTES, fatal_alert
 from tests.drivers.bot import Bot, running_bot
 from tests.drivers.payloads import sentry_fixture

@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import EscalationPolicy, EscalationStep, LuciaConfig, Owner
-from bot.incidents.model import Severity
-from bot.vocabulary import Role
+from bot.vocabulary import Role, Severity
 from tests.drivers.core import Core, core_bot
 
 ANA, BOB = "U01ALICE00", "U01BOBBY00"

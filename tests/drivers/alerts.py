@@ -9,7 +9,7 @@ import json
 from datetime import timedelta
 
 from bot.config import AlertMatch, AlertRoute, AlertsConfig, LuciaConfig
-from bot.incidents.model import Severity
+from bot.vocabulary import Severity
 from tests.drivers.payloads import sentry_fixture
 from tests.drivers.waiting import until_true
 from tests.fakes.slack_api import FakeChannel

@@ -15,10 +15,10 @@ import pytest
 from bot.alerts.pipeline import FOLD_RETRY
 from bot.dedupe.redis_counter import FOLD_LOCK_MS
 from bot.slack.views.ids import RUN_ACTIONS
+from tests.drivers.held_reach import reach
 from tests.drivers.waiting import until
 from tests.fakes.render_api import FakeRenderAPI
 from tests.faults.configs import ANA_REACH, BOB_REACH, FAST_ALERTS, PAGING_YAML
-from tests.faults.paging_reach import reach
 from tests.faults.sentry_load import firing, flood, mixed
 from tests.faults.slack_requests import buttons, click, slash, wait_answer
 from tests.faults.stack import ALERTS_CHANNEL, ANA, GENERAL_CHANNEL, Stack

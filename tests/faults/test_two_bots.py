@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.drivers.held_reach import reach
 from tests.drivers.slack import INCIDENTS_CHANNEL
 from tests.drivers.waiting import until
 from tests.faults.configs import ANA_REACH, BOB_REACH, PAGING_YAML
-from tests.faults.paging_reach import reach
 from tests.faults.sentry_load import firing, flood, mixed
 from tests.faults.stack import ALERTS_CHANNEL, Stack, build_stack, second_database
 from tests.faults.tally import alert_tally, notice_problems, rows, settle_alerts

@@ -22,8 +22,9 @@ from bot.incidents.commands import (
     SetStatus,
     ShowIncident,
 )
-from bot.incidents.model import Severity, Status
+from bot.incidents.model import Status
 from bot.postmortem.commands import AddFollowUp, ExportPostmortem, ListFollowUps
+from bot.vocabulary import Severity
 
 SEV1, SEV2, SEV3, SEV4 = Severity.SEV1, Severity.SEV2, Severity.SEV3, Severity.SEV4
 

@@ -12,8 +12,9 @@ import pytest
 from bot.errors import IllegalTransition
 from bot.incidents import lifecycle
 from bot.incidents.lifecycle import Change
-from bot.incidents.model import EventKind, Incident, Severity, Status
+from bot.incidents.model import EventKind, Incident, Status
 from bot.text import Mention
+from bot.vocabulary import Severity
 
 ALICE = "U01ALICE00"
 BOB = "U01BOBBY00"

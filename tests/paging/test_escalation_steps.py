@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from bot.config import EscalationPolicy, EscalationStep
-from bot.incidents.model import EventKind, Incident, Severity, Status
+from bot.incidents.model import EventKind, Incident, Status
 from bot.paging.escalation_steps import (
     Roster,
     StepResult,
@@ -19,7 +19,7 @@ from bot.paging.escalation_steps import (
 )
 from bot.paging.model import Escalation, EscalationStatus, PageStatus
 from bot.paging.ports import Contact, Unstarted
-from bot.vocabulary import SYSTEM_ACTOR, Role
+from bot.vocabulary import SYSTEM_ACTOR, Role, Severity
 
 OPENED = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)

@@ -12,10 +12,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from bot.config import EscalationPolicy, EscalationStep, LuciaConfig, Owner, PagingConfig
-from bot.incidents.model import Severity
 from bot.slack.views.ids import PAGE_ACK_ACTION
 from bot.store.tables import audit_log, page_deliveries, pages, timeline_events
-from bot.vocabulary import Role
+from bot.vocabulary import Role, Severity
 from tests.drivers.bot import Bot, running_bot
 from tests.drivers.reach import Reach
 from tests.drivers.waiting import until

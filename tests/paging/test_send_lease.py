@@ -19,19 +19,18 @@ import pytest
 import sqlalchemy as sa
 
 from bot.config import EscalationPolicy, EscalationStep, LuciaConfig, Owner, PagingConfig
-from bot.incidents.model import Severity
 from bot.store.database import create_engine, driver_url
 from bot.store.tables import page_deliveries, pages, timeline_events
-from bot.vocabulary import Role
+from bot.vocabulary import Role, Severity
 from tests.drivers.alerts import fatal_alert
 from tests.drivers.bot import running_bot
+from tests.drivers.held_reach import Reach, reach
 from tests.drivers.ports import free_port
 from tests.drivers.sentry import SECRET, signed
 from tests.drivers.serve import start_serve
 from tests.drivers.slack import SIGNING_SECRET
 from tests.drivers.waiting import until
 from tests.fakes.slack_api import FakeSlackAPI
-from tests.faults.paging_reach import Reach, reach
 
 BOB = ("bob@lucia.example", "bob-93", "U01BOBBY00")  # (e-mail, push topic, Slack id)
 SEND_LEASE = 1  # seconds: paging.send_lease

@@ -18,11 +18,11 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from bot.config import AlertMatch, AlertRoute, EscalationPolicy, EscalationStep, LuciaConfig, Owner
-from bot.incidents.model import EventKind, Incident, Severity, Status, TimelineEvent
+from bot.incidents.model import EventKind, Incident, Status, TimelineEvent
 from bot.postmortem.export import postmortem_markdown
 from bot.postmortem.links import link_query
 from bot.postmortem.model import PostmortemData, RunLine
-from bot.vocabulary import Role
+from bot.vocabulary import Role, Severity
 from tests.drivers.alerts import fatal_alert
 from tests.drivers.bot import Bot, running_bot
 from tests.drivers.reach import Reach

@@ -15,7 +15,7 @@ from bot.alerts.model import AlertGroup, GroupStatus, Notice, NoticeStatus
 from bot.command_text import MAX_TEXT
 from bot.errors import ChatError
 from bot.incidents.commands import MAX_TITLE
-from bot.incidents.model import EventKind, Incident, Severity, Status, TimelineEvent
+from bot.incidents.model import EventKind, Incident, Status, TimelineEvent
 from bot.incidents.replies import Detail, Listing
 from bot.paging.ports import PageMessage
 from bot.paging.words import Person
@@ -28,6 +28,7 @@ from bot.slack.views.message import Message
 from bot.slack.views.modals import update_modal
 from bot.slack.views.page_dm import page_dm
 from bot.slack.views.replies import reply_message
+from bot.vocabulary import Severity
 
 AT = datetime(2026, 3, 4, 5, 6, tzinfo=UTC)
 

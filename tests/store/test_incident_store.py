@@ -17,10 +17,11 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.errors import StoreUnavailable
-from bot.incidents.model import EventKind, Incident, Severity, Status, TimelineEvent
+from bot.incidents.model import EventKind, Incident, Status, TimelineEvent
 from bot.store.database import create_engine, driver_url
 from bot.store.incident_store import SqlIncidentStore
 from bot.store.migrate import upgrade
+from bot.vocabulary import Severity
 from tests.drivers.services import proxy_url
 from tests.fakes.tcp_proxy import TcpProxy
 

@@ -14,11 +14,12 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.incidents.model import Incident, Severity, Status
+from bot.incidents.model import Incident, Status
 from bot.store.database import create_engine, driver_url
 from bot.store.incident_store import SqlIncidentStore
 from bot.store.migrate import current_revision, head_revision, upgrade
 from bot.store.tables import metadata
+from bot.vocabulary import Severity
 
 ROOT = Path(__file__).resolve().parents[2]
 # Every table the code knows, and Alembic's own.

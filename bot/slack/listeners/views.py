@@ -11,10 +11,10 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.incidents.commands import MAX_TITLE, OpenIncident, PostUpdate, SetStatus
-from bot.incidents.model import Severity, Status
+from bot.incidents.model import Status
 from bot.slack.dispatch import SlackDeps, ephemeral_answer, run_command
 from bot.slack.views.ids import DECLARE_CALLBACK, UPDATE_CALLBACK
-from bot.vocabulary import Invocation
+from bot.vocabulary import Invocation, Severity
 
 
 def _value(values: dict[str, Any], block: str, action: str) -> Any:

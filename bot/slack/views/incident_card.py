@@ -16,11 +16,12 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.command_text import MAX_TEXT
-from bot.incidents.model import Incident, Severity, Status
+from bot.incidents.model import Incident, Status
 from bot.slack.views.ids import ACK_ACTION, RESOLVE_ACTION, UPDATE_ACTION
 from bot.slack.views.layout import button, plain, section
 from bot.slack.views.message import Message
 from bot.slack.views.mrkdwn import date, escape, who
+from bot.vocabulary import Severity
 
 _HEADER_TEXT = 150  # Slack's limit for a header block's text
 

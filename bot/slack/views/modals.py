@@ -18,9 +18,10 @@ from slack_sdk.models.views import View
 from bot.command_text import MAX_TEXT
 from bot.incidents.commands import MAX_TITLE
 from bot.incidents.lifecycle import WORKING_STATUSES
-from bot.incidents.model import Incident, Severity
+from bot.incidents.model import Incident
 from bot.slack.views.ids import DECLARE_CALLBACK, UPDATE_CALLBACK
 from bot.slack.views.layout import plain
+from bot.vocabulary import Severity
 
 _MODAL_TITLE = 24  # Slack's limit for a modal's title
 
