@@ -13,6 +13,7 @@
     ├── UnreadableDelivery     a webhook kept in the inbox doesn't have the promised shape
     ├── StoreConflict          a uniqueness rule refused a write that raced another one
     ├── StoreUnavailable       the database can't be reached
+    ├── EvidenceUnavailable    a launch-gate check couldn't see what it looks at (the item is unknown)
     └── DedupeUnavailable      Redis (or the in-process store) can't be reached
 
 Fronts catch UserError and show its message to the person; everything else reaches the
@@ -30,6 +31,7 @@ __all__ = [
     "DedupeUnavailable",
     "DeliveryFailed",
     "DuplicateOpen",
+    "EvidenceUnavailable",
     "IllegalTransition",
     "IncidentNotFound",
     "LuciaError",
@@ -151,3 +153,9 @@ class RenderError(LuciaError):
         super().__init__(reason)
         self.status = status
         self.retry_after = retry_after
+
+
+class EvidenceUnavailable(LuciaError):
+    """A launch-gate check couldn't see what it looks at; the message says why, for people.
+    The item it serves is `unknown`, never passed."""
+

@@ -1,0 +1,1 @@
+"""The launch gate: GO or NO-GO for a phase, from evidence the bot checked itself."""
