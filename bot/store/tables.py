@@ -10,6 +10,10 @@ __all__ = [
     "deployment",
     "escalations",
     "followups",
+    "gate_evaluations",
+    "gate_evidence",
+    "gate_exceptions",
+    "gate_signoffs",
     "incident_counter",
     "incidents",
     "metadata",
@@ -307,6 +311,7 @@ followups = sa.Table(
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("done_at", Timestamp),
     sa.Column("done_by", sa.String(64)),
+    sa.Column("blocking", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Index("ix_followups_incident", "incident_number"),
 )
 
@@ -319,4 +324,64 @@ deployment = sa.Table(
     sa.Column("namespace", sa.String(32), nullable=False),
     sa.Column("last_fold", sa.String(32)),  # the last fold of Redis counts applied (0012)
     sa.CheckConstraint("id = 1", name="ck_deployment_one_row"),
+)
+
+
+# The launch gate (migration 0013): what each check saw, each evaluation's whole result,
+# and the sign-offs and exceptions people recorded.
+gate_evidence = sa.Table(
+    "gate_evidence",
+    metadata,
+    sa.Column("id", _Id, primary_key=True),
+    sa.Column("item", sa.String(64), nullable=False),
+    sa.Column("subject", sa.String(128), nullable=False),
+    sa.Column("verdict", sa.String(8), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("source", sa.String(64), nullable=False),
+    sa.Column("seen", _Json, nullable=False),
+    sa.Column("observed_at", Timestamp, nullable=False),
+    sa.Column("expires_at", Timestamp),
+    sa.Index("ix_gate_evidence_item", "item", "subject", "observed_at"),
+)
+
+gate_evaluations = sa.Table(
+    "gate_evaluations",
+    metadata,
+    sa.Column("id", _Id, primary_key=True),
+    sa.Column("phase", sa.String(64), nullable=False),
+    sa.Column("verdict", sa.String(8), nullable=False),
+    sa.Column("evaluated_at", Timestamp, nullable=False),
+    sa.Column("evaluated_by", sa.String(64), nullable=False),
+    sa.Column("result", _Json, nullable=False),
+    sa.Index("ix_gate_evaluations_phase", "phase", "evaluated_at"),
+)
+
+gate_signoffs = sa.Table(
+    "gate_signoffs",
+    metadata,
+    sa.Column("id", _Id, primary_key=True),
+    sa.Column("phase", sa.String(64), nullable=False),
+    sa.Column("item", sa.String(64), nullable=False),
+    sa.Column("note", sa.Text, nullable=False),
+    sa.Column("signed_by", sa.String(64), nullable=False),
+    sa.Column("signed_at", Timestamp, nullable=False),
+    sa.Column("expires_at", Timestamp, nullable=False),
+    sa.Column("withdrawn_by", sa.String(64)),
+    sa.Column("withdrawn_at", Timestamp),
+    sa.Index("ix_gate_signoffs_item", "phase", "item", "signed_at"),
+)
+
+gate_exceptions = sa.Table(
+    "gate_exceptions",
+    metadata,
+    sa.Column("id", _Id, primary_key=True),
+    sa.Column("phase", sa.String(64), nullable=False),
+    sa.Column("items", _Json, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("recorded_by", sa.String(64), nullable=False),
+    sa.Column("recorded_at", Timestamp, nullable=False),
+    sa.Column("expires_at", Timestamp, nullable=False),
+    sa.Column("withdrawn_by", sa.String(64)),
+    sa.Column("withdrawn_at", Timestamp),
+    sa.Index("ix_gate_exceptions_phase", "phase", "recorded_at"),
 )
