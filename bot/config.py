@@ -65,6 +65,19 @@ def _duration(value: Any) -> Any:
 Duration = Annotated[timedelta, BeforeValidator(_duration)]
 
 
+def _long_duration(value: Any) -> Any:
+    """A `Duration` that may also be in days: `7d`, `26h`, `30m`."""
+    if isinstance(value, str):
+        duration = parse_duration(value, units="smhd", bare="s")
+        if duration is None:
+            raise ValueError(f"`{value}` is not a duration like 30m, 26h or 7d")
+        return duration
+    return _duration(value)
+
+
+LongDuration = Annotated[timedelta, BeforeValidator(_long_duration)]
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -210,6 +223,98 @@ class AlertsConfig(_Model):
     update_interval: Duration = timedelta(seconds=5)
 
 
+# The launch gate's built-in items, each a check the bot makes itself (bot/gate/).
+GATE_ITEMS = (
+    "owners",
+    "references",
+    "services",
+    "rollback_drill",
+    "alert_pipeline",
+    "incidents",
+    "backups",
+)
+GateItem = Literal[
+    "owners",
+    "references",
+    "services",
+    "rollback_drill",
+    "alert_pipeline",
+    "incidents",
+    "backups",
+]
+# What an anonymous request to a reference must show (`gate.references` overrides).
+Expectation = Literal["public", "private", "exists", "pointer"]
+_GATE_NAME = r"[a-z0-9][a-z0-9_-]{0,39}"
+
+
+class SignOffItem(_Model):
+    """An item only a person can vouch for, signed with `/lucia gate sign <item> <note>`."""
+
+    what: FreeText = ""  # what signing it means, shown on the gate
+    roles: list[Role] = Field(default=[Role.OWNER], min_length=1)
+    valid_for: LongDuration = Field(default=timedelta(days=30), alias="for")
+
+
+class GatePhase(_Model):
+    items: list[GateItem] = []
+    signoffs: dict[Annotated[str, Field(pattern=_GATE_NAME)], SignOffItem] = {}
+    pitr: bool = False  # the backups item needs point-in-time recovery on
+
+    @model_validator(mode="after")
+    def _no_twice(self) -> GatePhase:
+        clash = set(self.items) & set(self.signoffs)
+        if clash or len(set(self.items)) != len(self.items):
+            raise ValueError("an item is named twice in this phase")
+        return self
+
+
+class MaxAge(_Model):
+    """Evidence older than this is unknown ("stale")."""
+
+    owners: LongDuration = timedelta(days=7)  # a test page acknowledged within
+    references: LongDuration = timedelta(hours=1)
+    services: LongDuration = timedelta(hours=1)
+    rollback_drill: LongDuration = timedelta(days=14)
+    alert_pipeline: LongDuration = timedelta(hours=24)
+    incidents: LongDuration = timedelta(hours=1)
+    backups: LongDuration = timedelta(hours=1)  # how long a look at the backup list holds
+
+
+def _default_expectations() -> dict[str, Expectation]:
+    return {
+        "staging_url": "private",
+        "staging_api_url": "private",
+        "production_app_url": "public",
+        "production_api_url": "public",
+        "status_page": "public",
+        "runbook": "exists",
+        "rollback_doc": "exists",
+        "vault_location": "pointer",
+    }
+
+
+class GateConfig(_Model):
+    # Phases in order, each cumulative: GO needs every item of it and of the ones above.
+    phases: dict[Annotated[str, Field(pattern=_GATE_NAME)], GatePhase] = {}
+    recheck: LongDuration = Field(default=timedelta(hours=1), ge=timedelta(minutes=5))
+    max_age: MaxAge = MaxAge()
+    backup_within: LongDuration = timedelta(hours=26)  # the newest completed backup
+    drill_playbook: str = "drill"
+    incidents_within: LongDuration = timedelta(days=7)  # resolved SEV1/2 need a postmortem
+    fetch_timeout: Duration = Field(default=timedelta(seconds=5), gt=timedelta(0))
+    references: dict[str, Expectation] = Field(default_factory=_default_expectations)
+
+    @field_validator("references")
+    @classmethod
+    def _known_references(cls, value: dict[str, Expectation]) -> dict[str, Expectation]:
+        unknown = sorted(set(value) - set(REFERENCE_KEYS))
+        if unknown:
+            raise ValueError(
+                f"no reference {', '.join(unknown)} (known: {', '.join(REFERENCE_KEYS)})"
+            )
+        return {**_default_expectations(), **value}
+
+
 class LuciaConfig(_Model):
     owners: dict[Role, Owner | None] = {}
     # Who may change owners besides the owner: Slack user ids, or shell users (--user).
@@ -221,6 +326,7 @@ class LuciaConfig(_Model):
     paging: PagingConfig = PagingConfig()
     playbooks: PlaybooksConfig = PlaybooksConfig()
     alerts: AlertsConfig = AlertsConfig()
+    gate: GateConfig = GateConfig()
 
 
 def load_config(path: Path, *, required: bool) -> LuciaConfig:

@@ -3,7 +3,7 @@ words a `timedelta`."""
 
 from __future__ import annotations
 
-__all__ = ["short_duration", "spoken_duration"]
+__all__ = ["age_words", "short_duration", "spoken_duration"]
 
 from datetime import timedelta
 from itertools import pairwise
@@ -41,3 +41,17 @@ def spoken_duration(delta: timedelta, *, padded: bool = False) -> str:
                 return f"{sign}{total // size} {unit} {rest:02d} {lower}"
             return f"{sign}{total // size} {unit}" + (f" {rest} {lower}" if rest else "")
     return f"{sign}{total} s"
+
+
+_WORDS = (("day", 86_400), ("hour", 3_600), ("minute", 60), ("second", 1))
+
+
+def age_words(delta: timedelta) -> str:
+    """How old something is, in its largest whole unit and in words: `9 days`, `1 hour`,
+    `40 seconds` (the launch gate's "last seen 9 days ago")."""
+    seconds = max(0, int(delta.total_seconds()))
+    for word, size in _WORDS:
+        if seconds >= size or size == 1:
+            count = seconds // size
+            return f"{count} {word}{'' if count == 1 else 's'}"
+    raise AssertionError("unreachable")

@@ -20,6 +20,9 @@ __all__ = [
     "CONFIG_FILE_MISSING",
     "EPHEMERAL_FELL_BACK_TO_DM",
     "EVENT_DEDUPE_UNAVAILABLE",
+    "GATE_ANNOUNCE_FAILED",
+    "GATE_CHECK_FAILED",
+    "GATE_VERDICT_CHANGED",
     "INCIDENT_CHANGED",
     "INCIDENT_OPENED",
     "REPEATS_WITHOUT_GROUP",
@@ -85,3 +88,6 @@ PAGE_ATTEMPT_UNANSWERED = "page_attempt_unanswered"  # its sender stopped mid-se
 PAGE_RESULT_NOT_STORED = "page_result_not_stored"  # database unreachable: retried in the lease
 ALERT_NOTICE_NOT_RECORDED = "alert_notice_not_recorded"  # Slack showed it; the database was away
 ALERT_NOTICE_LEASE_NOT_RENEWED = "alert_notice_lease_not_renewed"  # database unreachable
+GATE_CHECK_FAILED = "gate_check_failed"  # a bug in a check: its item is unknown
+GATE_VERDICT_CHANGED = "gate_verdict_changed"
+GATE_ANNOUNCE_FAILED = "gate_announce_failed"  # stored; the channel missed it

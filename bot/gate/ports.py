@@ -1,13 +1,21 @@
 """What the gate needs from outside, as the core sees it: an anonymous look at a URL and
-Supabase's list of database backups. The adapters: `bot/probe/` and `bot/supabase/`."""
+Supabase's list of database backups, and the gate's own storage. The adapters:
+`bot/probe/`, `bot/supabase/` and `bot/store/gate_store.py`."""
 
 from __future__ import annotations
 
-__all__ = ["Backup", "BackupList", "BackupsAPI", "UrlProbe", "UrlSeen"]
+__all__ = ["Backup", "BackupList", "BackupsAPI", "GateStore", "UrlProbe", "UrlSeen"]
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+from bot.types import UserId
+
+if TYPE_CHECKING:
+    from bot.gate.judge import DrillRecord, IncidentFacts
+    from bot.gate.model import Evaluation, Evidence, GateException, SignOff
 
 
 @dataclass(frozen=True)
@@ -55,4 +63,46 @@ class BackupsAPI(Protocol):
     async def backups(self) -> BackupList:
         """Raises `EvidenceUnavailable` with a reason for people (a refused token, a rate
         limit with its wait, a timeout, a body of the wrong shape)."""
+        ...
+
+
+class GateStore(Protocol):
+    """Everything the gate keeps and reads (the adapter: `bot/store/gate_store.py`)."""
+
+    async def record(self, evidence: Sequence[Evidence]) -> None: ...
+
+    async def latest_evidence(self, item: str) -> Sequence[Evidence]:
+        """The newest evidence of `item` for each of its subjects."""
+        ...
+
+    async def record_evaluation(self, evaluation: Evaluation, by: UserId) -> str | None:
+        """Keeps it; returns the verdict of the phase's previous evaluation (None: first)."""
+        ...
+
+    async def evaluations(self, phase: str, limit: int) -> Sequence[Evaluation]:
+        """The newest `limit` evaluations of `phase`, oldest first."""
+        ...
+
+    async def sign(self, signoff: SignOff) -> SignOff: ...
+
+    async def unsign(self, phase: str, item: str, by: UserId, at: datetime) -> int: ...
+
+    async def signoffs(self, now: datetime) -> Mapping[tuple[str, str], SignOff]:
+        """The newest sign-off of each (phase, item) not withdrawn, even if it expired."""
+        ...
+
+    async def add_exception(self, exception: GateException) -> GateException: ...
+
+    async def withdraw_exceptions(self, phase: str, by: UserId, at: datetime) -> int: ...
+
+    async def exceptions(self, now: datetime) -> Sequence[GateException]:
+        """Exceptions neither withdrawn nor expired at `now`."""
+        ...
+
+    async def incident_facts(self, resolved_since: datetime) -> IncidentFacts: ...
+
+    async def drills(
+        self, playbook: str, services: Sequence[str]
+    ) -> tuple[DrillRecord | None, DrillRecord | None]:
+        """(the newest passed run, the newest finished run) of `playbook` on `services`."""
         ...

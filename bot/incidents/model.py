@@ -46,6 +46,7 @@ class EventKind(enum.StrEnum):
     UNPINNED = "unpinned"  # its 📌/pin was taken away: history stays, this marks it
     FOLLOWUP = "followup"  # a follow-up action added or done
     ALERT = "alert"  # what the linked alert did since: repeats (throttled), resolved in Sentry
+    POSTMORTEM = "postmortem"  # the postmortem was exported (the launch gate asks for it)
 
 
 @dataclass(frozen=True)

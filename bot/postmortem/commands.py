@@ -31,7 +31,7 @@ from bot.types import UserId
 
 USAGE = {
     "postmortem": "/lucia postmortem [#N]",
-    "followup": "/lucia followup add [#N] <text> [@owner] | list [#N] | done <F3>",
+    "followup": ("/lucia followup add [#N] <text> [@owner] [--blocking] | list [#N] | done <F3>"),
 }
 
 
@@ -45,6 +45,7 @@ class AddFollowUp:
     number: int | None
     text: str
     owner: UserId | None
+    blocking: bool = False  # the launch gate is NO-GO until it is done
 
 
 @dataclass(frozen=True)
@@ -82,10 +83,14 @@ def _parse_followup(text: str) -> PostmortemCommand:
         case "add":
             number, rest = take_ref(rest, form, bare=lone(rest))
             words = rest.split()
+            blocking = "--blocking" in (w.lower() for w in words)
+            words = [w for w in words if w.lower() != "--blocking"]
             owner = None
             if words and (mention := MENTION.fullmatch(words[-1])):
-                owner, rest = mention.group(1), " ".join(words[:-1])
-            return AddFollowUp(number, free_text(rest, form, "What needs doing?"), owner)
+                owner, words = mention.group(1), words[:-1]
+            rest = " ".join(words)
+            text = free_text(rest, form, "What needs doing?")
+            return AddFollowUp(number, text, owner, blocking)
         case "done":
             match = _FOLLOWUP.fullmatch(rest.strip())
             if match is None:

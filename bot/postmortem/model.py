@@ -63,6 +63,7 @@ class FollowUp:
     created_at: datetime
     done_at: datetime | None
     done_by: str | None
+    blocking: bool = False  # the launch gate is NO-GO until it is done
 
 
 @dataclass(frozen=True)

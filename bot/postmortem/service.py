@@ -27,7 +27,15 @@ class PostmortemStore(Protocol):
     async def gather(self, number: int) -> PostmortemData | None: ...
 
     async def add_followup(
-        self, number: int, text: str, owner: str | None, by: str, at: datetime, event: TimelineEvent
+        self,
+        number: int,
+        text: str,
+        owner: str | None,
+        by: str,
+        at: datetime,
+        event: TimelineEvent,
+        *,
+        blocking: bool = False,
     ) -> FollowUp: ...
 
     async def followups(self, number: int) -> list[FollowUp]: ...
@@ -37,6 +45,8 @@ class PostmortemStore(Protocol):
     async def finish_followup(
         self, followup_id: int, by: str, at: datetime, event: TimelineEvent
     ) -> bool: ...
+
+    async def append(self, event: TimelineEvent) -> None: ...
 
 
 class FileShelf(Protocol):
@@ -85,8 +95,8 @@ class PostmortemService:
                         "`playbooks.responders`) export a postmortem here: it comes with a "
                         "link. `lucia-bot export N` prints it where the bot runs."
                     )
-                return await self._export(await self._find(number, inv))
-            case cmd.AddFollowUp(number=number, text=text, owner=owner):
+                return await self._export(await self._find(number, inv), inv.actor)
+            case cmd.AddFollowUp(number=number, text=text, owner=owner, blocking=blocking):
                 incident = await self._find(number, inv)
                 now = self._clock()
                 who = Text(" for ", Mention(owner)) if owner else Text()
@@ -95,14 +105,19 @@ class PostmortemService:
                     now,
                     EventKind.FOLLOWUP,
                     inv.actor,
-                    stored_text(Text("Follow-up", who, f": {text}")),
-                    {"owner": owner},
+                    stored_text(
+                        Text("Blocking follow-up" if blocking else "Follow-up", who, f": {text}")
+                    ),
+                    {"owner": owner, "blocking": blocking},
                 )
                 added = await self._store.add_followup(
-                    incident.number, text, owner, inv.actor, now, event
+                    incident.number, text, owner, inv.actor, now, event, blocking=blocking
                 )
                 await self._show(event)
-                return Noted(Text(f"Follow-up F{added.id} added to {incident.key}", who, "."))
+                gate = " It blocks the launch gate until it is done." if blocking else ""
+                return Noted(
+                    Text(f"Follow-up F{added.id} added to {incident.key}", who, f".{gate}")
+                )
             case cmd.ListFollowUps(number=number):
                 incident = await self._find(number, inv)
                 kept = await self._store.followups(incident.number)
@@ -113,6 +128,7 @@ class PostmortemService:
                     tuple(
                         Text(
                             f"{'✅' if f.done_at else '⬜'} F{f.id} {f.text}",
+                            " (blocking)" if f.blocking and not f.done_at else "",
                             *((" — ", Mention(f.owner)) if f.owner else ()),
                         )
                         for f in kept
@@ -144,7 +160,7 @@ class PostmortemService:
                 return Noted(f"F{followup_id} is done.")
         raise AssertionError(f"unhandled postmortem command {command!r}")
 
-    async def _export(self, incident: Incident) -> Reply:
+    async def _export(self, incident: Incident, by: str) -> Reply:
         data = await self._store.gather(incident.number)
         assert data is not None
         text = postmortem_markdown(data)
@@ -171,6 +187,16 @@ class PostmortemService:
             )
         else:
             parts.append(Text("no link: set LUCIA_PUBLIC_URL and LUCIA_LINK_SECRET"))
+        await self._store.append(
+            TimelineEvent(
+                incident.number,
+                self._clock(),
+                EventKind.POSTMORTEM,
+                by,
+                "Postmortem exported",
+                {"link": bool(link)},
+            )
+        )
         return Noted(joined("; ", parts) + ".")
 
     async def _find(self, number: int | None, inv: Invocation) -> Incident:

@@ -54,7 +54,15 @@ class SqlPostmortemStore:
             )
 
     async def add_followup(
-        self, number: int, text: str, owner: str | None, by: str, at: datetime, event: TimelineEvent
+        self,
+        number: int,
+        text: str,
+        owner: str | None,
+        by: str,
+        at: datetime,
+        event: TimelineEvent,
+        *,
+        blocking: bool = False,
     ) -> FollowUp:
         async with connect(self._engine, begin=True) as conn:
             row = (
@@ -65,6 +73,7 @@ class SqlPostmortemStore:
                             incident_number=number,
                             text=text,
                             owner=owner,
+                            blocking=blocking,
                             created_by=by,
                             created_at=to_utc(at),
                         )
@@ -76,6 +85,10 @@ class SqlPostmortemStore:
             )
             await append_event(conn, event)
         return _followup(row)
+
+    async def append(self, event: TimelineEvent) -> None:
+        async with connect(self._engine, begin=True) as conn:
+            await append_event(conn, event)
 
     async def followups(self, number: int) -> list[FollowUp]:
         async with connect(self._engine) as conn:
@@ -239,4 +252,5 @@ def _followup(row: sa.RowMapping) -> FollowUp:
         created_at=from_utc(row["created_at"]),
         done_at=from_utc(row["done_at"]),
         done_by=row["done_by"],
+        blocking=row["blocking"],
     )

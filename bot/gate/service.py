@@ -1,0 +1,495 @@
+"""`GateService`: gather each item's evidence, judge the phases cumulatively, keep every
+evaluation and piece of evidence, and answer the `gate` commands.
+
+A check that errors or takes too long makes its item unknown, never pass; the reason says
+what happened. Every evaluation is stored, and one whose verdict differs from the phase's
+previous one is announced (the scheduled re-check is `recheck`).
+"""
+
+from __future__ import annotations
+
+__all__ = ["Announce", "Checks", "GateService", "TestPager", "Trace"]
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import ClassVar, Protocol, get_args
+
+from bot import log_messages as msg
+from bot.config import GateConfig, LuciaConfig
+from bot.errors import EvidenceUnavailable, LuciaError, UserError
+from bot.gate import commands as cmd
+from bot.gate.judge import (
+    TestPageRecord,
+    judge_backups,
+    judge_drill,
+    judge_incidents,
+    judge_owner,
+    judge_reference,
+    judge_service,
+    judge_signoff,
+)
+from bot.gate.model import (
+    GO,
+    NO_GO,
+    Evaluation,
+    Evidence,
+    GateException,
+    ItemResult,
+    PhaseResult,
+    SignOff,
+    Verdict,
+    item_from,
+)
+from bot.gate.ports import BackupsAPI, GateStore, UrlProbe
+from bot.gate.replies import GateHistory, GateReply, GateReport, VerdictChange
+from bot.incidents.replies import Noted, Reply
+from bot.paging.ports import PagingStore
+from bot.playbooks.ports import RenderAPI
+from bot.playbooks.runner import HealthProbe
+from bot.text import Mention, Text
+from bot.types import Clock, UserId
+from bot.vocabulary import REFERENCE_KEYS, SYSTEM_ACTOR, Invocation, Role
+
+log = logging.getLogger(__name__)
+
+Announce = Callable[[GateReport], Awaitable[None]]  # to the incidents channel
+_HISTORY_READ = 500  # evaluations read to find where a verdict changed
+
+
+class TestPager(Protocol):
+    """Test pages (paging's `TestPages`): sent without an incident; the click is evidence."""
+
+    async def send(self, role: str | None, inv: Invocation) -> Reply: ...
+
+    async def latest(self) -> Mapping[str, TestPageRecord]: ...
+
+
+class Trace(Protocol):
+    """`/lucia gate trace`: a synthetic alert through the public URL, hop by hop."""
+
+    async def run(self, by: UserId) -> Evidence: ...
+
+
+@dataclass(frozen=True)
+class Checks:
+    """What the gate looks through; None where the bot isn't configured for it."""
+
+    probe: UrlProbe
+    health: HealthProbe
+    render: RenderAPI | None
+    backups: BackupsAPI | None
+    trace: Trace | None
+    test_pages: TestPager
+    channels: Collection[str]  # the page channels this bot has ("slack_dm", "email", …)
+
+
+class GateService:
+    handles: ClassVar[tuple[type, ...]] = get_args(cmd.GateCommand)
+
+    def __init__(
+        self,
+        config: LuciaConfig,
+        store: GateStore,
+        launch_table: PagingStore,
+        checks: Checks,
+        clock: Clock,
+        announce: Announce,
+    ) -> None:
+        self._lucia = config
+        self._config: GateConfig = config.gate
+        self._store = store
+        self._table = launch_table
+        self._checks = checks
+        self._clock = clock
+        self._announce = announce
+        self._evaluating = asyncio.Lock()  # one evaluation at a time: a double click waits
+
+    @property
+    def phases(self) -> tuple[str, ...]:
+        return tuple(self._config.phases)
+
+    async def run(self, command: cmd.GateCommand, inv: Invocation) -> GateReply:
+        match command:
+            case cmd.ShowGate(phase=phase):
+                return await self.evaluate(phase, inv.actor)
+            case cmd.ShowGateHistory(phase=phase):
+                return await self._history(self._phase(phase))
+            case cmd.SendTestPage(role=role):
+                return await self._checks.test_pages.send(role, inv)
+            case cmd.TraceAlerts():
+                return await self._trace(inv)
+            case cmd.SignItem():
+                return await self._sign(command, inv)
+            case cmd.UnsignItem(item=item):
+                return await self._unsign(item, inv)
+            case cmd.RecordException():
+                return await self._except(command, inv)
+            case cmd.WithdrawExceptions(phase=phase):
+                return await self._unexcept(self._phase(phase), inv)
+        raise AssertionError(f"unhandled gate command {command!r}")
+
+    async def evaluate(self, phase: str | None, by: UserId) -> GateReport:
+        """The verdict for `phase` (the last one when None), every check made now or read
+        from what is stored; each phase up to it is kept as an evaluation of its own."""
+        asked = self._phase(phase)
+        async with self._evaluating:
+            evaluations = await self._judge(asked)
+            changed: str | None = None
+            for evaluation in evaluations:
+                before = await self._store.record_evaluation(evaluation, by)
+                if before != evaluation.verdict:
+                    log.info(
+                        msg.GATE_VERDICT_CHANGED,
+                        extra={"phase": evaluation.phase, "was": before, "now": evaluation.verdict},
+                    )
+                    report = GateReport(evaluation, before)
+                    if evaluation.phase == asked:
+                        changed = before
+                    await self._tell(report)
+        return GateReport(evaluations[-1], changed)
+
+    async def recheck(self) -> None:
+        """The scheduled re-check: every phase; the incidents channel hears only changes."""
+        if self._config.phases:
+            await self.evaluate(None, SYSTEM_ACTOR)
+
+    def _phase(self, name: str | None) -> str:
+        if not self._config.phases:
+            raise UserError(
+                "No launch-gate phases are configured: add `gate:` → `phases:` to lucia.yaml "
+                "(lucia.example.yaml has staging and go-live)."
+            )
+        if name is None:
+            return self.phases[-1]
+        if name not in self._config.phases:
+            raise UserError(f"There is no phase `{name}`: the phases are {', '.join(self.phases)}.")
+        return name
+
+    async def _tell(self, report: GateReport) -> None:
+        try:
+            await self._announce(report)
+        except LuciaError as exc:  # stored either way: the next change is still told
+            log.warning(msg.GATE_ANNOUNCE_FAILED, extra={"error": type(exc).__name__})
+
+    # -- judging ----------------------------------------------------------------------
+
+    async def _judge(self, asked: str) -> list[Evaluation]:
+        now = self._clock()
+        upto = self.phases[: self.phases.index(asked) + 1]
+        configs = [self._config.phases[name] for name in upto]
+        wanted = {item for phase in configs for item in phase.items}
+        pitr = any(p.pitr for p in configs if "backups" in p.items)
+        gathered = dict(
+            zip(
+                wanted,
+                await asyncio.gather(*(self._gather(item, now, pitr) for item in wanted)),
+                strict=True,
+            )
+        )
+        fresh = [e for item in wanted if item != "alert_pipeline" for e in gathered[item][1]]
+        await self._store.record(fresh)
+        signoffs = await self._store.signoffs(now)
+        exceptions = await self._store.exceptions(now)
+        results: list[ItemResult] = []
+        evaluations: list[Evaluation] = []
+        phases: list[PhaseResult] = []
+        for name, phase in zip(upto, configs, strict=True):
+            own: list[ItemResult] = [
+                item_from(item, gathered[item][0], gathered[item][1], now) for item in phase.items
+            ]
+            for item, signoff in phase.signoffs.items():
+                evidence = judge_signoff(
+                    item, [r.value for r in signoff.roles], signoffs.get((name, item)), now
+                )
+                own.append(item_from(item, f"/lucia gate sign {item} <note>", [evidence], now))
+            results += own
+            failing = {r.item for r in results if r.verdict is not Verdict.PASS}
+            covering = tuple(e for e in exceptions if e.phase == name and set(e.items) & failing)
+            excused = {i for e in covering for i in e.items}
+            verdict = GO if failing <= excused else NO_GO
+            used = covering if verdict == GO else ()
+            phases.append(PhaseResult(name, verdict, tuple(own), used))
+            evaluations.append(Evaluation(name, verdict, now, tuple(phases)))
+        return evaluations
+
+    async def _gather(self, item: str, now: datetime, pitr: bool) -> tuple[str, list[Evidence]]:
+        """(the refresh command, the evidence) of a built-in item; a check that fails or
+        takes too long is one piece of unknown evidence saying so."""
+        refresh = _REFRESH.get(item, "/lucia gate")
+        within = self._config.fetch_timeout.total_seconds() * 4
+        try:
+            async with asyncio.timeout(within):
+                return refresh, await self._look(item, now, pitr)
+        except TimeoutError:
+            reason = f"the check took longer than {within:.0f} s"
+        except Exception as exc:  # a check's bug is an unknown item, not a crashed gate
+            log.exception(msg.GATE_CHECK_FAILED, extra={"item": item})
+            reason = f"the check failed ({type(exc).__name__})"
+        return refresh, [Evidence(item, item, Verdict.UNKNOWN, reason, now, None, "bot")]
+
+    async def _look(self, item: str, now: datetime, pitr: bool) -> list[Evidence]:
+        ages = self._config.max_age
+        match item:
+            case "owners":
+                entries = await self._table.owners()
+                tests = await self._checks.test_pages.latest()
+                by_role = {e.role: e for e in entries}
+                return [
+                    judge_owner(
+                        by_role[role],
+                        self._checks.channels,
+                        tests.get(role.value),
+                        now,
+                        ages.owners,
+                    )
+                    for role in Role
+                    if role in by_role
+                ] or [
+                    Evidence(
+                        "owners",
+                        "owners",
+                        Verdict.FAIL,
+                        "the table is empty",
+                        now,
+                        None,
+                        "database",
+                    )
+                ]
+            case "references":
+                refs = await self._table.refs()
+                expect = self._config.references
+                timeout = self._config.fetch_timeout.total_seconds()
+
+                async def one(key: str) -> Evidence:
+                    value = refs.get(key)
+                    seen = None
+                    if value and expect[key] != "pointer":
+                        seen = await self._checks.probe.look(value, timeout)
+                    return judge_reference(key, value, expect[key], seen, now, ages.references)
+
+                return list(await asyncio.gather(*(one(k) for k in REFERENCE_KEYS)))
+            case "services":
+                if not self._lucia.services:
+                    return [_unknown(item, "no services in lucia.yaml (`services:`)", now)]
+                return list(
+                    await asyncio.gather(*(self._service(n, now) for n in self._lucia.services))
+                )
+            case "rollback_drill":
+                staging = [n for n, s in self._lucia.services.items() if not s.production]
+                if not staging:
+                    return [
+                        _unknown(
+                            item,
+                            "lucia.yaml has no non-production service to drill on "
+                            "(`services:` → `production: false`)",
+                            now,
+                        )
+                    ]
+                passed, latest = await self._store.drills(self._config.drill_playbook, staging)
+                return [
+                    judge_drill(
+                        passed, latest, self._config.drill_playbook, now, ages.rollback_drill
+                    )
+                ]
+            case "alert_pipeline":
+                stored = await self._store.latest_evidence("alert_pipeline")
+                return list(stored) or [
+                    _unknown(item, "no trace has run: `/lucia gate trace`", now)
+                ]
+            case "incidents":
+                facts = await self._store.incident_facts(now - self._config.incidents_within)
+                return [judge_incidents(facts, now, ages.incidents)]
+            case "backups":
+                if self._checks.backups is None:
+                    return [
+                        _unknown(
+                            item,
+                            "not configured: set SUPABASE_ACCESS_TOKEN (Account → Access "
+                            "Tokens) and SUPABASE_PROJECT_REF (the <ref> of <ref>.supabase.co)",
+                            now,
+                        )
+                    ]
+                try:
+                    seen = await self._checks.backups.backups()
+                except EvidenceUnavailable as exc:
+                    return [
+                        judge_backups(str(exc), pitr, now, self._config.backup_within, ages.backups)
+                    ]
+                return [judge_backups(seen, pitr, now, self._config.backup_within, ages.backups)]
+        raise AssertionError(f"no check for gate item {item!r}")
+
+    async def _service(self, name: str, now: datetime) -> Evidence:
+        service = self._lucia.services[name]
+        timeout = self._config.fetch_timeout.total_seconds()
+        deploy: tuple[str, str] | str
+        if self._checks.render is None:
+            deploy = "RENDER_API_KEY isn't set"
+        else:
+            try:
+                latest = await self._checks.render.deploys(service.render_service_id, limit=1)
+                deploy = (latest[0].id, latest[0].status.value) if latest else "no deploys yet"
+            except LuciaError as exc:
+                deploy = str(exc)
+        health: tuple[int, float] | str
+        if service.health_url is None:
+            health = "no health_url in lucia.yaml"
+        else:
+            started = asyncio.get_running_loop().time()
+            try:
+                status, _ = await self._checks.health.get(service.health_url, timeout)
+                health = (status, (asyncio.get_running_loop().time() - started) * 1000)
+            except (OSError, TimeoutError) as exc:
+                health = f"no answer ({exc or type(exc).__name__})"
+        return judge_service(name, deploy, health, now, self._config.max_age.services)
+
+    # -- the rest of the commands -----------------------------------------------------
+
+    async def _trace(self, inv: Invocation) -> Reply:
+        if self._checks.trace is None:
+            raise UserError(
+                "A trace needs LUCIA_PUBLIC_URL (the bot's public URL, through Cloudflare) "
+                "and SENTRY_CLIENT_SECRET, to send a signed synthetic alert the way Sentry does."
+            )
+        evidence = await self._checks.trace.run(inv.actor)
+        await self._store.record([evidence])
+        mark = {Verdict.PASS: "✅", Verdict.FAIL: "❌"}.get(evidence.verdict, "❔")
+        return Noted(
+            f"{mark} Alert pipeline trace: {evidence.reason}",
+            warning=evidence.verdict is not Verdict.PASS,
+        )
+
+    def _signoff(self, item: str) -> tuple[str, list[str], timedelta]:
+        for phase, config in self._config.phases.items():
+            if item in config.signoffs:
+                signoff = config.signoffs[item]
+                return phase, [r.value for r in signoff.roles], signoff.valid_for
+        names = [i for c in self._config.phases.values() for i in c.signoffs]
+        raise UserError(
+            f"`{item}` isn't an item anyone signs"
+            + (f": those are {', '.join(names)}." if names else ": lucia.yaml names none.")
+        )
+
+    async def _holds(self, actor: UserId, roles: Sequence[str]) -> bool:
+        return any(
+            e.contact is not None and e.contact.slack_user == actor and e.role.value in roles
+            for e in await self._table.owners()
+        )
+
+    async def _sign(self, command: cmd.SignItem, inv: Invocation) -> Reply:
+        phase, roles, valid_for = self._signoff(command.item)
+        if inv.actor == SYSTEM_ACTOR:
+            raise UserError("The bot never signs an item: a person vouches for it.")
+        if not await self._holds(inv.actor, roles):
+            raise UserError(
+                f"Only whoever holds {' or '.join(roles)} signs `{command.item}` "
+                "(`/lucia owners` shows who)."
+            )
+        now = self._clock()
+        duration = command.valid_for or valid_for
+        signed = await self._store.sign(
+            SignOff(0, phase, command.item, command.note, inv.actor, now, now + duration)
+        )
+        return Noted(
+            Text(
+                f"Signed `{command.item}` for {phase} until "
+                f"{signed.expires_at:%Y-%m-%d %H:%M} UTC, as ",
+                Mention(inv.actor),
+                f": {command.note}",
+            )
+        )
+
+    async def _unsign(self, item: str, inv: Invocation) -> Reply:
+        phase, roles, _ = self._signoff(item)
+        if not await self._holds(inv.actor, roles):
+            raise UserError(f"Only whoever holds {' or '.join(roles)} withdraws `{item}`.")
+        if not await self._store.unsign(phase, item, inv.actor, self._clock()):
+            return Noted(f"`{item}` wasn't signed.")
+        return Noted(f"`{item}` is no longer signed: the {phase} phase needs it signed again.")
+
+    async def _except(self, command: cmd.RecordException, inv: Invocation) -> Reply:
+        phase = self._phase(command.phase)
+        if not await self._holds(inv.actor, [Role.OWNER.value]):
+            raise UserError("Only the owner records GO with exceptions.")
+        upto = self.phases[: self.phases.index(phase) + 1]
+        known = {
+            i
+            for name in upto
+            for i in (*self._config.phases[name].items, *self._config.phases[name].signoffs)
+        }
+        unknown = [i for i in command.items if i not in known]
+        if unknown:
+            raise UserError(
+                f"{', '.join(unknown)} isn't an item of {phase} or a phase before it "
+                f"(those are {', '.join(sorted(known))})."
+            )
+        if command.valid_for > _LONGEST_EXCEPTION:
+            raise UserError("An exception lasts at most 30 days: record a new one then.")
+        now = self._clock()
+        recorded = await self._store.add_exception(
+            GateException(
+                0, phase, command.items, command.reason, inv.actor, now, now + command.valid_for
+            )
+        )
+        return Noted(
+            f"⚠️ {phase} may be GO without {', '.join(recorded.items)} until "
+            f"{recorded.expires_at:%Y-%m-%d %H:%M} UTC: {recorded.reason}. "
+            "It is shown with every verdict, and audited.",
+            warning=True,
+        )
+
+    async def _unexcept(self, phase: str, inv: Invocation) -> Reply:
+        if not await self._holds(inv.actor, [Role.OWNER.value]):
+            raise UserError("Only the owner withdraws exceptions.")
+        count = await self._store.withdraw_exceptions(phase, inv.actor, self._clock())
+        if not count:
+            return Noted(f"{phase} has no exceptions.")
+        return Noted(f"Withdrew {count} exception{'s' if count > 1 else ''} of {phase}.")
+
+    async def _history(self, phase: str) -> GateHistory:
+        evaluations = await self._store.evaluations(phase, _HISTORY_READ)
+        changes: list[VerdictChange] = []
+        before: Evaluation | None = None
+        for evaluation in evaluations:
+            if before is None or before.verdict != evaluation.verdict:
+                changes.append(
+                    VerdictChange(
+                        evaluation.evaluated_at,
+                        evaluation.verdict,
+                        _moved(before, evaluation),
+                        len(evaluation.exceptions),
+                    )
+                )
+            before = evaluation
+        return GateHistory(phase, tuple(changes), len(evaluations))
+
+
+def _moved(before: Evaluation | None, after: Evaluation) -> tuple[str, ...]:
+    """The items whose verdict differs between two evaluations, with the new reason."""
+    was = {i.item: i.verdict for p in before.phases for i in p.items} if before else {}
+    lines = []
+    for phase in after.phases:
+        for item in phase.items:
+            old = was.get(item.item)
+            if old is not item.verdict and (before is not None or item.verdict is not Verdict.PASS):
+                was_said = f"{old.value} → " if old else ""
+                lines.append(f"{item.item}: {was_said}{item.verdict.value} ({item.reason})")
+    return tuple(lines)
+
+
+def _unknown(item: str, reason: str, now: datetime) -> Evidence:
+    return Evidence(item, item, Verdict.UNKNOWN, reason, now, None, "bot")
+
+
+_LONGEST_EXCEPTION = timedelta(days=30)
+_REFRESH = {
+    "owners": "/lucia gate test-page all",
+    "references": "/lucia gate",
+    "services": "/lucia gate",
+    "rollback_drill": "/lucia playbook run drill <staging service>",
+    "alert_pipeline": "/lucia gate trace",
+    "incidents": "/lucia gate",
+    "backups": "/lucia gate",
+}
