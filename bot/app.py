@@ -32,6 +32,9 @@ from bot.dedupe.memory import MemoryDedupe
 from bot.dedupe.redis_counter import RedisRepeatCounter
 from bot.dedupe.redis_dedupe import RedisDedupe, connect_redis
 from bot.desk import Desk
+from bot.gate.ports import GateChat
+from bot.gate.replies import GateReport
+from bot.gate.service import Announce, Checks, GateService
 from bot.incidents.ports import IncidentChat
 from bot.incidents.service import IncidentService
 from bot.paging.ports import Notifier, ProfileNames
@@ -41,6 +44,7 @@ from bot.playbooks.model import load_playbooks
 from bot.playbooks.service import PlaybookService
 from bot.postmortem.links import link_query
 from bot.postmortem.service import LINK_LIFETIME, PostmortemService
+from bot.probe.url import HttpUrlProbe
 from bot.render.health import HttpHealthProbe
 from bot.sentry.payloads import read_delivery
 from bot.settings import Settings
@@ -50,6 +54,7 @@ from bot.slack.run_channel import SlackRunChannel
 from bot.store.alert_store import SqlAlertStore
 from bot.store.database import create_engine, driver_url
 from bot.store.deployment import deployment_namespace
+from bot.store.gate_store import SqlGateStore
 from bot.store.due import next_due
 from bot.store.incident_store import SqlIncidentStore
 from bot.store.migrate import upgrade
@@ -122,6 +127,7 @@ async def build_runtime(
     slack: SlackChat | None = None,
     profiles: ProfileNames | None = None,
     choose_notifiers: Callable[[Sequence[Notifier]], Sequence[Notifier]] | None = None,
+    gate_chat: GateChat | None = None,
 ) -> Runtime:
     """`choose_notifiers` gets the notifiers built from the settings and returns those
     pages go through: the shell's show each page in its terminal instead of sending it."""
@@ -248,8 +254,33 @@ async def build_runtime(
             paging.responders,
             clock,
         )
+        gate = GateService(
+            config,
+            SqlGateStore(engine),
+            paging_store,
+            Checks(
+                probe=HttpUrlProbe(http),
+                health=HttpHealthProbe(http),
+                render=outbound.render_client(settings, http),
+                backups=outbound.backups_api(settings, http),
+                trace=None,
+                test_pages=paging.test_pages,
+                channels={n.channel for n in notifiers},
+            ),
+            clock,
+            _gate_announcer(gate_chat, settings.lucia_incidents_channel),
+        )
+        if config.gate.phases:
+            ticker.add_job(
+                gate.recheck,
+                "interval",
+                seconds=config.gate.recheck.total_seconds(),
+                id="gate-recheck",
+                max_instances=1,
+                coalesce=True,
+            )
         await paging.load_config()
-        desk = Desk(incidents, alerts, paging, playbooks, postmortems, ran=wake)
+        desk = Desk(incidents, alerts, paging, playbooks, postmortems, gate, ran=wake)
         return Runtime(
             settings=settings,
             engine=engine,
@@ -271,6 +302,16 @@ async def build_runtime(
 
 async def _nothing() -> None:
     return None
+
+
+def _gate_announcer(chat: GateChat | None, channel: str | None) -> Announce:
+    """A changed verdict goes to the incidents channel; without one it is only logged."""
+
+    async def announce(report: GateReport) -> None:
+        if chat is not None and channel:
+            await chat.post_gate(channel, report)
+
+    return announce
 
 
 def _link_maker(settings: Settings, clock: Clock) -> Callable[[int], str | None]:

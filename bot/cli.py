@@ -1,4 +1,4 @@
-"""`lucia-bot serve | shell | migrate | check-config | export` (also `python -m bot`)."""
+"""`lucia-bot serve | shell | migrate | check-config | export | gate` (also `python -m bot`)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ __all__ = ["main"]
 import argparse
 import asyncio
 import getpass
+import json
 import logging
 import os
 import sys
@@ -16,8 +17,12 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from bot import log_messages as msg
+from bot.app import build_runtime
 from bot.config import LuciaConfig, load_config
-from bot.errors import ConfigError, ConfigProblem, StoreUnavailable
+from bot.console.chat import ConsoleChat
+from bot.console.render import reply_text
+from bot.errors import ConfigError, ConfigProblem, StoreUnavailable, UserError
+from bot.gate.model import GO
 from bot.logs import configure_logging
 from bot.observability import init_sentry
 from bot.postmortem.export import postmortem_json, postmortem_markdown
@@ -57,6 +62,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     export.add_argument("number", type=int, help="the incident number (N of INC-N)")
     export.add_argument("--format", choices=("md", "json"), default="md")
     export.add_argument("--out", type=Path, default=None, help="write here, not to stdout")
+    gate = sub.add_parser(
+        "gate",
+        help="the launch gate's verdict: exit 0 on GO, 1 on NO-GO, 2 when it can't be evaluated",
+    )
+    gate.add_argument("--phase", default=None, help="the phase (default: the last one)")
+    gate.add_argument("--format", choices=("text", "json"), default="text")
     args = parser.parse_args(argv)
 
     try:
@@ -117,6 +128,9 @@ def _run(args: argparse.Namespace, settings: Settings, config: LuciaConfig) -> i
                 return 1
             print(f"Wrote INC-{args.number}'s postmortem to {args.out}.", file=sys.stderr)
             return 0
+        case "gate":
+            configure_logging("WARNING")
+            return asyncio.run(_gate(settings, config, args.phase, args.format))
         case "shell":
             user = args.user or os.environ.get("USER") or getpass.getuser()
             return run_shell(settings, config, user=user, deliver=args.deliver)
@@ -186,3 +200,25 @@ async def _export(settings: Settings, number: int, form: str) -> str | None:
     if data is None:
         return None
     return postmortem_json(data) if form == "json" else postmortem_markdown(data)
+
+
+async def _gate(settings: Settings, config: LuciaConfig, phase: str | None, form: str) -> int:
+    """GO → 0, NO-GO → 1; 2 when there is no verdict (no phases, no database)."""
+    try:
+        runtime = await build_runtime(settings, config, ConsoleChat(lambda _line: None))
+    except DATABASE_ERRORS as exc:
+        url = driver_url(settings.database_url)
+        print(f"lucia-bot gate: {connection_problem(url, exc)}", file=sys.stderr)
+        return 2
+    try:
+        report = await runtime.desk.gate.evaluate(phase, "lucia-bot gate")
+    except UserError as exc:
+        print(f"lucia-bot gate: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        await runtime.close()
+    if form == "json":
+        print(json.dumps(report.evaluation.to_json(), indent=2, ensure_ascii=False))
+    else:
+        print(reply_text(report))
+    return 0 if report.evaluation.verdict == GO else 1

@@ -14,6 +14,8 @@ from typing import Any, Protocol, get_args
 
 from bot.alerts.replies import AlertReply
 from bot.alerts.service import AlertService
+from bot.gate.replies import GateHistory, GateReport
+from bot.gate.service import GateService
 from bot.grammar import Command
 from bot.incidents.service import IncidentService
 from bot.paging.service import PagingService
@@ -21,7 +23,7 @@ from bot.playbooks.service import PlaybookService
 from bot.postmortem.service import PostmortemService
 from bot.vocabulary import Invocation
 
-Answer = AlertReply  # every reply shape a command may get, whichever domain answers it
+Answer = AlertReply | GateReport | GateHistory  # every reply shape a command may get
 _Run = Callable[[Any, Invocation], Awaitable[Answer]]
 
 
@@ -41,6 +43,7 @@ class Desk:
         paging: PagingService,
         playbooks: PlaybookService,
         postmortems: PostmortemService,
+        gate: GateService,
         *,
         ran: Callable[[], None] = lambda: None,
     ) -> None:
@@ -50,7 +53,8 @@ class Desk:
         self.paging = paging
         self.playbooks = playbooks
         self.postmortems = postmortems
-        self._routes = _routes((incidents, alerts, paging, playbooks, postmortems))
+        self.gate = gate
+        self._routes = _routes((incidents, alerts, paging, playbooks, postmortems, gate))
 
     async def run(self, command: Command, inv: Invocation) -> Answer:
         route = self._routes.get(type(command))

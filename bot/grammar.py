@@ -19,6 +19,7 @@ from typing import TypeVar
 from bot.alerts import commands as alerts
 from bot.command_text import clip, first_word
 from bot.errors import CommandError
+from bot.gate import commands as gate
 from bot.incidents import commands as incidents
 from bot.paging import commands as paging
 from bot.playbooks import commands as playbooks
@@ -30,6 +31,7 @@ Command = (
     | paging.PagingCommand
     | playbooks.PlaybookCommand
     | postmortem.PostmortemCommand
+    | gate.GateCommand
 )
 
 V = TypeVar("V")
@@ -45,7 +47,7 @@ def _joined(tables: Iterable[Mapping[str, V]]) -> Mapping[str, V]:
     return joined
 
 
-_PACKAGES = (incidents, alerts, paging, playbooks, postmortem)
+_PACKAGES = (incidents, alerts, paging, playbooks, postmortem, gate)
 
 # Every form, in the order help shows them.
 USAGE: Mapping[str, str] = _joined(p.USAGE for p in _PACKAGES)

@@ -15,6 +15,7 @@ from bot.notify.push import PushNotifier
 from bot.paging.ports import Notifier
 from bot.render.client import RenderClient
 from bot.settings import Settings
+from bot.supabase.backups import SupabaseBackups
 from bot.slack.chat import SlackChat
 from bot.slack.paging import SlackChannelMention, SlackDirectMessage
 
@@ -25,6 +26,15 @@ def render_client(settings: Settings, session: aiohttp.ClientSession) -> RenderC
     if key is None:
         return None
     return RenderClient(session, settings.render_api_url, key.get_secret_value())
+
+
+def backups_api(settings: Settings, session: aiohttp.ClientSession) -> SupabaseBackups | None:
+    """None unless SUPABASE_ACCESS_TOKEN and SUPABASE_PROJECT_REF are set: the gate's
+    backup evidence is then unknown, saying how to set them."""
+    token, ref = settings.supabase_access_token, settings.supabase_project_ref
+    if token is None or not ref:
+        return None
+    return SupabaseBackups(session, token.get_secret_value(), ref, settings.supabase_api_url)
 
 
 def email_notifier(settings: Settings) -> EmailNotifier | None:

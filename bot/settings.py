@@ -73,6 +73,10 @@ class Settings(BaseSettings):
     smtp_tls: str = "starttls"  # starttls (587), tls (implicit, 465) or none (a local relay)
     ntfy_url: str = "https://ntfy.sh"
     ntfy_token: SecretStr | None = None
+    # The launch gate's backup evidence: Supabase's Management API.
+    supabase_access_token: SecretStr | None = None
+    supabase_project_ref: str | None = None
+    supabase_api_url: str = "https://api.supabase.com"
     lucia_config: Path = Path("lucia.yaml")
     lucia_playbooks: Path = Path("playbooks")  # a folder of playbook YAML files
     # Signed postmortem links: the bot's public base URL (Render sets RENDER_EXTERNAL_URL)
@@ -159,6 +163,15 @@ class Settings(BaseSettings):
             problem("DATABASE_URL", reason)
         if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://")):
             problem("REDIS_URL", "must start with redis:// or rediss:// (Upstash)")
+        if bool(self.supabase_access_token) != bool(self.supabase_project_ref):
+            missing = (
+                "SUPABASE_PROJECT_REF" if self.supabase_access_token else "SUPABASE_ACCESS_TOKEN"
+            )
+            problem(
+                missing,
+                "is missing: the gate's backup evidence needs both SUPABASE_ACCESS_TOKEN "
+                "and SUPABASE_PROJECT_REF (or neither: then backups are unknown)",
+            )
         if self.lucia_redis_namespace is not None and not _NAMESPACE.fullmatch(
             self.lucia_redis_namespace
         ):

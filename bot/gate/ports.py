@@ -4,7 +4,7 @@ Supabase's list of database backups, and the gate's own storage. The adapters:
 
 from __future__ import annotations
 
-__all__ = ["Backup", "BackupList", "BackupsAPI", "GateStore", "UrlProbe", "UrlSeen"]
+__all__ = ["Backup", "BackupList", "BackupsAPI", "GateChat", "GateStore", "UrlProbe", "UrlSeen"]
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -16,6 +16,7 @@ from bot.types import UserId
 if TYPE_CHECKING:
     from bot.gate.judge import DrillRecord, IncidentFacts
     from bot.gate.model import Evaluation, Evidence, GateException, SignOff
+    from bot.gate.replies import GateReport
 
 
 @dataclass(frozen=True)
@@ -106,3 +107,9 @@ class GateStore(Protocol):
     ) -> tuple[DrillRecord | None, DrillRecord | None]:
         """(the newest passed run, the newest finished run) of `playbook` on `services`."""
         ...
+
+
+class GateChat(Protocol):
+    """Where a changed verdict is announced (Slack's incidents channel, the terminal)."""
+
+    async def post_gate(self, channel: str, report: GateReport) -> None: ...
