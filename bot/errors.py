@@ -13,7 +13,7 @@
     ├── UnreadableDelivery     a webhook kept in the inbox doesn't have the promised shape
     ├── StoreConflict          a uniqueness rule refused a write that raced another one
     ├── StoreUnavailable       the database can't be reached
-    ├── EvidenceUnavailable    a launch-gate check couldn't see what it looks at (the item is unknown)
+    ├── EvidenceUnavailable    a launch-gate check couldn't see what it looks at (item unknown)
     └── DedupeUnavailable      Redis (or the in-process store) can't be reached
 
 Fronts catch UserError and show its message to the person; everything else reaches the
@@ -158,4 +158,3 @@ class RenderError(LuciaError):
 class EvidenceUnavailable(LuciaError):
     """A launch-gate check couldn't see what it looks at; the message says why, for people.
     The item it serves is `unknown`, never passed."""
-
