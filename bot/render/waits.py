@@ -1,5 +1,6 @@
-"""How long Render asks a client to wait: `Retry-After` (seconds or an HTTP date), else
-`Ratelimit-Reset` (seconds to go, or the UTC epoch its docs also describe)."""
+"""How long an API asks a client to wait: `Retry-After` (seconds or an HTTP date), else its
+reset header — Render's `Ratelimit-Reset` (seconds to go, or the UTC epoch its docs also
+describe), Supabase's `x-ratelimit-reset` (seconds to go)."""
 
 from __future__ import annotations
 
@@ -30,13 +31,15 @@ def retry_after(headers: Mapping[str, str]) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
-def rate_limit_wait(headers: Mapping[str, str]) -> float | None:
-    """Seconds Render asks us to wait: Retry-After, else Ratelimit-Reset (either meaning)."""
+def rate_limit_wait(
+    headers: Mapping[str, str], *, reset_header: str = "Ratelimit-Reset"
+) -> float | None:
+    """Seconds the API asks us to wait: Retry-After, else `reset_header` (either meaning)."""
     advised = retry_after(headers)
     if advised is not None:
         return advised
     try:
-        reset = float(headers.get("Ratelimit-Reset", ""))
+        reset = float(headers.get(reset_header, ""))
     except ValueError:
         return None
     if reset > _EPOCH_THRESHOLD:  # the docs' "UTC epoch seconds"

@@ -1,8 +1,8 @@
-"""The recorded Slack and Sentry payloads in shared/fixtures."""
+"""The recorded Slack and Sentry payloads, and Supabase's answers, in shared/fixtures."""
 
 from __future__ import annotations
 
-__all__ = ["FIXTURES", "sentry_fixture", "slack_fixture"]
+__all__ = ["FIXTURES", "sentry_fixture", "slack_fixture", "supabase_fixture"]
 
 import json
 from pathlib import Path
@@ -19,3 +19,10 @@ def slack_fixture(name: str) -> dict[str, Any]:
 def sentry_fixture(name: str) -> bytes:
     """The raw bytes, as Sentry would sign and send them."""
     return (FIXTURES / "sentry" / name).read_bytes()
+
+
+def supabase_fixture(name: str) -> dict[str, Any]:
+    """The body Supabase answered (of a recorded response, its `body`)."""
+    data: dict[str, Any] = json.loads((FIXTURES / "supabase" / name).read_text())
+    recorded = {"status", "headers", "body"} <= data.keys()
+    return dict(data["body"]) if recorded else data

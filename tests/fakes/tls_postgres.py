@@ -1,7 +1,8 @@
 """Postgres over TLS on 127.0.0.1, in front of the local (plain) server: it answers the
 client's SSLRequest with `S`, does the TLS handshake with a certificate the test made,
 then forwards the decrypted protocol. Supabase presents a certificate of its own CA;
-this lets a test check the bot verifies such a certificate rather than trusting any."""
+this lets a test check the bot verifies such a certificate rather than trusting any.
+The certificates come from `tests.fakes.certificates`."""
 
 from __future__ import annotations
 
@@ -9,31 +10,11 @@ import asyncio
 import contextlib
 import ssl
 import struct
-import subprocess
 from pathlib import Path
 
-__all__ = ["TlsPostgres", "make_ca_and_server_cert"]
+__all__ = ["TlsPostgres"]
 
 _SSL_REQUEST = struct.pack("!ii", 8, 80877103)
-
-
-def make_ca_and_server_cert(folder: Path, *, host: str = "127.0.0.1") -> tuple[Path, Path, Path]:
-    """A CA, and a server certificate it signed for `host`: (ca.crt, server.crt, server.key)."""
-    ca_key, ca_crt = folder / "ca.key", folder / "ca.crt"
-    key, csr, crt = folder / "server.key", folder / "server.csr", folder / "server.crt"
-    ext = folder / "san.ext"
-    ext.write_text(f"subjectAltName=IP:{host}\n")
-
-    def openssl(*args: str) -> None:
-        subprocess.run(["openssl", *args], check=True, capture_output=True)  # noqa: S603,S607
-
-    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
-            "/CN=Test Root CA", "-keyout", str(ca_key), "-out", str(ca_crt))  # fmt: skip
-    openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={host}",
-            "-keyout", str(key), "-out", str(csr))  # fmt: skip
-    openssl("x509", "-req", "-in", str(csr), "-CA", str(ca_crt), "-CAkey", str(ca_key),
-            "-CAcreateserial", "-days", "2", "-extfile", str(ext), "-out", str(crt))  # fmt: skip
-    return ca_crt, crt, key
 
 
 class TlsPostgres:

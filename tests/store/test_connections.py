@@ -16,7 +16,8 @@ from sqlalchemy.engine import make_url
 from bot.store.database import create_engine, driver_url
 from bot.store.reach import connection_problem
 from tests.drivers.services import POSTGRES_URL, empty_postgres
-from tests.fakes.tls_postgres import TlsPostgres, make_ca_and_server_cert
+from tests.fakes.certificates import make_ca_and_server_cert
+from tests.fakes.tls_postgres import TlsPostgres
 
 
 @pytest.fixture
