@@ -54,8 +54,8 @@ from bot.slack.run_channel import SlackRunChannel
 from bot.store.alert_store import SqlAlertStore
 from bot.store.database import create_engine, driver_url
 from bot.store.deployment import deployment_namespace
-from bot.store.gate_store import SqlGateStore
 from bot.store.due import next_due
+from bot.store.gate_store import SqlGateStore
 from bot.store.incident_store import SqlIncidentStore
 from bot.store.migrate import upgrade
 from bot.store.paging_store import SqlPagingStore
@@ -149,6 +149,9 @@ async def build_runtime(
         exits.push_async_callback(dedupe.close)
         http = aiohttp.ClientSession()
         exits.push_async_callback(http.close)
+        # The gate looks at references as anyone would: no cookies kept between looks.
+        anonymous = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar())
+        exits.push_async_callback(anonymous.close)
         background = BackgroundTasks()
         # The workers whose timers are rows: each run may move the next due time.
         wakeups = Wakeups(lambda: next_due(engine, route_lease=ROUTE_LEASE), lambda: wake(), clock)
@@ -259,7 +262,7 @@ async def build_runtime(
             SqlGateStore(engine),
             paging_store,
             Checks(
-                probe=HttpUrlProbe(http),
+                probe=HttpUrlProbe(anonymous),
                 health=HttpHealthProbe(http),
                 render=outbound.render_client(settings, http),
                 backups=outbound.backups_api(settings, http),

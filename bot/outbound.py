@@ -15,9 +15,9 @@ from bot.notify.push import PushNotifier
 from bot.paging.ports import Notifier
 from bot.render.client import RenderClient
 from bot.settings import Settings
-from bot.supabase.backups import SupabaseBackups
 from bot.slack.chat import SlackChat
 from bot.slack.paging import SlackChannelMention, SlackDirectMessage
+from bot.supabase.backups import SupabaseBackups
 
 
 def render_client(settings: Settings, session: aiohttp.ClientSession) -> RenderClient | None:
