@@ -1,12 +1,14 @@
 """The core tier's bot: the real services wired as `bot.app.build_runtime` wires them, on
 SQLite in a temporary folder, with a clock the test moves by hand and stand-ins for Slack
 and the notifiers that record what they were asked to show. Time passes only when the test
-says so (`clock.advance`), and due work runs only when the test calls it (`tick`)."""
+says so (`clock.advance`, `clock.move_to`), and due work runs only when the test calls it
+(`tick`)."""
 
 from __future__ import annotations
 
 __all__ = ["NOW", "Core", "FakeClock", "Notice", "Paged", "core_bot"]
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -43,6 +45,7 @@ class FakeClock:
     """The services' clock: it says `now` until the test moves it."""
 
     def __init__(self, now: datetime = NOW) -> None:
+        self.start = now
         self.now = now
 
     def __call__(self) -> datetime:
@@ -52,6 +55,14 @@ class FakeClock:
         assert seconds >= 0, "time only moves forward"
         self.now += timedelta(seconds=seconds)
         return self.now
+
+    def move_to(self, second: float) -> datetime:
+        """To `second` seconds after the clock started (never back)."""
+        return self.advance(second - self.elapsed(self.now))
+
+    def elapsed(self, at: datetime) -> float:
+        """How many seconds after the clock started `at` is."""
+        return (at - self.start).total_seconds()
 
 
 @dataclass(frozen=True)
@@ -90,6 +101,7 @@ class Notice:
     firing: int
     resolved: int
     titles: tuple[str, ...]
+    counts: tuple[int, ...]  # how many times each alert group was seen, in `titles`' order
 
 
 @dataclass
@@ -114,7 +126,9 @@ class RecordingAlertChat:
     def _show(self, message: str, groups: Sequence[AlertGroup]) -> None:
         firing = sum(g.status is GroupStatus.FIRING for g in groups)
         titles = tuple(g.title for g in groups)
-        self.shown.append(Notice(self.clock(), message, firing, len(groups) - firing, titles))
+        counts = tuple(g.count for g in groups)
+        resolved = len(groups) - firing
+        self.shown.append(Notice(self.clock(), message, firing, resolved, titles, counts))
 
 
 @dataclass
@@ -154,14 +168,46 @@ class Core:
     def paged(self) -> list[str]:
         return [p.name for p in self.notifier.sent]
 
+    def paged_at(self) -> list[tuple[float, str]]:
+        """Each page sent so far: when (seconds after the clock started) and to whom."""
+        return [(self.clock.elapsed(p.at), p.name) for p in self.notifier.sent]
+
+    def channel_shows(self, text: str) -> bool:
+        """Whether the incident channel was shown a line containing `text`."""
+        return any(text in line for line in self.said)
+
+
+_SCHEMA: list[bytes] = []  # a SQLite file migrated to head, once per test process
+
+
+async def _migrated(database: Path) -> None:
+    """A SQLite file at `database` with the schema `lucia-bot migrate` makes: migrated the
+    first time, a copy of that file after (the migrations cost more than a test)."""
+    if _SCHEMA:
+        await asyncio.to_thread(database.write_bytes, _SCHEMA[0])
+        return
+    engine = create_engine(driver_url(f"sqlite:///{database}"))
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+    _SCHEMA.append(await asyncio.to_thread(_read_checkpointed, database))
+
+
+def _read_checkpointed(database: Path) -> bytes:
+    """The file's bytes, once its engine is gone (nothing left in a `-wal` beside it)."""
+    assert not database.with_name(f"{database.name}-wal").exists(), "not checkpointed"
+    return database.read_bytes()
+
 
 @asynccontextmanager
 async def core_bot(tmp_path: Path, config: LuciaConfig) -> AsyncIterator[Core]:
-    """The core services over a SQLite file in `tmp_path`, wired like `build_runtime`."""
+    """The core services over a migrated SQLite file in `tmp_path`, wired like `build_runtime`."""
     clock = FakeClock()
-    engine = create_engine(driver_url(f"sqlite:///{tmp_path / 'core.db'}"))
+    database = tmp_path / "core.db"
+    await _migrated(database)
+    engine = create_engine(driver_url(f"sqlite:///{database}"))
     try:
-        await upgrade(engine)
         said: list[str] = []
         chat = ConsoleChat(said.append)
         notifier = RecordingNotifier(clock)
