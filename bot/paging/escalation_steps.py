@@ -68,7 +68,7 @@ def restart(
     chain = build_chain(policy, ()) if policy else escalation.chain
     if not chain.steps:
         return StepResult(replace(escalation, status=_NONE, started_at=now), None)
-    why = "reopened" if escalation.status is _STOPPED else f"now {incident.severity.label}"
+    why = "now " + incident.severity.label if escalation.status is _NONE else "reopened"
     text = f"Escalation started again ({why}): {describe_chain(chain)}"
     return StepResult(
         Escalation(incident.number, chain, _ACTIVE, 0, 0, now, now),

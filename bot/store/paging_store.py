@@ -166,7 +166,7 @@ class _SqlPagingTransaction:
         return await self._with_incidents(found)
 
     async def revivable(self, limit: int) -> Sequence[tuple[Escalation, Incident]]:
-        """Stopped chains of incidents reopened since, and incidents with nothing to page
+        """Stopped or exhausted chains of incidents reopened since, and incidents with nothing to page
         whose severity changed since: either may need paging now."""
 
         def since(kind: EventKind, after: sa.ColumnElement[Any]) -> sa.Exists:
@@ -176,9 +176,11 @@ class _SqlPagingTransaction:
                 timeline_events.c.at > after,
             )
 
-        reopened = (escalations.c.status == EscalationStatus.STOPPED.value) & since(
-            EventKind.REOPENED, escalations.c.stopped_at
+        # Exhausted too: a reopened incident pages again even if nobody answered before.
+        ended = escalations.c.status.in_(
+            [EscalationStatus.STOPPED.value, EscalationStatus.EXHAUSTED.value]
         )
+        reopened = ended & since(EventKind.REOPENED, escalations.c.stopped_at)
         regraded = (escalations.c.status == EscalationStatus.NONE.value) & since(
             EventKind.SEVERITY_CHANGED, escalations.c.started_at
         )
