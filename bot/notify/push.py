@@ -60,7 +60,7 @@ class PushNotifier:
             "title": title,
             "message": fit_message(plain_lines(page) or title),
             "priority": 5 if page.urgent else 4,
-            "tags": ["rotating_light"] if page.urgent else ["warning"],
+            "tags": [_tag(page)],
         }
         if page.incident_channel:
             body["click"] = channel_link(page.incident_channel)
@@ -104,6 +104,13 @@ class PushNotifier:
                 return f"{reason}: the topic needs a token and NTFY_TOKEN is not set"
             return f"{reason}: NTFY_TOKEN is wrong, expired or may not publish to this topic"
         return reason
+
+
+def _tag(page: PageMessage) -> str:
+    """The emoji ntfy shows: a test page must never look like an alarm."""
+    if page.test:
+        return "test_tube"
+    return "rotating_light" if page.urgent else "warning"
 
 
 def fit_message(text: str, limit: int = MESSAGE_LIMIT_BYTES) -> str:

@@ -1,5 +1,6 @@
 """Pages sent by hand (`/lucia page <role|@user> [message]`) and a page's own
-acknowledgement (the DM's button), which acknowledges its incident too."""
+acknowledgement (the DM's button), which acknowledges its incident too (a test page's
+has none: `test_pages.py` words the answer)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from bot.paging.message import page_message
 from bot.paging.model import new_page
 from bot.paging.people import People
 from bot.paging.ports import Contact, Notifier, PagingStore
+from bot.paging.test_pages import acknowledged, check_acknowledger
 from bot.paging.timeline import actor_ref, target_ref
 from bot.paging.words import Person, from_markup, timeline_text, to_markup
 from bot.types import Clock
@@ -97,8 +99,12 @@ class ManualPages:
     async def acknowledge(self, page_id: int, inv: Invocation) -> Reply:
         async with self._store.transaction() as tx:
             page = await tx.acknowledge_page(page_id, inv.actor, self._clock())
+            if page is not None and page.test:
+                check_acknowledger(page, inv)  # refused: rolled back, nothing recorded
         if page is None:
             raise UserError("That page is gone from the database.")
+        if page.test:  # no incident to acknowledge: the click itself is the evidence
+            return acknowledged(page)
         if page.incident_number is None:
             return Noted("Acknowledged: recorded with the page.")
         try:

@@ -3,7 +3,7 @@ whom it pages, who sent it and anyone its message mentions named as people."""
 
 from __future__ import annotations
 
-__all__ = ["compose", "page_message"]
+__all__ = ["TEST_TITLE", "compose", "page_message"]
 
 from bot.incidents.model import Incident
 from bot.paging.model import Page
@@ -11,6 +11,8 @@ from bot.paging.people import People, is_placeholder
 from bot.paging.ports import PageMessage
 from bot.paging.words import Code, Person, Words, from_markup, is_slack_user, with_names
 from bot.vocabulary import ROLES, SYSTEM_ACTOR
+
+TEST_TITLE = "TEST page from Lucia's launch gate"
 
 
 async def compose(page: Page, incident: Incident | None, people: People) -> PageMessage:
@@ -40,6 +42,8 @@ def page_message(
     page: Page, incident: Incident | None, person: Person, sender: Person | None, said: Words
 ) -> PageMessage:
     """What a page says, with its people as structure; `sender` is None for Lucia's own."""
+    if page.test:
+        return _test_page(page, person, sender, said)
     lines: list[Words] = []
     if incident is not None:
         title: Words = (f"{incident.severity.label} {incident.key}: {incident.title}",)
@@ -68,4 +72,39 @@ def page_message(
         urgent=page.urgent,
         incident_number=incident.number if incident else None,
         incident_channel=incident.channel_id if incident else None,
+    )
+
+
+def _test_page(page: Page, person: Person, sender: Person | None, said: Words) -> PageMessage:
+    """A test page: marked TEST wherever it goes, and saying what its button records."""
+    by: Words = (sender, " sent it") if sender is not None else ("Sent",)
+    lines: list[Words] = [
+        ("This is a test: no incident is open and nothing is escalating.",),
+        (*by, " to check that every way Lucia has to reach you works."),
+    ]
+    if said:  # the roles it tests, in Lucia's words
+        lines.append(said)
+    if person.slack_user:
+        lines.append(
+            (
+                "Acknowledge with the button in Slack to record that you can be reached: "
+                "it counts for the launch gate.",
+            )
+        )
+    else:
+        lines.append(
+            (
+                "You have no Slack user in the launch-gate table, so this page has no "
+                "Acknowledge button and can't count for the launch gate: ask for ",
+                Code(f"/lucia owners set {page.target} @you"),
+                ".",
+            )
+        )
+    return PageMessage(
+        page_id=page.id,
+        person=person,
+        title=(TEST_TITLE,),
+        lines=tuple(lines),
+        urgent=False,
+        test=True,
     )

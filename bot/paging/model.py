@@ -188,6 +188,8 @@ class Page:
     created_at: datetime
     created_by: str
     acknowledged_by: str | None = None
+    acknowledged_at: datetime | None = None
+    test: bool = False  # a test page: no incident, its acknowledgement the gate's evidence
 
 
 def new_page(

@@ -59,6 +59,7 @@ class PageMessage:
     urgent: bool  # SEV1/SEV2: the loudest a channel can be
     incident_number: int | None = None
     incident_channel: str | None = None  # Slack channel id: the mention there, the link to it
+    test: bool = False  # a test page: shown as one, never as an alarm
 
 
 class ProfileNames(Protocol):
@@ -168,6 +169,12 @@ class PagingStore(Protocol):
 
     async def set_ref(self, key: str, value: str, actor: str, at: datetime) -> None: ...
 
+    async def latest_test_pages(
+        self, contacts: Sequence[Contact]
+    ) -> list[tuple[Page, dict[str, Delivery]] | None]:
+        """For each contact, the newest test page sent to exactly its Slack user, e-mail
+        and push topic, with each channel's record; None when there is none."""
+
 
 @dataclass(frozen=True)
 class Unstarted:
@@ -188,6 +195,7 @@ class NewPage:
     due_at: datetime
     created_at: datetime
     created_by: str
+    test: bool = False  # a test page (`bot/paging/test_pages.py`)
 
     @property
     def person(self) -> str:

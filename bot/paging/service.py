@@ -1,6 +1,7 @@
 """Paging's one door: escalation chains run as rows with due times (`escalations.py`),
 pages delivered through every channel a person has (`delivery.py`), pages sent by hand
-(`manual.py`) and the launch-gate table and references (`owners.py`)."""
+(`manual.py`), test pages for the launch gate (`test_pages.py`, as `test_pages`) and the
+launch-gate table and references (`owners.py`)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from bot.paging.manual import ManualPages
 from bot.paging.owners import OwnersTable
 from bot.paging.people import People
 from bot.paging.ports import Announce, Notifier, PagingStore, ProfileNames
+from bot.paging.test_pages import TestPages
 from bot.types import Clock
 from bot.vocabulary import Invocation
 
@@ -45,6 +47,8 @@ class PagingService:
         self._sender = PageSender(store, notifiers, people, config.paging, clock, announce)
         self._manual = ManualPages(store, people, incidents, incident_store, notifiers, clock, wake)
         self._owners = OwnersTable(store, people, config, clock, {n.channel for n in notifiers})
+        # The launch gate's: `send(role, invocation)` and `latest()`.
+        self.test_pages = TestPages(store, people, notifiers, clock, wake, self._owners.responders)
 
     async def escalate(self) -> None:
         """The chains: stops, starts, restarts and due steps. Sending is `send_pages`, in a

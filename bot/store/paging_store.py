@@ -37,7 +37,7 @@ from bot.paging.model import (
     Page,
     PageStatus,
 )
-from bot.paging.ports import NewPage, Unstarted
+from bot.paging.ports import Contact, NewPage, Unstarted
 from bot.store.database import connect, from_utc, insert_once, to_utc
 from bot.store.incident_store import append_event, incident_from_row
 from bot.store.launch_gate_table import SqlLaunchGateTable, contact_from_row, owner_from_row
@@ -219,6 +219,7 @@ class _SqlPagingTransaction:
             pages.c.person == person,
             pages.c.planned_at >= to_utc(since),
             _BY_ESCALATION,
+            pages.c.test.is_(False),  # a test page never holds a real one back
             pages.c.status != PageStatus.CANCELLED.value,
         )
         last = (await self._conn.execute(query)).scalar()
@@ -239,6 +240,7 @@ class _SqlPagingTransaction:
                 push_topic=c.push_topic,
                 message=page.message,
                 urgent=page.urgent,
+                test=page.test,
                 status=page.status.value,
                 due_at=to_utc(page.due_at),
                 planned_at=to_utc(page.due_at),
@@ -361,6 +363,44 @@ class SqlPagingStore(SqlLaunchGateTable):
         async with connect(self._engine, begin=True) as conn:
             yield _SqlPagingTransaction(conn)
 
+    async def latest_test_pages(
+        self, contacts: Sequence[Contact]
+    ) -> list[tuple[Page, dict[str, Delivery]] | None]:
+        found: list[Page | None] = []
+        async with connect(self._engine) as conn:
+            for c in contacts:
+                query = (
+                    sa.select(pages)
+                    .where(
+                        pages.c.test.is_(True),
+                        pages.c.person == c.person,
+                        # Sent to these details: an old e-mail's test proves nothing of a new.
+                        pages.c.slack_user.is_not_distinct_from(c.slack_user),
+                        pages.c.email.is_not_distinct_from(c.email),
+                        pages.c.push_topic.is_not_distinct_from(c.push_topic),
+                    )
+                    .order_by(pages.c.id.desc())
+                    .limit(1)
+                )
+                row = (await conn.execute(query)).mappings().first()
+                found.append(_page(row) if row else None)
+            ids = [p.id for p in found if p is not None]
+            records: dict[int, dict[str, Delivery]] = {i: {} for i in ids}
+            if ids:
+                query = (
+                    sa.select(
+                        page_deliveries.c.page_id,
+                        page_deliveries.c.channel,
+                        page_deliveries.c.ok,
+                        page_deliveries.c.detail,
+                    )
+                    .where(page_deliveries.c.page_id.in_(ids))
+                    .order_by(page_deliveries.c.id)
+                )
+                for page_id, channel, ok, detail in await conn.execute(query):
+                    records[page_id][str(channel)] = _delivery(bool(ok), str(detail))
+        return [(p, records[p.id]) if p is not None else None for p in found]
+
 
 def _held(page_id: int, held_until: datetime) -> sa.ColumnElement[bool]:
     """The page, still being sent under the lease its holder knows (by its end)."""
@@ -411,4 +451,6 @@ def _page(row: Mapping[str, Any] | sa.RowMapping) -> Page:
         created_at=from_utc(row["created_at"]),
         created_by=row["created_by"],
         acknowledged_by=row["acknowledged_by"],
+        acknowledged_at=from_utc(row["acknowledged_at"]),
+        test=bool(row["test"]),
     )

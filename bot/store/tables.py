@@ -241,6 +241,8 @@ pages = sa.Table(
     sa.Column("finished_at", Timestamp),
     sa.Column("acknowledged_at", Timestamp),
     sa.Column("acknowledged_by", sa.String(64)),
+    # A test page (`bot/paging/test_pages.py`): no incident, outside the throttle (0014).
+    sa.Column("test", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Index("ix_pages_status_due", "status", "due_at"),
     sa.Index("ix_pages_person_planned", "person", "planned_at"),
 )

@@ -51,7 +51,7 @@ def slack_words(words: Words) -> str:
 def page_dm(page: PageMessage) -> Message:
     """A page in the person's DM, with the Acknowledge button."""
     title = slack_words(page.title)
-    lead = "🚨" if page.urgent else "📟"
+    lead = "🧪" if page.test else "🚨" if page.urgent else "📟"
     blocks = [SectionBlock(text=MarkdownTextObject(text=_fit(f"{lead} *{title}*")))]
     body = "\n".join(slack_words(line) for line in page.lines)
     if body:
