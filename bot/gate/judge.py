@@ -6,7 +6,6 @@ from __future__ import annotations
 __all__ = [
     "DrillRecord",
     "IncidentFacts",
-    "TestPageRecord",
     "judge_backups",
     "judge_drill",
     "judge_incidents",
@@ -24,24 +23,12 @@ from urllib.parse import urlsplit
 from bot.durations import age_words, spoken_duration
 from bot.gate.model import Evidence, SignOff, Verdict
 from bot.gate.ports import BackupList, UrlSeen
+from bot.paging.delivery import channel_name
 from bot.paging.model import OwnerEntry
+from bot.paging.test_pages import TestPageRecord
 from bot.types import JSONValue, UserId
 
 _SIGN_IN = ("login", "signin", "sign-in", "sign_in", "auth", "sso", "oauth", "access")
-
-
-@dataclass(frozen=True)
-class TestPageRecord:
-    """The newest test page to a role's holder, as paging stored it."""
-
-    role: str
-    name: str
-    page_id: int
-    sent_at: datetime
-    sent_by: UserId
-    acknowledged_at: datetime | None
-    acknowledged_by: UserId | None
-    deliveries: Mapping[str, str]  # channel → its stored result ("sent", "failed: …")
 
 
 def judge_owner(
@@ -80,7 +67,10 @@ def judge_owner(
     refresh = f"`/lucia gate test-page {role}`"
     if test_page is None:
         return said(Verdict.UNKNOWN, f"{contact.name} has had no test page: {refresh}")
-    channels_said = ", ".join(f"{c} {r}" for c, r in sorted(test_page.deliveries.items()))
+    channels_said = (
+        ", ".join(f"{channel_name(c)} {r}" for c, r in sorted(test_page.deliveries.items()))
+        or "no channel reached them"
+    )
     seen: dict[str, JSONValue] = {
         "page": test_page.page_id,
         "deliveries": dict(test_page.deliveries),

@@ -22,7 +22,6 @@ from bot.config import GateConfig, LuciaConfig
 from bot.errors import EvidenceUnavailable, LuciaError, UserError
 from bot.gate import commands as cmd
 from bot.gate.judge import (
-    TestPageRecord,
     judge_backups,
     judge_drill,
     judge_incidents,
@@ -47,6 +46,7 @@ from bot.gate.ports import BackupsAPI, GateStore, UrlProbe
 from bot.gate.replies import GateHistory, GateReply, GateReport, VerdictChange
 from bot.incidents.replies import Noted, Reply
 from bot.paging.ports import PagingStore
+from bot.paging.test_pages import TestPageRecord
 from bot.playbooks.ports import RenderAPI
 from bot.playbooks.runner import HealthProbe
 from bot.text import Mention, Text

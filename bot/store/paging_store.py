@@ -166,8 +166,8 @@ class _SqlPagingTransaction:
         return await self._with_incidents(found)
 
     async def revivable(self, limit: int) -> Sequence[tuple[Escalation, Incident]]:
-        """Stopped or exhausted chains of incidents reopened since, and incidents with nothing to page
-        whose severity changed since: either may need paging now."""
+        """Stopped or exhausted chains of incidents reopened since, and incidents with
+        nothing to page whose severity changed since: either may need paging now."""
 
         def since(kind: EventKind, after: sa.ColumnElement[Any]) -> sa.Exists:
             return sa.exists().where(
