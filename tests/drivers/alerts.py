@@ -9,7 +9,7 @@ import json
 from datetime import timedelta
 
 from bot.config import AlertMatch, AlertRoute, AlertsConfig, LuciaConfig
-from bot.vocabulary import Severity
+from bot.vocabulary import Role, Severity
 from tests.drivers.payloads import sentry_fixture
 from tests.drivers.waiting import until_true
 from tests.fakes.slack_api import FakeChannel
@@ -24,7 +24,7 @@ ROUTES = [
         match=AlertMatch(level=["fatal"], environment=["production"]),
         action="incident",
         severity=Severity.SEV1,
-        page=["infra", "owner"],
+        page=[Role.INFRA, Role.OWNER],
     ),
     AlertRoute(match=AlertMatch(project=["admin"]), action="post"),
 ]

@@ -33,7 +33,8 @@ class Bot:
 
     @property
     def runtime(self) -> Runtime:
-        return self.client.app[RUNTIME]  # type: ignore[index]
+        runtime: Runtime = self.client.app[RUNTIME]
+        return runtime
 
     async def post(self, body: str, content_type: str, **headers: str) -> ClientResponse:
         return await self.client.post(

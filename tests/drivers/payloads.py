@@ -13,7 +13,8 @@ FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures"
 
 
 def slack_fixture(name: str) -> dict[str, Any]:
-    return json.loads((FIXTURES / "slack" / name).read_text())
+    loaded: dict[str, Any] = json.loads((FIXTURES / "slack" / name).read_text())
+    return loaded
 
 
 def sentry_fixture(name: str) -> bytes:

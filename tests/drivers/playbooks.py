@@ -174,7 +174,7 @@ def channel_question(bot: Bot, channel: str = GENERAL) -> dict[str, Any] | None:
 
 def approve_value(message: dict[str, Any]) -> str:
     return next(
-        e["value"]
+        str(e["value"])
         for b in message["blocks"]
         for e in b.get("elements", [])
         if e.get("action_id") == RUN_ACTIONS["approve"]
