@@ -6,6 +6,8 @@ from __future__ import annotations
 __all__ = ["preflight"]
 
 import re
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 from bot.config import LuciaConfig
 from bot.errors import ConfigProblem
@@ -41,4 +43,13 @@ def preflight(settings: Settings, config: LuciaConfig) -> list[ConfigProblem]:
                 "topic, or an e-mail address with SMTP_HOST set",
             )
         )
+    for ca_file in parse_qs(urlsplit(settings.database_url).query).get("sslrootcert", []):
+        if not Path(ca_file).is_file():
+            found.append(
+                ConfigProblem(
+                    "env DATABASE_URL",
+                    f"sslrootcert={ca_file} is not a file here: on Render add the CA "
+                    "certificate as a Secret File (it is then /etc/secrets/<name>)",
+                )
+            )
     return found

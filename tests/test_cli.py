@@ -230,7 +230,7 @@ def test_help_lists_the_subcommands(tmp_path: Path) -> None:
 
     assert result.returncode == 0
     assert result.stdout.startswith("usage: lucia-bot ")
-    for command in ("serve", "shell", "migrate", "check-config"):
+    for command in ("serve", "shell", "migrate", "check-config", "export", "gate"):
         assert f"\n    {command}" in result.stdout
 
 
@@ -415,3 +415,16 @@ def test_check_config_names_a_secret_or_a_url_without_scheme(
     result = run(tmp_path, "check-config")
     assert result.returncode == 2
     assert f"  {says}" in result.stderr.splitlines()
+
+
+def test_check_config_names_a_database_ca_file_that_is_not_there(tmp_path: Path) -> None:
+    missing = tmp_path / "secrets" / "supabase-ca.crt"
+    url = f"postgresql://bot@db.example:5432/postgres?sslmode=verify-full&sslrootcert={missing}"
+
+    result = run(tmp_path, "check-config", env=clean_env(tmp_path, DATABASE_URL=url))
+
+    assert result.returncode == 2
+    assert f"env DATABASE_URL: sslrootcert={missing} is not a file here" in result.stderr
+    missing.parent.mkdir()
+    missing.write_text("-----BEGIN CERTIFICATE-----\n")
+    assert run(tmp_path, "check-config", env=clean_env(tmp_path, DATABASE_URL=url)).returncode == 0

@@ -187,6 +187,8 @@ class PostmortemService:
             )
         else:
             parts.append(Text("no link: set LUCIA_PUBLIC_URL and LUCIA_LINK_SECRET"))
+            if self._shelf is None:  # the shell: nowhere to upload it either
+                parts.append(Text(Code(f"lucia-bot export {incident.number}"), " prints it here"))
         await self._store.append(
             TimelineEvent(
                 incident.number,

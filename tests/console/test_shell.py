@@ -471,3 +471,14 @@ def test_sigint_while_reading_a_script_interrupts_nothing_and_the_shell_goes_on(
     assert err == ""
     assert out.splitlines()[0] == f"[#{CHANNEL}] channel created"  # nothing said about it
     assert f"✅ Opened INC-1 (SEV2) in #{CHANNEL}." in out
+
+
+def test_a_postmortem_in_the_shell_points_to_the_export_command(workdir: Path) -> None:
+    """The shell has no Slack to upload to and, without LUCIA_PUBLIC_URL, no link: it says
+    where the document is to be had."""
+    (workdir / "lucia.yaml").write_text("admins: [alice]\n")
+    out = shell(workdir, "incident open sev2 Checkout crashes", "postmortem #1")
+    answer = next(line for line in out if line.startswith("✅ Postmortem of INC-1"))
+    assert answer.endswith(
+        "no link: set LUCIA_PUBLIC_URL and LUCIA_LINK_SECRET; `lucia-bot export 1` prints it here."
+    )
