@@ -51,6 +51,7 @@ from bot.settings import Settings
 from bot.slack.chat import SlackChat
 from bot.slack.ports import Dedupe
 from bot.slack.run_channel import SlackRunChannel
+from bot.status.service import StatusService
 from bot.store.alert_store import SqlAlertStore
 from bot.store.database import create_engine, driver_url
 from bot.store.deployment import deployment_namespace
@@ -61,6 +62,7 @@ from bot.store.migrate import upgrade
 from bot.store.paging_store import SqlPagingStore
 from bot.store.playbook_store import SqlPlaybookStore
 from bot.store.postmortem_store import SqlPostmortemStore
+from bot.store.status_store import SqlStatusStore
 from bot.types import Clock
 from bot.wakeups import Wakeups
 
@@ -282,8 +284,19 @@ async def build_runtime(
                 max_instances=1,
                 coalesce=True,
             )
+        status = StatusService(
+            config.status_page,
+            SqlStatusStore(engine),
+            incident_store,
+            outbound.cache_purge(settings, http),
+            settings.public_url,
+            paging.responders,
+            clock,
+            incidents.show,
+        )
+        await status.start()
         await paging.load_config()
-        desk = Desk(incidents, alerts, paging, playbooks, postmortems, gate, ran=wake)
+        desk = Desk(incidents, alerts, paging, playbooks, postmortems, gate, status, ran=wake)
         return Runtime(
             settings=settings,
             engine=engine,

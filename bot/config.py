@@ -315,6 +315,30 @@ class GateConfig(_Model):
         return {**_default_expectations(), **value}
 
 
+class StatusComponent(_Model):
+    id: Annotated[str, Field(pattern=r"[a-z0-9][a-z0-9_-]{0,39}")]
+    name: FreeText
+    group: FreeText | None = None
+    description: FreeText = ""
+    service: str | None = None  # the `services:` entry it stands for
+
+
+class StatusPageConfig(_Model):
+    """The public status page (`/status`, `/api/v2/*.json`): what it is called, where it
+    is, and the components it shows, in order."""
+
+    name: FreeText = "Lucia"
+    url: Annotated[str, AfterValidator(_web_url)] | None = None  # its public URL
+    components: list[StatusComponent] = []
+
+    @model_validator(mode="after")
+    def _ids_once(self) -> StatusPageConfig:
+        ids = [c.id for c in self.components]
+        if len(set(ids)) != len(ids):
+            raise ValueError("a component id is used twice")
+        return self
+
+
 class LuciaConfig(_Model):
     owners: dict[Role, Owner | None] = {}
     # Who may change owners besides the owner: Slack user ids, or shell users (--user).
@@ -327,6 +351,21 @@ class LuciaConfig(_Model):
     playbooks: PlaybooksConfig = PlaybooksConfig()
     alerts: AlertsConfig = AlertsConfig()
     gate: GateConfig = GateConfig()
+    status_page: StatusPageConfig = StatusPageConfig()
+
+    @model_validator(mode="after")
+    def _components_name_services(self) -> LuciaConfig:
+        unknown = [
+            c.service
+            for c in self.status_page.components
+            if c.service is not None and c.service not in self.services
+        ]
+        if unknown:
+            raise ValueError(
+                f"status_page components name services lucia.yaml doesn't have: "
+                f"{', '.join(unknown)}"
+            )
+        return self
 
 
 def load_config(path: Path, *, required: bool) -> LuciaConfig:

@@ -21,9 +21,12 @@ from bot.incidents.service import IncidentService
 from bot.paging.service import PagingService
 from bot.playbooks.service import PlaybookService
 from bot.postmortem.service import PostmortemService
+from bot.status.replies import StatusNow, StatusPreview
+from bot.status.service import StatusService
 from bot.vocabulary import Invocation
 
-Answer = AlertReply | GateReport | GateHistory  # every reply shape a command may get
+# Every reply shape a command may get, whichever domain answers it.
+Answer = AlertReply | GateReport | GateHistory | StatusNow | StatusPreview
 _Run = Callable[[Any, Invocation], Awaitable[Answer]]
 
 
@@ -44,6 +47,7 @@ class Desk:
         playbooks: PlaybookService,
         postmortems: PostmortemService,
         gate: GateService,
+        status: StatusService,
         *,
         ran: Callable[[], None] = lambda: None,
     ) -> None:
@@ -54,7 +58,8 @@ class Desk:
         self.playbooks = playbooks
         self.postmortems = postmortems
         self.gate = gate
-        self._routes = _routes((incidents, alerts, paging, playbooks, postmortems, gate))
+        self.status = status
+        self._routes = _routes((incidents, alerts, paging, playbooks, postmortems, gate, status))
 
     async def run(self, command: Command, inv: Invocation) -> Answer:
         route = self._routes.get(type(command))

@@ -13,6 +13,7 @@
     ├── UnreadableDelivery     a webhook kept in the inbox doesn't have the promised shape
     ├── StoreConflict          a uniqueness rule refused a write that raced another one
     ├── StoreUnavailable       the database can't be reached
+    ├── CachePurgeFailed       Cloudflare didn't purge the status page (it updates within max-age)
     ├── EvidenceUnavailable    a launch-gate check couldn't see what it looks at: unknown
     └── DedupeUnavailable      Redis (or the in-process store) can't be reached
 
@@ -23,6 +24,7 @@ front's single failure handler, which logs it and says plainly that something fa
 from __future__ import annotations
 
 __all__ = [
+    "CachePurgeFailed",
     "ChannelNameTaken",
     "ChatError",
     "CommandError",
@@ -158,3 +160,8 @@ class RenderError(LuciaError):
 class EvidenceUnavailable(LuciaError):
     """A launch-gate check couldn't see what it looks at; the message says why, for people.
     The item it serves is `unknown`, never passed."""
+
+
+class CachePurgeFailed(LuciaError):
+    """Cloudflare refused or failed a purge of the status page; the message says why. The
+    page still updates once its cached copy is older than its max-age."""

@@ -24,6 +24,7 @@ from bot.incidents import commands as incidents
 from bot.paging import commands as paging
 from bot.playbooks import commands as playbooks
 from bot.postmortem import commands as postmortem
+from bot.status import commands as status
 
 Command = (
     incidents.IncidentsCommand
@@ -32,6 +33,7 @@ Command = (
     | playbooks.PlaybookCommand
     | postmortem.PostmortemCommand
     | gate.GateCommand
+    | status.StatusCommand
 )
 
 V = TypeVar("V")
@@ -47,7 +49,7 @@ def _joined(tables: Iterable[Mapping[str, V]]) -> Mapping[str, V]:
     return joined
 
 
-_PACKAGES = (incidents, alerts, paging, playbooks, postmortem, gate)
+_PACKAGES = (incidents, alerts, paging, playbooks, postmortem, gate, status)
 
 # Every form, in the order help shows them.
 USAGE: Mapping[str, str] = _joined(p.USAGE for p in _PACKAGES)

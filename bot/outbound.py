@@ -10,6 +10,7 @@ from typing import cast
 
 import aiohttp
 
+from bot.cloudflare.purge import CloudflarePurge
 from bot.notify.email import EmailNotifier, TlsMode
 from bot.notify.push import PushNotifier
 from bot.paging.ports import Notifier
@@ -35,6 +36,15 @@ def backups_api(settings: Settings, session: aiohttp.ClientSession) -> SupabaseB
     if token is None or not ref:
         return None
     return SupabaseBackups(session, token.get_secret_value(), ref, settings.supabase_api_url)
+
+
+def cache_purge(settings: Settings, session: aiohttp.ClientSession) -> CloudflarePurge | None:
+    """None unless CLOUDFLARE_API_TOKEN and CLOUDFLARE_ZONE_ID are set: then the status
+    page updates only when Cloudflare's cached copy expires (30 s)."""
+    token, zone = settings.cloudflare_api_token, settings.cloudflare_zone_id
+    if token is None or not zone:
+        return None
+    return CloudflarePurge(session, token.get_secret_value(), zone, settings.cloudflare_api_url)
 
 
 def email_notifier(settings: Settings) -> EmailNotifier | None:

@@ -77,6 +77,10 @@ class Settings(BaseSettings):
     supabase_access_token: SecretStr | None = None
     supabase_project_ref: str | None = None
     supabase_api_url: str = "https://api.supabase.com"
+    # The status page: purge Cloudflare's cache on every publish.
+    cloudflare_api_token: SecretStr | None = None
+    cloudflare_zone_id: str | None = None
+    cloudflare_api_url: str = "https://api.cloudflare.com/client/v4"
     lucia_config: Path = Path("lucia.yaml")
     lucia_playbooks: Path = Path("playbooks")  # a folder of playbook YAML files
     # Signed postmortem links: the bot's public base URL (Render sets RENDER_EXTERNAL_URL)
@@ -163,6 +167,13 @@ class Settings(BaseSettings):
             problem("DATABASE_URL", reason)
         if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://")):
             problem("REDIS_URL", "must start with redis:// or rediss:// (Upstash)")
+        if bool(self.cloudflare_api_token) != bool(self.cloudflare_zone_id):
+            missing = "CLOUDFLARE_ZONE_ID" if self.cloudflare_api_token else "CLOUDFLARE_API_TOKEN"
+            problem(
+                missing,
+                "is missing: purging the status page needs both CLOUDFLARE_API_TOKEN and "
+                "CLOUDFLARE_ZONE_ID (or neither: then it updates when the cache expires)",
+            )
         if bool(self.supabase_access_token) != bool(self.supabase_project_ref):
             missing = (
                 "SUPABASE_PROJECT_REF" if self.supabase_access_token else "SUPABASE_ACCESS_TOKEN"

@@ -47,6 +47,7 @@ class EventKind(enum.StrEnum):
     FOLLOWUP = "followup"  # a follow-up action added or done
     ALERT = "alert"  # what the linked alert did since: repeats (throttled), resolved in Sentry
     POSTMORTEM = "postmortem"  # the postmortem was exported (the launch gate asks for it)
+    STATUS_PAGE = "status_page"  # what was published to the public status page, by whom
 
 
 @dataclass(frozen=True)

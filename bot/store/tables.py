@@ -24,6 +24,11 @@ __all__ = [
     "playbook_steps",
     "refs",
     "silences",
+    "status_component_changes",
+    "status_drafts",
+    "status_incidents",
+    "status_maintenances",
+    "status_updates",
     "timeline_events",
 ]
 
@@ -386,4 +391,74 @@ gate_exceptions = sa.Table(
     sa.Column("withdrawn_by", sa.String(64)),
     sa.Column("withdrawn_at", Timestamp),
     sa.Index("ix_gate_exceptions_phase", "phase", "recorded_at"),
+)
+
+# The public status page (migration 0015): only what a person published.
+status_incidents = sa.Table(
+    "status_incidents",
+    metadata,
+    sa.Column("id", _Id, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("impact", sa.String(16), nullable=False),
+    sa.Column("components", _Json, nullable=False),
+    sa.Column("incident_number", sa.Integer, sa.ForeignKey("incidents.number")),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.Column("resolved_at", Timestamp),
+    sa.Index("ix_status_incidents_created", "created_at"),
+)
+
+status_updates = sa.Table(
+    "status_updates",
+    metadata,
+    sa.Column("id", _Id, primary_key=True),
+    sa.Column("status_incident_id", _Id, sa.ForeignKey("status_incidents.id"), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("components", _Json, nullable=False),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Index("ix_status_updates_incident", "status_incident_id"),
+)
+
+status_component_changes = sa.Table(
+    "status_component_changes",
+    metadata,
+    sa.Column("id", _Id, primary_key=True),
+    sa.Column("component", sa.String(40), nullable=False),
+    sa.Column("state", sa.String(24), nullable=False),
+    sa.Column("at", Timestamp, nullable=False),
+    sa.Column("source", sa.String(64), nullable=False),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.Index("ix_status_component_changes", "component", "at"),
+)
+
+status_maintenances = sa.Table(
+    "status_maintenances",
+    metadata,
+    sa.Column("id", _Id, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("components", _Json, nullable=False),
+    sa.Column("starts_at", Timestamp, nullable=False),
+    sa.Column("ends_at", Timestamp, nullable=False),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("cancelled_at", Timestamp),
+)
+
+status_drafts = sa.Table(
+    "status_drafts",
+    metadata,
+    sa.Column("id", _Id, primary_key=True),
+    sa.Column("action", sa.String(16), nullable=False),
+    sa.Column("payload", _Json, nullable=False),
+    sa.Column("incident_number", sa.Integer, sa.ForeignKey("incidents.number")),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("outcome", sa.String(16)),
+    sa.Column("decided_by", sa.String(64)),
+    sa.Column("decided_at", Timestamp),
 )
