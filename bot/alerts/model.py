@@ -4,6 +4,7 @@ from __future__ import annotations
 
 __all__ = [
     "RESTORED_SOURCE",
+    "TRACE_SOURCE",
     "AlertGroup",
     "AlertSignal",
     "Delivery",
@@ -15,6 +16,8 @@ __all__ = [
     "Outcome",
     "Silence",
     "restored_signal",
+    "trace_key",
+    "trace_signal",
 ]
 
 import enum
@@ -51,11 +54,46 @@ class AlertSignal:
     action: str
     occurred_at: datetime
     tags: Mapping[str, str] = field(default_factory=dict)
+    # Set only for the launch gate's synthetic trace (`/lucia gate trace`), read from the
+    # signed body: it is shown as synthetic, pages nobody and opens no incident.
+    trace_id: str | None = None
+
+    @property
+    def synthetic(self) -> bool:
+        return self.trace_id is not None
 
 
 # The source of a group made from repeats Redis counted for a key the database had no
 # group for: all that is known is the key, until the key's next delivery says more.
 RESTORED_SOURCE = "restored"
+
+
+# The source of a synthetic trace's alert group, and its key: one group per trace, never
+# mixed with a real alert's (a real key is `sentry:…`).
+TRACE_SOURCE = "synthetic"
+
+
+def trace_key(trace_id: str) -> str:
+    return f"lucia:trace:{trace_id}"
+
+
+def trace_signal(trace_id: str, at: datetime, *, firing: bool) -> AlertSignal:
+    """What a synthetic trace is as an alert, whatever shape its delivery had."""
+    return AlertSignal(
+        key=trace_key(trace_id),
+        firing=firing,
+        title=f"Synthetic alert trace {trace_id} (pages nobody)",
+        level="info",
+        project="",
+        environment="",
+        rule="",
+        url="",
+        source=TRACE_SOURCE,
+        resource="event_alert",
+        action="triggered" if firing else "resolved",
+        occurred_at=at,
+        trace_id=trace_id,
+    )
 
 
 def restored_signal(key: str, seen: datetime) -> AlertSignal:
@@ -119,9 +157,17 @@ class AlertGroup:
     noted_count: int = 0
 
     @property
+    def synthetic(self) -> bool:
+        """A launch-gate trace's group: shown as synthetic, pages nobody, opens nothing."""
+        return self.source == TRACE_SOURCE
+
+    @property
     def group_by(self) -> str:
         """Alerts of one project and environment are shown together, like Alertmanager's
-        group_by: a flood of distinct issues becomes one message that updates."""
+        group_by: a flood of distinct issues becomes one message that updates. A synthetic
+        trace has a message of its own."""
+        if self.synthetic:
+            return self.key
         return f"{self.project}|{self.environment}"
 
 

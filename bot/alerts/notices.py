@@ -3,7 +3,8 @@
 Alert groups of one project and environment share one notice (one Slack message). A new
 notice waits `group_wait` to gather what arrives together, then is posted; every later
 change (a new alert group, a repeat, a resolve) is shown by updating the same message, at
-most once per `update_interval`. When everything in it is resolved the notice closes.
+most once per `update_interval`. When everything in it is resolved the notice closes. A
+synthetic trace (`/lucia gate trace`) has a notice of its own, posted without waiting.
 
 Timers are data: a notice's `due_at` says when it must be sent. The sender claims a due
 notice with a short lease, renewed while it sends (another process takes over soon if this
@@ -70,7 +71,10 @@ class NoticeBoard:
         if outcome is Outcome.NEW:
             notice = await tx.open_notice(group.group_by)
             if notice is None:
-                notice = await tx.create_notice(group.group_by, now, now + self._timing.group_wait)
+                # A synthetic trace is alone in its message: nothing to gather, and the
+                # trace measures how soon an alert reaches the channel.
+                wait = timedelta(0) if group.synthetic else self._timing.group_wait
+                notice = await tx.create_notice(group.group_by, now, now + wait)
             else:
                 notice = await tx.changed_notice(notice, self._next_send(notice, now))
             await tx.attach(group, notice)

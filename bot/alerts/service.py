@@ -35,6 +35,8 @@ from bot.alerts.model import (
     Outcome,
     Silence,
     restored_signal,
+    trace_key,
+    trace_signal,
 )
 from bot.alerts.notices import NoticeBoard
 from bot.alerts.ports import AlertStore, AlertTransaction, RepeatCounter, SignalReader
@@ -197,7 +199,10 @@ class AlertService:
         """Mark firing groups so their repeats skip the inbox; forget resolved ones."""
         if self._counter is None or not changed:
             return
-        firing = [g.key for g, o in changed if o in (Outcome.NEW, Outcome.REPEAT)]
+        # A synthetic trace's repeats never skip the inbox (`repeat_key`): no marker.
+        firing = [
+            g.key for g, o in changed if o in (Outcome.NEW, Outcome.REPEAT) and not g.synthetic
+        ]
         resolved = [g.key for g, o in changed if o is Outcome.RESOLVED]
         try:
             await self._counter.forget(resolved)
@@ -257,7 +262,7 @@ class AlertService:
         silenced = any(s.covers(group) for s in silences)
         if silenced and outcome is not Outcome.RESOLVED:
             return group, outcome  # counted and kept; not posted, opens nothing
-        if group.route_state is None and read.signal.firing:
+        if group.route_state is None and read.signal.firing and not read.signal.synthetic:
             # Until a route is decided, each firing signal may decide it: a metric alert
             # going warning → critical must reach its critical-only rule.
             route = route_for(read.signal, self._routes)
@@ -277,8 +282,37 @@ class AlertService:
                 return None, Outcome.IGNORED
             return await tx.resolve_group(group, signal.occurred_at), Outcome.RESOLVED
         if group is None:
+            if signal.synthetic and await tx.latest_group(signal.key) is not None:
+                # The trace is over (resolved, perhaps before this arrived): a late or
+                # replayed delivery of it shows nothing again.
+                return None, Outcome.IGNORED
             return await tx.insert_group(signal), Outcome.NEW
         return await tx.count_repeat(group, signal), Outcome.REPEAT
+
+    async def resolve_trace(self, trace_id: str) -> AlertGroup | None:
+        """End a synthetic trace: its alert group resolved, and its message updated to say
+        so (sent when the notice is next due). None when it had no firing group; then a
+        resolved one is kept in its place, so a delivery of the trace read later (the
+        reader was behind) is ignored instead of firing on its own."""
+        now = self._clock()
+        for attempt in (1, 2):
+            try:
+                async with self._store.transaction() as tx:
+                    group = await tx.open_group(trace_key(trace_id))
+                    if group is not None:
+                        resolved = await tx.resolve_group(group, now)
+                        if self.board is not None:
+                            await self.board.on_change(tx, resolved, Outcome.RESOLVED)
+                        return resolved
+                    if await tx.latest_group(trace_key(trace_id)) is None:
+                        async with tx.savepoint():
+                            made = await tx.insert_group(trace_signal(trace_id, now, firing=True))
+                        await tx.resolve_group(made, now)
+                    return None
+            except StoreConflict:  # the reader made its group meanwhile: resolve that one
+                if attempt == 2:
+                    raise
+        return None
 
     async def run(self, command: AlertCommand, inv: Invocation) -> AlertReply:
         now = self._clock()
@@ -342,9 +376,10 @@ class AlertService:
         )
 
     async def _open_from_notice(self, notice_id: int, actor: str) -> AlertReply:
-        firing = [
-            g for g in await self._store.groups_of(notice_id) if g.status is GroupStatus.FIRING
-        ]
+        groups = await self._store.groups_of(notice_id)
+        if any(g.synthetic for g in groups):
+            raise UserError("That message is a synthetic alert trace: it opens no incident.")
+        firing = [g for g in groups if g.status is GroupStatus.FIRING]
         if not firing or self._router is None:
             raise UserError("Nothing in that message is firing any more.")
         top = firing[0]  # the most recently active

@@ -3,6 +3,10 @@
 Key per alert group (what Sentry's own PagerDuty/Opsgenie integrations use): the Sentry
 issue id for `event_alert`, `error`, `issue` and the legacy plugin; the alert rule id and
 incident identifier for `metric_alert`.
+
+A signed body with a top-level `lucia_trace` is the launch gate's synthetic trace
+(`bot/sentry/synthetic.py` sends it): its signal is the trace's own (`trace_signal`), never
+a real alert's, so it pages nobody. The legacy plugin signs nothing and can't carry one.
 """
 
 from __future__ import annotations
@@ -15,9 +19,16 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import orjson
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
 
-from bot.alerts.model import AlertSignal, Delivery
+from bot.alerts.model import AlertSignal, Delivery, trace_signal
 from bot.alerts.ports import Read
 from bot.errors import UnreadableDelivery
 
@@ -90,9 +101,16 @@ class _MetricAlertData(_Payload):
     web_url: str = ""
 
 
+TRACE_FIELD = "lucia_trace"
+TraceId = Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z-]{1,64}$")]
+
+
 class _Envelope(_Payload):
     action: str
     data: dict[str, Any]
+    # A trace id that isn't one makes the delivery unreadable: it must never be read as a
+    # real alert that pages.
+    lucia_trace: TraceId | None = None
 
 
 class _Legacy(_Payload):
@@ -121,6 +139,8 @@ def repeat_key(kind: str, payload: Mapping[str, Any]) -> str | None:
     """
     # Any shape may arrive signed: whatever isn't the promised one goes to the inbox,
     # where the reader keeps it and marks it unreadable.
+    if TRACE_FIELD in payload:  # a trace is never a repeat of a real alert
+        return None
     if kind == "legacy_plugin":
         issue = payload.get("id")
     elif (inner := _REPEATABLE.get((kind, str(payload.get("action"))))) is not None:
@@ -146,7 +166,11 @@ def read_delivery(delivery: Delivery) -> Read:
         if delivery.source == "sentry-legacy":
             return Read(_legacy(_Legacy.model_validate(payload), delivery))
         envelope = _Envelope.model_validate(payload)
-        return _read(delivery.kind, envelope, delivery)
+        read = _read(delivery.kind, envelope, delivery)
+        if envelope.lucia_trace is not None and (signal := read.signal) is not None:
+            trace = trace_signal(envelope.lucia_trace, signal.occurred_at, firing=signal.firing)
+            return Read(trace)
+        return read
     except (ValueError, ValidationError) as exc:
         raise UnreadableDelivery(f"{delivery.kind}: {_first_error(exc)}") from exc
 

@@ -23,7 +23,11 @@ def alert_notice(notice: Notice, groups: Sequence[AlertGroup]) -> Message:
     firing = [g for g in groups if g.status is GroupStatus.FIRING]
     first = groups[0] if groups else None
     where = " · ".join(x for x in (first.project, first.environment) if x) if first else ""
-    if firing:
+    synthetic = any(g.synthetic for g in groups)
+    if synthetic:  # the launch gate's trace: say so before anything else
+        head = "🧪 *Synthetic alert trace* (`/lucia gate trace`): pages nobody, opens no incident"
+        head += "" if firing else " · ✅ *Resolved*"
+    elif firing:
         head = f"🔥 *{len(firing)} alert{'s' if len(firing) != 1 else ''} firing*"
     else:
         head = "✅ *Resolved*"
@@ -38,7 +42,7 @@ def alert_notice(notice: Notice, groups: Sequence[AlertGroup]) -> Message:
             f"at {date(notice.acknowledged_at, '{time}')}"
         )
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=acknowledged)]))
-    if firing:
+    if firing and not synthetic:
         value = str(notice.id)
         buttons = [button("Open incident", ALERT_OPEN_ACTION, value, style="danger")]
         if notice.acknowledged_by is None:
@@ -47,6 +51,8 @@ def alert_notice(notice: Notice, groups: Sequence[AlertGroup]) -> Message:
         blocks.append(ActionsBlock(block_id="alert_actions", elements=buttons))
     total = sum(g.count for g in groups)
     text = f"{len(firing)} firing" + (f" in {where}" if where else "") + f" ({total:,} events)"
+    if synthetic:
+        text = "Synthetic alert trace: " + ("firing" if firing else "resolved") + ", pages nobody"
     return Message(text, blocks)
 
 
