@@ -35,6 +35,7 @@ from bot.desk import Desk
 from bot.gate.ports import GateChat
 from bot.gate.replies import GateReport
 from bot.gate.service import Announce, Checks, GateService
+from bot.gate.trace import AlertTrace
 from bot.incidents.ports import IncidentChat
 from bot.incidents.service import IncidentService
 from bot.paging.ports import Notifier, ProfileNames
@@ -47,6 +48,7 @@ from bot.postmortem.service import LINK_LIFETIME, PostmortemService
 from bot.probe.url import HttpUrlProbe
 from bot.render.health import HttpHealthProbe
 from bot.sentry.payloads import read_delivery
+from bot.sentry.synthetic import SyntheticSender
 from bot.settings import Settings
 from bot.slack.chat import SlackChat
 from bot.slack.ports import Dedupe
@@ -63,6 +65,7 @@ from bot.store.paging_store import SqlPagingStore
 from bot.store.playbook_store import SqlPlaybookStore
 from bot.store.postmortem_store import SqlPostmortemStore
 from bot.store.status_store import SqlStatusStore
+from bot.store.trace_hops import SqlTraceHops
 from bot.types import Clock
 from bot.wakeups import Wakeups
 
@@ -268,7 +271,7 @@ async def build_runtime(
                 health=HttpHealthProbe(http),
                 render=outbound.render_client(settings, http),
                 backups=outbound.backups_api(settings, http),
-                trace=None,
+                trace=_alert_trace(settings, http, engine, alerts, clock, wakeups.changed),
                 test_pages=paging.test_pages,
                 channels={n.channel for n in notifiers},
             ),
@@ -318,6 +321,22 @@ async def build_runtime(
 
 async def _nothing() -> None:
     return None
+
+
+def _alert_trace(
+    settings: Settings,
+    session: aiohttp.ClientSession,
+    engine: AsyncEngine,
+    alerts: AlertService,
+    clock: Clock,
+    changed: Callable[[], None],
+) -> AlertTrace | None:
+    """`/lucia gate trace` needs the public URL to send to and the secret to sign with."""
+    secret = settings.sentry_client_secret
+    if settings.public_url is None or secret is None:
+        return None
+    sender = SyntheticSender(settings.public_url, secret.get_secret_value(), session)
+    return AlertTrace(sender, SqlTraceHops(engine), alerts, clock, changed=changed)
 
 
 def _gate_announcer(chat: GateChat | None, channel: str | None) -> Announce:

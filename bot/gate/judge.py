@@ -13,6 +13,7 @@ __all__ = [
     "judge_reference",
     "judge_service",
     "judge_signoff",
+    "judge_trace",
 ]
 
 from collections.abc import Collection, Mapping, Sequence
@@ -23,6 +24,7 @@ from urllib.parse import urlsplit
 from bot.durations import age_words, spoken_duration
 from bot.gate.model import Evidence, SignOff, Verdict
 from bot.gate.ports import BackupList, UrlSeen
+from bot.gate.trace import Hop, TraceResult
 from bot.paging.delivery import channel_name
 from bot.paging.model import OwnerEntry
 from bot.paging.test_pages import TestPageRecord
@@ -354,4 +356,38 @@ def judge_signoff(
         signed.expires_at,
         "person",
         {"signoff": signed.id, "by": signed.signed_by},
+    )
+
+
+def _hop_said(hop: Hop) -> str:
+    after = f" +{hop.after_ms / 1000:.1f} s" if hop.after_ms is not None else ""
+    return f"{hop.name}{after}" + ("" if hop.seen else f" not seen ({hop.detail})")
+
+
+def judge_trace(result: TraceResult, max_age: timedelta) -> Evidence:
+    """A trace passes when every hop was seen. The public URL not accepting it is unknown
+    (the bot may be fine, the path to it isn't shown); a later hop unseen is a fail."""
+    said = "; ".join(
+        f"{h.name} {'+' + format(h.after_ms / 1000, '.1f') + ' s' if h.after_ms is not None else ''}".strip()
+        + ("" if h.seen else f" NOT SEEN ({h.detail})")
+        for h in result.hops
+    )
+    accepted = next((h for h in result.hops if h.name == "accepted"), None)
+    if result.passed:
+        verdict, reason = Verdict.PASS, f"every hop seen: {said}"
+    elif accepted is None or not accepted.seen:
+        verdict = Verdict.UNKNOWN
+        reason = f"the public URL didn't accept the synthetic alert: {said}"
+    else:
+        verdict, reason = Verdict.FAIL, f"the alert stopped on its way: {said}"
+    expires = result.started_at + max_age if verdict is Verdict.PASS else None
+    return Evidence(
+        "alert_pipeline",
+        "trace",
+        verdict,
+        reason,
+        result.started_at,
+        expires,
+        "synthetic alert",
+        result.to_json(),
     )

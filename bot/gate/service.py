@@ -29,6 +29,7 @@ from bot.gate.judge import (
     judge_reference,
     judge_service,
     judge_signoff,
+    judge_trace,
 )
 from bot.gate.model import (
     GO,
@@ -44,7 +45,8 @@ from bot.gate.model import (
 )
 from bot.gate.ports import BackupsAPI, GateStore, UrlProbe
 from bot.gate.replies import GateHistory, GateReply, GateReport, VerdictChange
-from bot.incidents.replies import Noted, Reply
+from bot.gate.trace import TraceResult
+from bot.incidents.replies import ItemList, Noted, Reply
 from bot.paging.ports import PagingStore
 from bot.paging.test_pages import TestPageRecord
 from bot.playbooks.ports import RenderAPI
@@ -70,7 +72,7 @@ class TestPager(Protocol):
 class Trace(Protocol):
     """`/lucia gate trace`: a synthetic alert through the public URL, hop by hop."""
 
-    async def run(self, by: UserId) -> Evidence: ...
+    async def run(self, by: UserId, within: float = ...) -> TraceResult: ...
 
 
 @dataclass(frozen=True)
@@ -353,12 +355,21 @@ class GateService:
                 "A trace needs LUCIA_PUBLIC_URL (the bot's public URL, through Cloudflare) "
                 "and SENTRY_CLIENT_SECRET, to send a signed synthetic alert the way Sentry does."
             )
-        evidence = await self._checks.trace.run(inv.actor)
+        result = await self._checks.trace.run(inv.actor)
+        evidence = judge_trace(result, self._config.max_age.alert_pipeline)
         await self._store.record([evidence])
         mark = {Verdict.PASS: "✅", Verdict.FAIL: "❌"}.get(evidence.verdict, "❔")
-        return Noted(
-            f"{mark} Alert pipeline trace: {evidence.reason}",
-            warning=evidence.verdict is not Verdict.PASS,
+        return ItemList(
+            Text(f"{mark} Alert pipeline trace {result.trace_id}: {evidence.verdict.value}"),
+            tuple(
+                Text(
+                    f"{'✅' if h.seen else '❌'} {h.name}"
+                    + (f" +{h.after_ms / 1000:.2f} s" if h.after_ms is not None else "")
+                    + f": {h.detail}"
+                )
+                for h in result.hops
+            ),
+            (Text(result.resolved),) if result.resolved else (),
         )
 
     def _signoff(self, item: str) -> tuple[str, list[str], timedelta]:
