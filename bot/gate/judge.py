@@ -367,11 +367,7 @@ def _hop_said(hop: Hop) -> str:
 def judge_trace(result: TraceResult, max_age: timedelta) -> Evidence:
     """A trace passes when every hop was seen. The public URL not accepting it is unknown
     (the bot may be fine, the path to it isn't shown); a later hop unseen is a fail."""
-    said = "; ".join(
-        f"{h.name} {'+' + format(h.after_ms / 1000, '.1f') + ' s' if h.after_ms is not None else ''}".strip()
-        + ("" if h.seen else f" NOT SEEN ({h.detail})")
-        for h in result.hops
-    )
+    said = "; ".join(_hop_said(h) for h in result.hops)
     accepted = next((h for h in result.hops if h.name == "accepted"), None)
     if result.passed:
         verdict, reason = Verdict.PASS, f"every hop seen: {said}"
