@@ -13,7 +13,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.incidents.model import TimelineEvent
+from bot.incidents.model import EventKind, TimelineEvent
 from bot.paging.model import PageStatus
 from bot.postmortem.model import AlertLine, FollowUp, PageLine, PostmortemData, RunLine
 from bot.store.database import connect, from_utc, to_utc
@@ -45,7 +45,12 @@ class SqlPostmortemStore:
                 return None
             return PostmortemData(
                 incident=incident_from_row(row),
-                timeline=await read_timeline(conn, number),
+                # An export doesn't list exports: each one of an incident reads the same.
+                timeline=[
+                    e
+                    for e in await read_timeline(conn, number)
+                    if e.kind is not EventKind.POSTMORTEM
+                ],
                 alerts=await _alerts(conn, number),
                 pages=await _pages(conn, number),
                 runs=await _runs(conn, number),
