@@ -13,15 +13,24 @@ from bot.incidents.ports import Posted
 from bot.types import UserId
 
 
+CHANNEL_ID_LENGTH = 32  # incidents.channel_id
+
+
 class ConsoleChat:
     def __init__(self, write: Callable[[str], None]) -> None:
         self._write = write
-        # A console channel's id is its name: incident channel names carry the incident
-        # number, so ids stay unique across shell sessions on the same database.
+        # A console channel's id is its name, cut to what the database keeps of an id
+        # (32): incident channel names start with the incident number, so ids stay unique
+        # across shell sessions on the same database.
         self.channels: set[str] = {"console"}
+        self._names: dict[str, str] = {}
 
     def channel_name(self, channel_id: str) -> str:
-        return channel_id
+        return self._names.get(channel_id, channel_id)
+
+    @staticmethod
+    def channel_id(name: str) -> str:
+        return name[:CHANNEL_ID_LENGTH]
 
     def _say(self, channel_id: str, text: str) -> None:
         prefix = f"[#{self.channel_name(channel_id)}] "
@@ -29,11 +38,13 @@ class ConsoleChat:
         self._write(prefix + body)
 
     async def create_channel(self, name: str) -> str:
-        if name in self.channels:
+        channel_id = self.channel_id(name)
+        if channel_id in self.channels:
             raise ChannelNameTaken("conversations.create", "name_taken")
-        self.channels.add(name)
-        self._say(name, "channel created")
-        return name
+        self.channels.add(channel_id)
+        self._names[channel_id] = name
+        self._say(channel_id, "channel created")
+        return channel_id
 
     async def invite(self, channel_id: str, users: Sequence[UserId]) -> None:
         self._say(channel_id, "joined: " + ", ".join(f"@{u}" for u in users))

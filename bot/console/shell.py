@@ -134,7 +134,7 @@ class Shell:
         if line.startswith("/join"):
             name = line.removeprefix("/join").strip().lstrip("#")
             if name:
-                self._channel = name
+                self._channel = self._chat.channel_id(name)
             return
         if line.startswith("/leave"):
             self._channel = "console"
