@@ -74,7 +74,8 @@ async def build_server_app(settings: Settings, config: LuciaConfig) -> web.Appli
     bolt: AsyncApp | None = None
     if settings.slack_mode is SlackMode.OFF:
         log.warning(msg.SLACK_NOT_CONFIGURED, extra={"hint": "use `lucia-bot shell` to chat"})
-        runtime = await build_runtime(settings, config, ConsoleChat(log.info))
+        console = ConsoleChat(log.info)
+        runtime = await build_runtime(settings, config, console, gate_chat=console)
         _log_serving(settings)
         return build_web_app(runtime, None)
     client = build_web_client(settings)
@@ -82,7 +83,13 @@ async def build_server_app(settings: Settings, config: LuciaConfig) -> web.Appli
     await identity.check_at_start()
     chat = SlackChat(client)
     runtime = await build_runtime(
-        settings, config, chat, alert_chat=chat, slack=chat, profiles=SlackProfiles(client)
+        settings,
+        config,
+        chat,
+        alert_chat=chat,
+        slack=chat,
+        profiles=SlackProfiles(client),
+        gate_chat=chat,
     )
     deps = SlackDeps(runtime.desk, runtime.incidents, runtime.background, runtime.dedupe)
     bolt = build_bolt_app(settings, deps, identity)

@@ -76,7 +76,11 @@ async def _session(
 
     try:
         runtime = await build_runtime(
-            settings, config, chat, choose_notifiers=None if deliver else in_terminal
+            settings,
+            config,
+            chat,
+            choose_notifiers=None if deliver else in_terminal,
+            gate_chat=chat,
         )
     except Exception:
         task = asyncio.current_task()

@@ -6,8 +6,9 @@ __all__ = ["ConsoleChat"]
 
 from collections.abc import Callable, Sequence
 
-from bot.console.render import card_text, event_text, unformat
+from bot.console.render import card_text, event_text, gate_text, unformat
 from bot.errors import ChannelNameTaken
+from bot.gate.replies import GateReport
 from bot.incidents.model import Incident, TimelineEvent
 from bot.incidents.ports import Posted
 from bot.types import UserId
@@ -33,9 +34,11 @@ class ConsoleChat:
         return name[:CHANNEL_ID_LENGTH]
 
     def _say(self, channel_id: str, text: str) -> None:
+        self._print(channel_id, unformat(text, self.channel_name))
+
+    def _print(self, channel_id: str, plain: str) -> None:
         prefix = f"[#{self.channel_name(channel_id)}] "
-        body = unformat(text, self.channel_name).replace("\n", "\n" + " " * len(prefix))
-        self._write(prefix + body)
+        self._write(prefix + plain.replace("\n", "\n" + " " * len(prefix)))
 
     async def create_channel(self, name: str) -> str:
         channel_id = self.channel_id(name)
@@ -72,6 +75,10 @@ class ConsoleChat:
 
     async def post_event(self, channel_id: str, incident: Incident, event: TimelineEvent) -> None:
         self._say(channel_id, event_text(event))
+
+    async def post_gate(self, channel: str, report: GateReport) -> None:
+        # Plain text already: a reason's `&lt;` is what the check said, not markup.
+        self._print(channel, gate_text(report.evaluation, report.changed_from))
 
     async def user_exists(self, user: UserId) -> bool:
         return True

@@ -3,14 +3,18 @@
 
 from __future__ import annotations
 
-__all__ = ["card_text", "event_text", "reply_text", "unformat"]
+__all__ = ["GATE_MARK", "card_text", "event_text", "gate_text", "reply_text", "unformat"]
 
 import html
 import re
 from collections.abc import Callable, Sequence
+from datetime import datetime
 
 from bot.alerts.replies import AlertListing
 from bot.desk import Answer
+from bot.durations import age_words
+from bot.gate.model import GO, Evaluation, ItemResult, PhaseResult, Verdict
+from bot.gate.replies import GateHistory, GateReport
 from bot.grammar import USAGE
 from bot.incidents.model import Incident, TimelineEvent
 from bot.incidents.replies import (
@@ -73,6 +77,10 @@ def event_text(event: TimelineEvent) -> str:
 
 def reply_text(reply: Answer) -> str:
     match reply:
+        case GateReport(evaluation=evaluation, changed_from=changed_from):
+            return gate_text(evaluation, changed_from)
+        case GateHistory():
+            return _gate_history(reply)
         case Done(text=text, warnings=warnings):
             return "\n".join([f"✅ {plain(text)}", *(f"⚠️ {w}" for w in warnings)])
         case Listing(incidents=incidents, include_closed=include_closed, more=more):
@@ -110,6 +118,78 @@ def reply_text(reply: Answer) -> str:
                 + ("\nShell: /join <channel> · /leave · exit")
             )
     raise AssertionError(f"no console rendering for {reply!r}")
+
+
+GATE_MARK = {Verdict.PASS: "✅", Verdict.FAIL: "❌", Verdict.UNKNOWN: "❔"}
+_WITH_EXCEPTIONS = "GO with exceptions"
+
+
+def gate_text(evaluation: Evaluation, changed_from: str | None = None) -> str:
+    """The gate's verdict for a terminal or a CI log (`lucia-bot gate`): the verdict, the
+    exceptions it rests on, then each phase and, two lines each, its items."""
+    changed = f" (changed from {changed_from})" if changed_from else ""
+    lines = [
+        f"{evaluation.phase}: {_gate_verdict(evaluation.asked)}{changed}"
+        f" — evaluated {_when(evaluation.evaluated_at)}"
+    ]
+    exceptions = [e for p in reversed(evaluation.phases) for e in p.exceptions]
+    if exceptions:
+        lines.append(
+            f"⚠️ {_WITH_EXCEPTIONS} — the owner accepted these items not passing, for a while:"
+        )
+    for e in dict.fromkeys(exceptions):
+        lines.append(
+            f"  ⚠️ {e.phase} goes ahead without {', '.join(e.items)}: {e.reason}"
+            f" (recorded by @{e.recorded_by} at {_when(e.recorded_at)},"
+            f" expires {_when(e.expires_at)})"
+        )
+    excepted: dict[str, list[str]] = {}
+    for phase in evaluation.phases:
+        for item in dict.fromkeys(i for e in phase.exceptions for i in e.items):
+            excepted.setdefault(item, []).append(phase.name)
+    for phase in evaluation.phases:
+        lines.append(f"{phase.name}: {_gate_verdict(phase)}")
+        lines += [
+            _gate_item(item, evaluation.evaluated_at, excepted.get(item.item, []))
+            for item in phase.items
+        ] or ["  (no items of its own)"]
+    return "\n".join(lines)
+
+
+def _gate_verdict(phase: PhaseResult) -> str:
+    return _WITH_EXCEPTIONS if phase.verdict == GO and phase.exceptions else phase.verdict
+
+
+def _gate_item(item: ItemResult, now: datetime, excepted_for: list[str]) -> str:
+    seen = f"seen {age_words(now - item.observed_at)} ago" if item.observed_at else "never seen"
+    excepted = (
+        f" (excepted for {', '.join(excepted_for)})"
+        if excepted_for and item.verdict is not Verdict.PASS
+        else ""
+    )
+    return (
+        f"  {GATE_MARK[item.verdict]} {item.item}{excepted} — {item.reason}\n"
+        f"     {seen} · refresh: {item.refresh}"
+    )
+
+
+def _gate_history(history: GateHistory) -> str:
+    if not history.evaluations:
+        return f"{history.phase}: no evaluations yet (/lucia gate {history.phase} makes one)"
+    count, read = len(history.changes), history.evaluations
+    lines = [
+        f"{history.phase}: {count} verdict change{'s' if count != 1 else ''}"
+        f" in the last {read} evaluation{'s' if read != 1 else ''}"
+    ]
+    for change in history.changes:
+        excepted = (
+            f" with {change.exceptions} exception{'s' if change.exceptions != 1 else ''}"
+            if change.exceptions
+            else ""
+        )
+        lines.append(f"{_when(change.at)} → {change.verdict}{excepted}")
+        lines += [f"    • {why}" for why in change.why]
+    return "\n".join(lines)
 
 
 def _listing(incidents: Sequence[Incident], include_closed: bool) -> str:

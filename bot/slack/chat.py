@@ -15,9 +15,11 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.alerts.model import AlertGroup, Notice
 from bot.errors import ChannelNameTaken, ChatError
+from bot.gate.replies import GateReport
 from bot.incidents.model import Incident, TimelineEvent
 from bot.incidents.ports import Posted
 from bot.slack.views.alert_notice import alert_notice
+from bot.slack.views.gate import gate_report
 from bot.slack.views.incident_card import announcement, incident_card
 from bot.slack.views.message import Message
 from bot.slack.views.timeline import event_line
@@ -90,6 +92,10 @@ class SlackChat:
         self, channel_id: str, message_ts: str, notice: Notice, groups: Sequence[AlertGroup]
     ) -> None:
         await self._update(channel_id, message_ts, alert_notice(notice, groups))
+
+    async def post_gate(self, channel: str, report: GateReport) -> None:
+        """A changed verdict, announced with its Re-check button."""
+        await self._send(channel, gate_report(report))
 
     async def user_exists(self, user: UserId) -> bool:
         try:

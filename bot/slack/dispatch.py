@@ -68,8 +68,11 @@ async def run_command(
     client: AsyncWebClient,
     trigger_id: str | None = None,
     give_back: str = "",
+    replied: Answer | None = None,
 ) -> None:
-    """`give_back`: what the person wrote in a form, returned to them if it isn't stored."""
+    """`give_back`: what the person wrote in a form, returned to them if it isn't stored.
+    `replied`: where the command's answer goes when it went through (a refusal or a
+    failure still goes to `answer`); `answer` when None."""
     kept = f"\nWhat you wrote, to copy:\n```{escape(give_back)}```" if give_back else ""
     try:
         reply = await deps.desk.run(command, inv)
@@ -102,7 +105,7 @@ async def run_command(
                 )
             )
         return
-    await answer(reply_message(reply))
+    await (replied or answer)(reply_message(reply))
 
 
 def refusal(exc: UserError) -> str:
@@ -111,14 +114,18 @@ def refusal(exc: UserError) -> str:
 
 
 def respond_answer(respond: Callable[..., Awaitable[Any]], *, replace: bool = False) -> Answer:
-    """Answer through the response_url of a slash command or a button click."""
+    """Answer through the response_url of a slash command or a button click: privately,
+    or (`replace`) in place of the message clicked, seen by whoever saw that message."""
 
     async def answer(message: Message) -> None:
+        if replace:  # no response_type: the message keeps its own, in a channel or private
+            await respond(text=message.text, blocks=message.blocks_json(), replace_original=True)
+            return
         await respond(
             text=message.text,
             blocks=message.blocks_json(),
             response_type="ephemeral",
-            replace_original=replace,
+            replace_original=False,
         )
 
     return answer

@@ -190,6 +190,32 @@ async def test_deliver_sends_the_pages_for_real(workdir: Path, ntfy: FakeNtfy) -
     assert [(channel, ok) for channel, ok, _ in deliveries(workdir)] == [("push", 1), ("push", 1)]
 
 
+# --- the launch gate --------------------------------------------------------------------
+
+
+async def test_a_changed_gate_verdict_is_announced_in_the_shells_incidents_channel(
+    workdir: Path,
+) -> None:
+    config = workdir / "gate.yaml"  # judged from the database alone: nothing to fetch
+    config.write_text("gate:\n  phases:\n    staging:\n      items: [incidents]\n")
+    process = await ShellProcess.start(
+        workdir, LUCIA_CONFIG=str(config), LUCIA_INCIDENTS_CHANNEL="console"
+    )
+
+    status, output, err = await process.finish("/lucia gate", "/lucia gate")
+
+    assert status == 0, err
+    evaluated = r"staging: GO — evaluated \d{4}-\d\d-\d\d \d\d:\d\d UTC"
+    announced = [line for line in output if line.startswith("[#console] ")]
+    assert len(announced) == 1, output  # the first verdict; the second is the same
+    assert re.fullmatch(rf"\[#console\] {evaluated}", announced[0])
+    assert len([line for line in output if re.fullmatch(evaluated, line)]) == 2  # the answers
+    assert (
+        "  ✅ incidents — no open SEV1/SEV2; every recent one has its postmortem; no "
+        "blocking follow-up open" in output
+    )
+
+
 # --- logs -------------------------------------------------------------------------------
 
 

@@ -14,6 +14,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.alerts.model import AlertGroup, GroupStatus, Notice, NoticeStatus
 from bot.command_text import MAX_TEXT
 from bot.errors import ChatError
+from bot.gate.model import NO_GO, PhaseResult, Verdict
+from bot.gate.replies import GateReport
 from bot.incidents.commands import MAX_TITLE
 from bot.incidents.model import EventKind, Incident, Status, TimelineEvent
 from bot.incidents.replies import Detail, Listing
@@ -29,6 +31,9 @@ from bot.slack.views.modals import update_modal
 from bot.slack.views.page_dm import page_dm
 from bot.slack.views.replies import reply_message
 from bot.vocabulary import Severity
+from tests.drivers.gate_views import evaluation as gate_evaluation
+from tests.drivers.gate_views import exception as gate_exception
+from tests.drivers.gate_views import item as gate_item
 
 AT = datetime(2026, 3, 4, 5, 6, tzinfo=UTC)
 
@@ -170,3 +175,24 @@ def test_a_page_past_the_section_limit_is_cut_with_an_ellipsis() -> None:
     body = blocks[1]["text"]["text"]
     assert len(body) == MAX_TEXT
     assert body.endswith("x…")
+
+
+def test_a_gate_report_of_over_long_names_reasons_and_commands_is_cut_and_still_renders() -> None:
+    # Stored evaluations are read back as they were kept: nothing bounds their words.
+    long = "&" * 5000
+    names = tuple(f"{n}-{'n' * 5000}" for n in range(3))
+    phase = PhaseResult(
+        "staging",
+        NO_GO,
+        tuple(gate_item(name, Verdict.FAIL, long, refresh=long) for name in names),
+        (gate_exception("staging", *names * 100, reason=long),),
+    )
+
+    blocks = reply_message(GateReport(gate_evaluation(phase))).blocks_json()
+
+    assert blocks is not None
+    assert len(blocks) <= 50
+    texts = [b["text"]["text"] for b in blocks if b["type"] == "section"]
+    assert all(len(t) <= 3000 for t in texts)
+    assert sum(t.count("❌ *") for t in texts) == 3  # every item, cut, not dropped
+    assert " and 290 more: " in texts[0]  # an exception's items past the first ten, counted

@@ -8,6 +8,7 @@ __all__ = [
     "ALERT_OPEN_ACTION",
     "ALERT_SILENCE_ACTION",
     "DECLARE_CALLBACK",
+    "GATE_RECHECK_ACTION",
     "PAGE_ACK_ACTION",
     "RESOLVE_ACTION",
     "RUN_ACTIONS",
@@ -26,6 +27,9 @@ ALERT_ACK_ACTION = "lucia_alert_ack"
 ALERT_SILENCE_ACTION = "lucia_alert_silence"
 
 PAGE_ACK_ACTION = "lucia_page_ack"
+
+# The launch gate's report: evaluate its phase again (the value is the phase's name).
+GATE_RECHECK_ACTION = "lucia_gate_recheck"
 
 RUN_ACTIONS = {
     "confirm": "lucia_run_confirm",

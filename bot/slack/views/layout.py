@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["button", "packed_sections", "plain", "section"]
+__all__ = ["button", "packed", "packed_sections", "plain", "section"]
 
 from collections.abc import Sequence
 
@@ -41,14 +41,24 @@ def button(
 
 def packed_sections(head: str, lines: Sequence[str]) -> list[SectionBlock]:
     """Lines packed into sections under Slack's 3,000-character section limit."""
+    return packed(head, lines, _MAX_SECTIONS)[0]
+
+
+def packed(head: str, lines: Sequence[str], max_sections: int) -> tuple[list[SectionBlock], int]:
+    """As `packed_sections`, in at most `max_sections` sections (at least one), and how
+    many of `lines` they hold: the rest didn't fit, so the caller can say so."""
     texts: list[str] = []
+    counts: list[int] = []  # the lines that had been packed when each text was closed
     chunk = head[:_SECTION_LINE]
-    for line in lines:
+    for count, line in enumerate(lines):
         line = line[:_SECTION_LINE]
         if len(chunk) + len(line) + 1 > _SECTION_LINE:
             texts.append(chunk)
+            counts.append(count)
             chunk = line
         else:
             chunk = f"{chunk}\n{line}"
     texts.append(chunk)
-    return [section(text) for text in texts[:_MAX_SECTIONS]]
+    counts.append(len(lines))
+    kept = max(1, max_sections)
+    return [section(text) for text in texts[:kept]], counts[:kept][-1]

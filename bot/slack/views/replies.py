@@ -1,4 +1,5 @@
-"""What a command answers, as Slack shows it: done, listings, an incident in detail, help."""
+"""What a command answers, as Slack shows it: done, listings, an incident in detail, help,
+the launch gate."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from bot.alerts.model import AlertGroup, Silence
 from bot.alerts.replies import AlertListing
 from bot.command_text import MAX_TEXT
 from bot.desk import Answer
+from bot.gate.replies import GateHistory, GateReport
 from bot.grammar import USAGE
 from bot.incidents.model import Incident, TimelineEvent
 from bot.incidents.replies import (
@@ -24,6 +26,7 @@ from bot.incidents.replies import (
     ShowHelp,
 )
 from bot.slack.views.alert_notice import alert_line
+from bot.slack.views.gate import gate_history, gate_report
 from bot.slack.views.incident_card import SEVERITY_ICON, card_facts, card_text
 from bot.slack.views.layout import packed_sections, section
 from bot.slack.views.message import Message
@@ -65,6 +68,10 @@ def reply_message(reply: Answer) -> Message:
             return _alert_listing(firing, silences)
         case PlaybookPlan(run_id=run_id, text=text, choices=choices):
             return playbook_plan(run_id, text, choices)
+        case GateReport():
+            return gate_report(reply)
+        case GateHistory():
+            return gate_history(reply)
     raise AssertionError(f"no Slack rendering for {reply!r}")
 
 
