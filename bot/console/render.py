@@ -26,6 +26,9 @@ from bot.incidents.replies import (
     PlaybookPlan,
     ShowHelp,
 )
+from bot.status.model import MaintenanceStatus
+from bot.status.page import PageView
+from bot.status.replies import StatusNow, StatusPreview
 from bot.text import plain
 
 ChannelNames = Callable[[str], str]
@@ -111,6 +114,18 @@ def reply_text(reply: Answer) -> str:
                 for s in silences
             ]
             return "\n".join(lines)
+        case StatusNow(page=page):
+            return _status_now(page)
+        case StatusPreview(draft_id=draft_id, title=title, lines=lines):
+            return "\n".join(
+                [
+                    f"Preview — nothing is public yet (draft D{draft_id})",
+                    title,
+                    *(f"  {line}" for line in lines),
+                    f"Publish: /lucia status confirm D{draft_id}"
+                    f" · Cancel: /lucia status cancel D{draft_id}",
+                ]
+            )
         case ShowHelp():
             return (
                 "Commands:\n"
@@ -200,3 +215,47 @@ def _listing(incidents: Sequence[Incident], include_closed: bool) -> str:
         + (f"  #{i.channel_name}" if i.channel_name else "")
         for i in incidents
     )
+
+
+def _status_now(page: PageView) -> str:
+    lines = [f"{page.name} status: {page.description}"]
+    if page.updated_at is not None:
+        lines[0] += f" (last updated {_when(page.updated_at)})"
+    if not page.components:
+        lines.append("The page has no components yet: list them under status_page: in lucia.yaml.")
+    for group, components in page.groups():
+        indent = "  " if group else ""
+        if group:
+            lines.append(group)
+        for c in components:
+            uptime = c.uptime.percent
+            lines.append(
+                f"{indent}{c.config.name}: {c.state.words}"
+                + (f" · {uptime:.2f} % uptime over 90 days" if uptime is not None else "")
+            )
+    if not page.active:
+        lines.append("No active incidents.")
+    else:
+        lines.append("Active incidents:")
+    for incident in page.active:
+        affected = "; ".join(f"{n}: {s.words}" for n, s in page.named(incident.components))
+        lines.append(
+            f"  {incident.name} — {incident.status.value} since {_when(incident.created_at)}"
+            + (f"; affects {affected}" if affected else "")
+        )
+        if incident.updates:
+            latest = incident.updates[0]
+            lines.append(f"    {latest.status.value}, {_when(latest.created_at)}: {latest.body}")
+    if page.maintenances:
+        lines.append("Scheduled maintenance:")
+    for m in page.maintenances:
+        state = (
+            "in progress" if m.status(page.now) is MaintenanceStatus.IN_PROGRESS else "scheduled"
+        )
+        affected = ", ".join(page.name_of(c) for c in m.components)
+        lines.append(
+            f"  {m.name} — {state}, {_when(m.starts_at)} to {_when(m.ends_at)} ({affected})"
+        )
+        if m.body != m.name:
+            lines.append(f"    {m.body}")
+    return "\n".join(lines)

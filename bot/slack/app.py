@@ -21,7 +21,17 @@ from bot.errors import DedupeUnavailable
 from bot.settings import Settings
 from bot.slack.dispatch import SlackDeps
 from bot.slack.identity import SlackIdentity
-from bot.slack.listeners import actions, commands, events, gate, notices, pages, pins, views
+from bot.slack.listeners import (
+    actions,
+    commands,
+    events,
+    gate,
+    notices,
+    pages,
+    pins,
+    status,
+    views,
+)
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +83,7 @@ def build_bolt_app(settings: Settings, deps: SlackDeps, identity: SlackIdentity)
             extra={"type": body.get("type"), "command": body.get("command")},
         )
 
-    for surface in (commands, actions, notices, pages, gate, views, events, pins):
+    for surface in (commands, actions, notices, pages, gate, status, views, events, pins):
         surface.register(app, deps)
     return app
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 __all__ = ["ComponentView", "PageView", "page_view"]
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -67,6 +68,17 @@ class PageView:
     @property
     def description(self) -> str:
         return _ROLL_UP[self.worst][1]
+
+    def named(self, states: Mapping[str, ComponentState]) -> list[tuple[str, ComponentState]]:
+        """Component states (an incident's, an update's) by the components' names, in the
+        page's order (a stored JSON object may keep its keys in another); an id the page
+        no longer lists keeps its id."""
+        names = {c.id: c.config.name for c in self.components}
+        ordered = [*(c for c in names if c in states), *(c for c in states if c not in names)]
+        return [(names.get(c, c), states[c]) for c in ordered]
+
+    def name_of(self, component: str) -> str:
+        return next((c.config.name for c in self.components if c.id == component), component)
 
     def groups(self) -> list[tuple[str | None, list[ComponentView]]]:
         """Components in their groups, in config order (a group where its first is)."""

@@ -54,6 +54,10 @@ class StatusStore(Protocol):
         at: datetime,
     ) -> Draft: ...
 
+    async def draft(self, draft_id: int) -> Draft | None:
+        """A draft not decided yet; None when it was, or doesn't exist."""
+        ...
+
     async def take_draft(
         self, draft_id: int, outcome: str, by: UserId, at: datetime
     ) -> Draft | None:

@@ -22,7 +22,8 @@ class StatusPreview:
 
     draft_id: int
     title: str
-    lines: tuple[str, ...]  # the public text, then each component's state as it will read
+    # The public text, (a maintenance's window,) then each component's state as it will read.
+    lines: tuple[str, ...]
 
 
 StatusReply = Reply | StatusNow | StatusPreview

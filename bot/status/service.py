@@ -16,16 +16,16 @@ from datetime import datetime
 from typing import Any, ClassVar, get_args
 
 from bot.config import StatusPageConfig
-from bot.errors import CachePurgeFailed, IncidentNotFound, UserError
+from bot.errors import CachePurgeFailed, CommandError, IncidentNotFound, UserError
 from bot.incidents.model import EventKind, Incident, TimelineEvent
 from bot.incidents.ports import IncidentStore
 from bot.incidents.replies import Noted
 from bot.status import commands as cmd
-from bot.status.model import ComponentState, Maintenance, Phase, PublicIncident
+from bot.status.model import ComponentState, Draft, Maintenance, Phase, PublicIncident
 from bot.status.page import WINDOW, PageView, page_view
 from bot.status.ports import CachePurge, StatusStore
 from bot.status.replies import StatusNow, StatusPreview, StatusReply
-from bot.text import Mention, Text, stored_text
+from bot.text import Text, stored_text
 from bot.types import Clock, JSONValue
 from bot.vocabulary import Invocation
 
@@ -154,7 +154,11 @@ class StatusService:
         self._known({c: ComponentState.UNDER_MAINTENANCE for c in command.components})
         starts = command.starts_at or self._clock()
         if starts + command.duration <= self._clock():
-            raise UserError("That maintenance would be over already: give a time to come.")
+            raise CommandError(
+                f"That maintenance would be over already (it ends "
+                f"{starts + command.duration:%Y-%m-%d %H:%M} UTC): give a time to come, or now.",
+                cmd.USAGE["statuspage"],
+            )
         ends = starts + command.duration
         return await self._draft(
             "maintenance",
@@ -169,19 +173,26 @@ class StatusService:
             },
             f"Scheduled maintenance: {command.text[:MAX_NAME]}",
             [
-                f"{starts:%Y-%m-%d %H:%M} to {ends:%Y-%m-%d %H:%M} UTC",
-                ", ".join(self._ids[c].name for c in command.components),
+                command.text,
+                f"When: {starts:%Y-%m-%d %H:%M} to {ends:%Y-%m-%d %H:%M} UTC",
+                *_component_lines(
+                    {c: ComponentState.UNDER_MAINTENANCE for c in command.components}, self._ids
+                ),
             ],
         )
 
     async def _decide(self, draft_id: int, publish: bool, inv: Invocation) -> StatusReply:
         await self._may_publish(inv)
         now = self._clock()
+        shown = await self._store.draft(draft_id) if publish else None
+        overtaken = await self._overtaken(shown, now) if shown is not None else None
         draft = await self._store.take_draft(
-            draft_id, "published" if publish else "cancelled", inv.actor, now
+            draft_id, "published" if publish and not overtaken else "cancelled", inv.actor, now
         )
         if draft is None:
-            return Noted(f"Draft D{draft_id} was already decided, or doesn't exist.")
+            return Noted(f"Draft D{draft_id} was already decided, or doesn't exist.", True)
+        if overtaken:
+            return Noted(f"D{draft_id} wasn't published, and is cancelled: {overtaken}", True)
         if not publish:
             return Noted(f"Cancelled: nothing from D{draft_id} went to the status page.")
         payload: Mapping[str, Any] = draft.payload
@@ -209,9 +220,9 @@ class StatusService:
         number = draft.incident_number
         event = None
         if number is not None:
+            # The actor is the event's: the text says what, as "<actor> published …" reads.
             text = Text(
-                Mention(inv.actor),
-                f" published to the status page ({phase.value}): {payload['body']}",
+                f"Published to the status page ({phase.value}): {payload['body']}",
                 _states_said(components, self._ids),
             )
             event = TimelineEvent(
@@ -232,6 +243,32 @@ class StatusService:
             await self._show(event)
         verb = {"publish": "Published", "update": "Updated", "resolve": "Resolved"}[draft.action]
         return Noted(f"{verb} “{public.name}” on the status page" + await self._purged() + ".")
+
+    async def _overtaken(self, draft: Draft, now: datetime) -> str | None:
+        """Why a draft shown earlier can't go out now: the page changed since (another
+        draft published the incident, or resolved it), or its maintenance is over. (Two
+        drafts confirmed at the same instant can still both pass this.)"""
+        payload: Mapping[str, Any] = draft.payload
+        if draft.action == "maintenance":
+            ends = datetime.fromisoformat(payload["ends_at"])
+            if ends <= now:
+                return f"that maintenance was over at {ends:%Y-%m-%d %H:%M} UTC."
+            return None
+        if draft.incident_number is None:
+            return None
+        key, number = f"INC-{draft.incident_number}", draft.incident_number
+        public = await self._store.open_incident_for(number)
+        if draft.action == "publish" and public is not None:
+            return (
+                f"{key} went on the status page since (“{public.name}”): "
+                f"`/lucia status update #{number} …` adds to it."
+            )
+        if draft.action != "publish" and (public is None or public.id != payload["incident_id"]):
+            return (
+                f"{key}'s public incident was resolved since: "
+                f"`/lucia status publish #{number} …` puts it on the page again."
+            )
+        return None
 
     async def _purged(self) -> str:
         """After a publish: Cloudflare told to drop its copies, or why it wasn't."""
@@ -260,9 +297,10 @@ class StatusService:
             raise UserError("The status page has no components: add `status_page:` to lucia.yaml.")
         unknown = [c for c in components if c not in self._ids]
         if unknown:
-            raise UserError(
+            raise CommandError(
                 f"No component {', '.join(unknown)} on the status page: "
-                f"the components are {', '.join(self._ids)}."
+                f"the components are {', '.join(self._ids)}.",
+                cmd.USAGE["statuspage"],
             )
 
     async def _incident(self, number: int | None, inv: Invocation) -> Incident:
@@ -271,7 +309,10 @@ class StatusService:
             if found is not None:
                 return found
         if number is None:
-            raise UserError("Which incident? Give #N, or run it in the incident's channel.")
+            raise CommandError(
+                "Which incident? Give #N, or run it in the incident's channel.",
+                cmd.USAGE["statuspage"],
+            )
         incident = await self._incidents.get(number)
         if incident is None:
             raise IncidentNotFound(f"There is no incident #{number}.")
@@ -292,7 +333,8 @@ def _states(components: Mapping[str, ComponentState]) -> dict[str, JSONValue]:
 
 
 def _component_lines(components: Mapping[str, ComponentState], ids: Mapping[str, Any]) -> list[str]:
-    return [f"{ids[c].name}: {s.words}" for c, s in components.items()]
+    """In the page's order (a JSON column may keep its keys in another)."""
+    return [f"{ids[c].name}: {components[c].words}" for c in ids if c in components]
 
 
 def _states_said(components: Mapping[str, ComponentState], ids: Mapping[str, Any]) -> str:

@@ -118,6 +118,21 @@ class SqlStatusStore:
             ).scalar_one()
         return Draft(draft_id, action, payload, by, at, number)
 
+    async def draft(self, draft_id: int) -> Draft | None:
+        async with connect(self._engine) as conn:
+            row = (
+                (
+                    await conn.execute(
+                        sa.select(status_drafts).where(
+                            status_drafts.c.id == draft_id, status_drafts.c.outcome.is_(None)
+                        )
+                    )
+                )
+                .mappings()
+                .first()
+            )
+        return None if row is None else _draft(row)
+
     async def take_draft(
         self, draft_id: int, outcome: str, by: UserId, at: datetime
     ) -> Draft | None:
@@ -134,16 +149,7 @@ class SqlStatusStore:
                 .mappings()
                 .first()
             )
-        if row is None:
-            return None
-        return Draft(
-            row["id"],
-            row["action"],
-            row["payload"],
-            row["created_by"],
-            from_utc(row["created_at"]),
-            row["incident_number"],
-        )
+        return None if row is None else _draft(row)
 
     async def publish(
         self,
@@ -265,6 +271,17 @@ class SqlStatusStore:
             maintenance.created_at,
             maintenance.created_by,
         )
+
+
+def _draft(row: Any) -> Draft:
+    return Draft(
+        row["id"],
+        row["action"],
+        row["payload"],
+        row["created_by"],
+        from_utc(row["created_at"]),
+        row["incident_number"],
+    )
 
 
 async def _changes(conn: AsyncConnection, since: datetime) -> dict[str, list[ComponentChange]]:

@@ -13,6 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.alerts.model import AlertGroup, GroupStatus, Notice, NoticeStatus
 from bot.command_text import MAX_TEXT
+from bot.config import StatusComponent
 from bot.errors import ChatError
 from bot.gate.model import NO_GO, PhaseResult, Verdict
 from bot.gate.replies import GateReport
@@ -30,10 +31,15 @@ from bot.slack.views.message import Message
 from bot.slack.views.modals import update_modal
 from bot.slack.views.page_dm import page_dm
 from bot.slack.views.replies import reply_message
+from bot.status.model import ComponentState, Phase
+from bot.status.replies import StatusNow, StatusPreview
 from bot.vocabulary import Severity
 from tests.drivers.gate_views import evaluation as gate_evaluation
 from tests.drivers.gate_views import exception as gate_exception
 from tests.drivers.gate_views import item as gate_item
+from tests.drivers.status_views import incident as status_incident
+from tests.drivers.status_views import maintenance as status_maintenance
+from tests.drivers.status_views import page as status_page
 
 AT = datetime(2026, 3, 4, 5, 6, tzinfo=UTC)
 
@@ -196,3 +202,44 @@ def test_a_gate_report_of_over_long_names_reasons_and_commands_is_cut_and_still_
     assert all(len(t) <= 3000 for t in texts)
     assert sum(t.count("❌ *") for t in texts) == 3  # every item, cut, not dropped
     assert " and 290 more: " in texts[0]  # an exception's items past the first ten, counted
+
+
+def test_a_preview_of_the_longest_public_text_shows_all_of_it_within_slacks_limits() -> None:
+    typed = "&" * MAX_TEXT  # five times as long once escaped for mrkdwn
+    preview = StatusPreview(
+        7,
+        f"New public incident: {typed[:120]}",
+        (typed, *(f"C{i}: Major outage" for i in range(300))),
+    )
+
+    blocks = reply_message(preview).blocks_json()
+
+    assert blocks is not None
+    assert len(blocks) <= 50
+    texts = [b["text"]["text"] for b in blocks if b["type"] == "section"]
+    assert all(len(t) <= 3000 for t in texts)
+    assert "".join(texts[1:6]) == "&amp;" * MAX_TEXT  # in five pieces, none cut in an entity
+    assert blocks[-2]["type"] == "actions"  # the buttons are always there
+
+
+def test_a_roll_up_of_many_long_incidents_stays_within_slacks_limits() -> None:
+    components = [StatusComponent(id=f"c{i}", name="n" * 60 + str(i)) for i in range(60)]
+    incidents = [
+        status_incident(
+            "i" * 120,
+            {c.id: ComponentState.MAJOR_OUTAGE for c in components},
+            [(Phase.INVESTIGATING, "<" * MAX_TEXT)],
+            number=n,
+        )
+        for n in range(1, 40)
+    ]
+
+    blocks = reply_message(
+        StatusNow(
+            status_page(incidents, [status_maintenance("m" * 120, "&" * MAX_TEXT)], components)
+        )
+    ).blocks_json()
+
+    assert blocks is not None
+    assert len(blocks) <= 50
+    assert all(len(b["text"]["text"]) <= 3000 for b in blocks)

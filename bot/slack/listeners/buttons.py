@@ -17,8 +17,15 @@ from bot.vocabulary import Invocation
 
 
 def on_numbered_click(
-    deps: SlackDeps, action_id: str, command_for: Callable[[int], Command]
+    deps: SlackDeps,
+    action_id: str,
+    command_for: Callable[[int], Command],
+    *,
+    replace: bool = False,
 ) -> Callable[..., Awaitable[None]]:
+    """`replace`: the answer takes the place of the message clicked (through its
+    response_url), instead of coming beside it."""
+
     async def on_click(
         ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
     ) -> None:
@@ -28,7 +35,13 @@ def on_numbered_click(
             return  # not a button we rendered
         inv = Invocation(actor=body["user"]["id"], channel_id=(body.get("channel") or {}).get("id"))
         deps.background.spawn(
-            run_command(deps, command_for(int(value)), inv, respond_answer(respond), client=client),
+            run_command(
+                deps,
+                command_for(int(value)),
+                inv,
+                respond_answer(respond, replace=replace),
+                client=client,
+            ),
             name=action_id,
         )
 

@@ -12,6 +12,8 @@ __all__ = [
     "PAGE_ACK_ACTION",
     "RESOLVE_ACTION",
     "RUN_ACTIONS",
+    "STATUS_CANCEL_ACTION",
+    "STATUS_PUBLISH_ACTION",
     "UPDATE_ACTION",
     "UPDATE_CALLBACK",
 ]
@@ -36,3 +38,7 @@ RUN_ACTIONS = {
     "cancel": "lucia_run_cancel",
     "approve": "lucia_run_approve",
 }
+
+# A status page draft's preview: Publish or Cancel (the value is the draft's id).
+STATUS_PUBLISH_ACTION = "lucia_status_publish"
+STATUS_CANCEL_ACTION = "lucia_status_cancel"

@@ -3,7 +3,7 @@ structured words (`bot.text`): the one place they become Slack markup."""
 
 from __future__ import annotations
 
-__all__ = ["date", "escape", "fallback", "mentions_kept", "render", "who"]
+__all__ = ["date", "escape", "fallback", "literal", "mentions_kept", "render", "who"]
 
 import re
 from collections.abc import Callable
@@ -18,6 +18,18 @@ _USER_MENTION = re.compile(r"&lt;@([UW][A-Z0-9]+)&gt;")
 def escape(text: str) -> str:
     """Plain text (what people typed) made safe for mrkdwn: no surprise @channel or links."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+# mrkdwn has no escape for its emphasis characters: text that must read exactly as typed
+# (what the public status page will say) gets look-alikes that Slack doesn't format.
+_LOOK_ALIKES = str.maketrans({"*": "\u2217", "_": "\u02cd", "~": "\u223c", "`": "\u02cb"})
+
+
+def literal(text: str) -> str:
+    """Typed text shown as it will read elsewhere: escaped like `escape`, and with `*`,
+    `_`, `~` and backticks swapped for look-alikes (∗ ˍ ∼ ˋ), so nothing turns bold,
+    italic, struck or code, and nothing typed can close our own emphasis around it."""
+    return escape(text).translate(_LOOK_ALIKES)
 
 
 def mentions_kept(escaped: str) -> str:

@@ -32,7 +32,9 @@ from bot.slack.views.layout import packed_sections, section
 from bot.slack.views.message import Message
 from bot.slack.views.mrkdwn import date, escape, fallback, mentions_kept, render, who
 from bot.slack.views.playbook_run import playbook_plan
+from bot.slack.views.status import status_now, status_preview
 from bot.slack.views.timeline import event_body, event_line
+from bot.status.replies import StatusNow, StatusPreview
 from bot.text import Text
 
 _TIMELINE_LINES = 40
@@ -72,6 +74,10 @@ def reply_message(reply: Answer) -> Message:
             return gate_report(reply)
         case GateHistory():
             return gate_history(reply)
+        case StatusNow(page=page):
+            return status_now(page)
+        case StatusPreview():
+            return status_preview(reply)
     raise AssertionError(f"no Slack rendering for {reply!r}")
 
 
