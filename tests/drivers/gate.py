@@ -158,9 +158,11 @@ async def gate_runtime(
     clock: FakeClock | None = None,
     slack: FakeSlackAPI | None = None,
     env: dict[str, str] | None = None,
+    console_announces: bool = False,
 ) -> AsyncIterator[Gate]:
     """The runtime `lucia-bot serve` builds, from `env` and the lucia.yaml at `config`,
-    with `clock` and a recording gate chat; with `slack`, behind the real Bolt app."""
+    with `clock` and a recording gate chat (`console_announces`: the console chat itself,
+    as the shell would give it); with `slack`, behind the real Bolt app."""
     clock = clock or FakeClock(real_now())
     environ = {
         "DATABASE_URL": database_url,
@@ -180,9 +182,9 @@ async def gate_runtime(
     announced = Announcements()
     lines: list[str] = []
     if slack is None:
-        runtime = await build_runtime(
-            settings, lucia, ConsoleChat(lines.append), clock=clock, gate_chat=announced
-        )
+        console = ConsoleChat(lines.append)
+        gate_chat: Any = console if console_announces else announced
+        runtime = await build_runtime(settings, lucia, console, clock=clock, gate_chat=gate_chat)
         try:
             yield Gate(runtime, clock, announced, lines)
         finally:
