@@ -77,9 +77,9 @@ async def test_only_the_owner_records_or_withdraws_an_exception(
 
 
 async def test_an_exception_makes_its_phase_go_is_listed_and_expires(
-    tmp_path: Path, postgres_url: str, clock: FakeClock
+    tmp_path: Path, database_url: str, clock: FakeClock
 ) -> None:
-    async with gate_runtime(postgres_url, lucia_yaml(tmp_path, CONFIG), clock=clock) as gate:
+    async with gate_runtime(database_url, lucia_yaml(tmp_path, CONFIG), clock=clock) as gate:
         reply = await gate.run(EXCEPT, actor=ANA)
         excepted = await gate.check("go-live")
         staging = await gate.check("staging")

@@ -69,9 +69,9 @@ async def test_a_sign_off_by_anyone_but_a_holder_is_refused_and_nothing_is_store
 
 
 async def test_a_holder_signs_and_the_item_passes_until_the_sign_off_expires(
-    tmp_path: Path, postgres_url: str, clock: FakeClock
+    tmp_path: Path, database_url: str, clock: FakeClock
 ) -> None:
-    async with gate_runtime(postgres_url, lucia_yaml(tmp_path, CONFIG), clock=clock) as gate:
+    async with gate_runtime(database_url, lucia_yaml(tmp_path, CONFIG), clock=clock) as gate:
         reply = await gate.run("gate sign security-review --for 1d Access and TLS checked", BOB)
         signed = await gate.check()
         clock.advance(2 * DAY)
