@@ -11,11 +11,7 @@ __all__ = [
     "BOB",
     "CARLA",
     "DAY",
-    "GENERAL",
-    "HOUR",
     "INCIDENTS",
-    "LUCIA_BOT",
-    "STRANGER",
     "Announcements",
     "Gate",
     "dumped",
@@ -69,11 +65,10 @@ from tests.drivers.slack import INCIDENTS_CHANNEL, SIGNING_SECRET
 from tests.fakes.slack_api import FakeSlackAPI
 
 ANA, BOB, CARLA = "U01ALICE00", "U01BOBBY00", "U01CARLA00"
-STRANGER = "U01NOBODY0"
-GENERAL = "C01GENERAL"
+_GENERAL = "C01GENERAL"  # where commands are typed
 INCIDENTS = INCIDENTS_CHANNEL
-HOUR, DAY = 3_600, 86_400
-LUCIA_BOT = Path(sys.executable).with_name("lucia-bot")
+DAY = 86_400  # seconds, for FakeClock.advance
+_LUCIA_BOT = Path(sys.executable).with_name("lucia-bot")
 # Nothing listens on the discard port: a push a test didn't mean to send goes nowhere
 # (never to ntfy.sh).
 _NOWHERE = "http://127.0.0.1:9"
@@ -117,7 +112,7 @@ class Gate:
     def service(self) -> GateService:
         return self.runtime.desk.gate
 
-    async def run(self, text: str, actor: str = ANA, channel: str | None = GENERAL) -> Answer:
+    async def run(self, text: str, actor: str = ANA, channel: str | None = _GENERAL) -> Answer:
         """`/lucia <text>` as `actor` typed it, through the grammar and the desk."""
         reply = await self.runtime.desk.run(parse(text), Invocation(actor, channel))
         await self.runtime.background.wait_idle()
@@ -246,7 +241,7 @@ async def gate_cli(
     if config is not None:
         env["LUCIA_CONFIG"] = str(config)
     process = await asyncio.create_subprocess_exec(
-        str(LUCIA_BOT),
+        str(_LUCIA_BOT),
         "gate",
         *args,
         cwd=folder,
