@@ -111,7 +111,7 @@ async def test_staging_behind_access_or_refusing_passes(
     assert evidence(result, "staging_url").seen["status"] == int(said.split("(")[1][:3])
 
 
-async def test_a_production_app_that_fails_fails_and_one_answering_2xx_passes(
+async def test_a_production_app_answering_500_fails(
     tmp_path: Path, postgres_url: str, clock: FakeClock, sites: FakeWebSites
 ) -> None:
     result = await looked(
