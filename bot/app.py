@@ -268,7 +268,6 @@ async def build_runtime(
             paging_store,
             Checks(
                 probe=HttpUrlProbe(anonymous),
-                health=HttpHealthProbe(http),
                 render=outbound.render_client(settings, http),
                 backups=outbound.backups_api(settings, http),
                 trace=_alert_trace(settings, http, engine, alerts, clock, wakeups.changed),

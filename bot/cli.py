@@ -215,6 +215,10 @@ async def _gate(settings: Settings, config: LuciaConfig, phase: str | None, form
     except UserError as exc:
         print(f"lucia-bot gate: {exc}", file=sys.stderr)
         return 2
+    except DATABASE_ERRORS as exc:  # no verdict, which is not a NO-GO
+        url = driver_url(settings.database_url)
+        print(f"lucia-bot gate: {connection_problem(url, exc)}", file=sys.stderr)
+        return 2
     finally:
         await runtime.close()
     if form == "json":

@@ -47,11 +47,11 @@ _WORDS = (("day", 86_400), ("hour", 3_600), ("minute", 60), ("second", 1))
 
 
 def age_words(delta: timedelta) -> str:
-    """How old something is, in its largest whole unit and in words: `9 days`, `1 hour`,
-    `40 seconds` (the launch gate's "last seen 9 days ago")."""
+    """How old something is, in words, in the largest unit that counts at least two of it
+    (so 30 hours aren't "1 day"): `9 days`, `30 hours`, `90 minutes`, `40 seconds`."""
     seconds = max(0, int(delta.total_seconds()))
     for word, size in _WORDS:
-        if seconds >= size or size == 1:
+        if seconds >= 2 * size or size == 1:
             count = seconds // size
             return f"{count} {word}{'' if count == 1 else 's'}"
     raise AssertionError("unreachable")

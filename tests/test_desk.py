@@ -13,9 +13,19 @@ from bot.grammar import Command
 from bot.incidents.service import IncidentService
 from bot.paging.service import PagingService
 from bot.playbooks.service import PlaybookService
+from bot.gate.service import GateService
 from bot.postmortem.service import PostmortemService
+from bot.status.service import StatusService
 
-SERVICES = (IncidentService, AlertService, PagingService, PlaybookService, PostmortemService)
+SERVICES = (
+    IncidentService,
+    AlertService,
+    PagingService,
+    PlaybookService,
+    PostmortemService,
+    GateService,
+    StatusService,
+)
 
 
 def test_every_command_of_the_grammar_has_exactly_one_service() -> None:

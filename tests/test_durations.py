@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.durations import short_duration, spoken_duration
+from bot.durations import age_words, short_duration, spoken_duration
 
 
 @pytest.mark.parametrize(
@@ -72,3 +72,21 @@ def test_the_padded_duration_of_the_escalation_timeline(seconds: float, spoken: 
 )
 def test_short_duration_in_minutes_for_silences(minutes: int, said: str) -> None:
     assert short_duration(timedelta(minutes=minutes), unit="min") == said
+
+
+@pytest.mark.parametrize(
+    ("age", "words"),
+    [
+        (timedelta(0), "0 seconds"),
+        (timedelta(seconds=1), "1 second"),
+        (timedelta(seconds=90), "90 seconds"),
+        (timedelta(minutes=2), "2 minutes"),
+        (timedelta(hours=1), "60 minutes"),
+        (timedelta(hours=30), "30 hours"),  # against a 26-hour limit: never "1 day"
+        (timedelta(days=9, hours=23), "9 days"),
+    ],
+)
+def test_an_age_is_said_in_the_largest_unit_that_counts_two_of_it(
+    age: timedelta, words: str
+) -> None:
+    assert age_words(age) == words

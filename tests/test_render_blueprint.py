@@ -20,6 +20,8 @@ NOT_DECLARED = {
     "render_service_id",
     "slack_api_url",
     "render_api_url",
+    "supabase_api_url",  # for tests: the Management API's own address is the default
+    "cloudflare_api_url",
     "lucia_playbooks",
     "slack_client_id",  # refused if set: they switch Bolt to OAuth
     "slack_client_secret",
@@ -36,6 +38,8 @@ SECRETS = {
     "SMTP_PASSWORD",
     "NTFY_TOKEN",
     "RENDER_API_KEY",
+    "SUPABASE_ACCESS_TOKEN",
+    "CLOUDFLARE_API_TOKEN",
 }
 
 

@@ -13,7 +13,6 @@ from bot.incidents.model import Incident, TimelineEvent
 from bot.incidents.ports import Posted
 from bot.types import UserId
 
-
 CHANNEL_ID_LENGTH = 32  # incidents.channel_id
 
 

@@ -49,8 +49,7 @@ from bot.gate.trace import TraceResult
 from bot.incidents.replies import ItemList, Noted, Reply
 from bot.paging.ports import PagingStore
 from bot.paging.test_pages import TestPageRecord
-from bot.playbooks.ports import RenderAPI
-from bot.playbooks.runner import HealthProbe
+from bot.playbooks.ports import DeployStatus, RenderAPI, RenderDeploy
 from bot.text import Mention, Text
 from bot.types import Clock, UserId
 from bot.vocabulary import REFERENCE_KEYS, SYSTEM_ACTOR, Invocation, Role
@@ -80,7 +79,6 @@ class Checks:
     """What the gate looks through; None where the bot isn't configured for it."""
 
     probe: UrlProbe
-    health: HealthProbe
     render: RenderAPI | None
     backups: BackupsAPI | None
     trace: Trace | None
@@ -331,20 +329,21 @@ class GateService:
             deploy = "RENDER_API_KEY isn't set"
         else:
             try:
-                latest = await self._checks.render.deploys(service.render_service_id, limit=1)
-                deploy = (latest[0].id, latest[0].status.value) if latest else "no deploys yet"
+                recent = await self._checks.render.deploys(service.render_service_id, limit=5)
+                deploy = _serving(recent)
             except LuciaError as exc:
                 deploy = str(exc)
         health: tuple[int, float] | str
         if service.health_url is None:
             health = "no health_url in lucia.yaml"
         else:
-            started = asyncio.get_running_loop().time()
-            try:
-                status, _ = await self._checks.health.get(service.health_url, timeout)
-                health = (status, (asyncio.get_running_loop().time() - started) * 1000)
-            except (OSError, TimeoutError) as exc:
-                health = f"no answer ({exc or type(exc).__name__})"
+            # Redirects not followed: a health URL behind a sign-in page is no health.
+            seen = await self._checks.probe.look(service.health_url, timeout)
+            health = (
+                (seen.status, seen.elapsed_ms)
+                if seen.status is not None
+                else f"no answer ({seen.problem})"
+            )
         return judge_service(name, deploy, health, now, self._config.max_age.services)
 
     # -- the rest of the commands -----------------------------------------------------
@@ -399,7 +398,8 @@ class GateService:
                 "(`/lucia owners` shows who)."
             )
         now = self._clock()
-        duration = command.valid_for or valid_for
+        # A holder may sign for less time than lucia.yaml's `for`, never for more.
+        duration = min(command.valid_for or valid_for, valid_for)
         signed = await self._store.sign(
             SignOff(0, phase, command.item, command.note, inv.actor, now, now + duration)
         )
@@ -488,6 +488,18 @@ def _moved(before: Evaluation | None, after: Evaluation) -> tuple[str, ...]:
                 was_said = f"{old.value} → " if old else ""
                 lines.append(f"{item.item}: {was_said}{item.verdict.value} ({item.reason})")
     return tuple(lines)
+
+
+def _serving(recent: Sequence[RenderDeploy]) -> tuple[str, str] | str:
+    """The deploy a service stands on: the newest, unless it is still going (this very
+    gate may be its pre-deploy command), in which case the live one below it."""
+    if not recent:
+        return "no deploys yet"
+    newest = recent[0]
+    if newest.status.finished:
+        return newest.id, newest.status.value
+    live = next((d for d in recent if d.status is DeployStatus.LIVE), None)
+    return (live.id, live.status.value) if live else (newest.id, newest.status.value)
 
 
 def _unknown(item: str, reason: str, now: datetime) -> Evidence:
