@@ -16,7 +16,7 @@ __all__ = [
     "judge_trace",
 ]
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -197,9 +197,11 @@ def judge_drill(
     playbook: str,
     now: datetime,
     max_age: timedelta,
+    name_of: Callable[[UserId], str] = str,
 ) -> Evidence:
     """The newest passed drill on a non-production service; a later one that didn't pass
-    is said, since it is the newest truth about the rollback path."""
+    is said, since it is the newest truth about the rollback path. People are named by
+    `name_of` (the launch-gate table's names: reasons are read on every surface)."""
     refresh = f"`/lucia playbook run {playbook} <staging service>`"
     if latest is not None and (passed is None or latest.finished_at > passed.finished_at):
         return Evidence(
@@ -229,7 +231,7 @@ def judge_drill(
         passed.service,
         Verdict.PASS,
         f"drill run {passed.run_id} passed{took} (live and healthy both ways), run by "
-        f"{passed.requested_by}",
+        f"{name_of(passed.requested_by)}",
         passed.finished_at,
         passed.finished_at + max_age,
         "database",
@@ -335,6 +337,7 @@ def judge_signoff(
     roles: Sequence[str],
     signed: SignOff | None,
     now: datetime,
+    name_of: Callable[[UserId], str] = str,
 ) -> Evidence:
     who = " or ".join(roles)
     if signed is None:
@@ -351,7 +354,7 @@ def judge_signoff(
         item,
         item,
         Verdict.PASS,
-        f"signed by {signed.signed_by}: {signed.note}",
+        f"signed by {name_of(signed.signed_by)}: {signed.note}",
         signed.signed_at,
         signed.expires_at,
         "person",

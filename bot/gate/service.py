@@ -193,6 +193,7 @@ class GateService:
         await self._store.record(fresh)
         signoffs = await self._store.signoffs(now)
         exceptions = await self._store.exceptions(now)
+        name_of = await self._names()
         results: list[ItemResult] = []
         evaluations: list[Evaluation] = []
         phases: list[PhaseResult] = []
@@ -201,9 +202,8 @@ class GateService:
                 item_from(item, gathered[item][0], gathered[item][1], now) for item in phase.items
             ]
             for item, signoff in phase.signoffs.items():
-                evidence = judge_signoff(
-                    item, [r.value for r in signoff.roles], signoffs.get((name, item)), now
-                )
+                roles = [r.value for r in signoff.roles]
+                evidence = judge_signoff(item, roles, signoffs.get((name, item)), now, name_of)
                 own.append(item_from(item, f"/lucia gate sign {item} <note>", [evidence], now))
             results += own
             failing = {r.item for r in results if r.verdict is not Verdict.PASS}
@@ -291,7 +291,12 @@ class GateService:
                 passed, latest = await self._store.drills(self._config.drill_playbook, staging)
                 return [
                     judge_drill(
-                        passed, latest, self._config.drill_playbook, now, ages.rollback_drill
+                        passed,
+                        latest,
+                        self._config.drill_playbook,
+                        now,
+                        ages.rollback_drill,
+                        await self._names(),
                     )
                 ]
             case "alert_pipeline":
@@ -381,6 +386,15 @@ class GateService:
             f"`{item}` isn't an item anyone signs"
             + (f": those are {', '.join(names)}." if names else ": lucia.yaml names none.")
         )
+
+    async def _names(self) -> Callable[[UserId], str]:
+        """People by the launch-gate table's names; anyone else by their id."""
+        names = {
+            e.contact.slack_user: e.contact.name
+            for e in await self._table.owners()
+            if e.contact is not None and e.contact.slack_user
+        }
+        return lambda user: names.get(user, user)
 
     async def _holds(self, actor: UserId, roles: Sequence[str]) -> bool:
         return any(

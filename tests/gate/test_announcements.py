@@ -73,7 +73,7 @@ async def test_history_lists_each_change_of_verdict_with_why(
     ]
     assert [c.why for c in history.changes] == [
         (f"security-review: unknown ({UNSIGNED})",),
-        (f"security-review: unknown → pass (signed by {ANA}: Access and TLS checked)",),
+        ("security-review: unknown → pass (signed by Ana Lucia: Access and TLS checked)",),
         (f"security-review: pass → unknown ({UNSIGNED})",),
     ]
 

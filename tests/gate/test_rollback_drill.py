@@ -89,7 +89,7 @@ async def test_a_drill_that_passed_passes_with_its_duration_and_who_until_14_day
     assert passed.verdict is Verdict.PASS, passed.reason
     assert passed.reason == (
         f"engine-staging: drill run {run['id']} passed in 2 min (live and healthy both ways), "
-        f"run by {ANA}"
+        "run by Ana Lucia"  # the launch-gate table's name, not the Slack id
     )
     assert passed.expires_at == passed.observed_at + timedelta(days=14)
     assert fifteen_days_later.verdict is Verdict.UNKNOWN

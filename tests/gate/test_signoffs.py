@@ -87,13 +87,13 @@ async def test_a_holder_signs_and_the_item_passes_until_the_sign_off_expires(
     result = item(signed, "security-review")
     assert (result.verdict, result.reason) == (
         Verdict.PASS,
-        f"signed by {BOB}: Access and TLS checked",
+        "signed by Bob Infra: Access and TLS checked",
     )
     assert signed.verdict == "GO"
     stale = item(two_days_later, "security-review")
     assert (stale.verdict, stale.reason) == (
         Verdict.UNKNOWN,
-        f"stale: last seen 2 days ago (signed by {BOB}: Access and TLS checked)",
+        "stale: last seen 2 days ago (signed by Bob Infra: Access and TLS checked)",
     )
     assert two_days_later.verdict == "NO-GO"
     assert ("gate_sign", BOB, "staging/security-review") in audited
