@@ -34,13 +34,13 @@ async def test_mention_runs_the_command_and_answers_in_thread(bot: Bot) -> None:
 
 
 async def test_mention_with_bad_command_explains(bot: Bot) -> None:
-    body = _mention("status")
+    body = _mention("stauts")
     await bot.event(body)
     await bot.settle()
     # The mistake echoes what was typed, so only its author sees the answer, in thread.
     assert bot.slack.calls_to("chat.postMessage") == []
     (reply,) = bot.slack.calls_to("chat.postEphemeral")
-    assert "don't know the command `status`" in reply.args["text"]
+    assert "don't know the command `stauts`" in reply.args["text"]
     assert reply.args["user"] == "U01ALICE00"
     assert reply.args["thread_ts"] == body["event"]["ts"]
 
