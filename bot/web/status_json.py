@@ -16,6 +16,7 @@ __all__ = [
     "summary_document",
 ]
 
+from datetime import UTC, datetime, time
 from typing import Any
 
 from bot.status.model import (
@@ -27,7 +28,7 @@ from bot.status.model import (
     PublicUpdate,
     worst,
 )
-from bot.status.page import ComponentView, PageView
+from bot.status.page import WINDOW, ComponentView, PageView
 from bot.web.status_links import PageSite, iso, maintenance_id, page_updated_at
 
 Json = dict[str, Any]
@@ -72,9 +73,18 @@ class _Document:
                 found.append(self._component(member, group_id, position))
         return found
 
+    def _created(self, c: ComponentView) -> datetime:
+        """When it was first watched; one watched before the window is known only to be
+        older: the window's first day stands in (so the answer holds still all day)."""
+        start = self.view.now - WINDOW
+        first = c.first_seen or self.view.now
+        if first <= start:
+            return datetime.combine(start.astimezone(UTC).date(), time.min, UTC)
+        return first
+
     def _component(self, c: ComponentView, group_id: str | None, position: int) -> Json:
         first_day = next((d.day for d in c.uptime.days if d.observed_minutes), None)
-        created = c.first_seen or self.view.now
+        created = self._created(c)
         return {
             "id": c.id,
             "name": c.config.name,
@@ -92,7 +102,7 @@ class _Document:
         }
 
     def _group(self, name: str, group_id: str, members: list[ComponentView], position: int) -> Json:
-        created = [c.first_seen for c in members if c.first_seen] or [self.view.now]
+        created = [self._created(c) for c in members]
         updated = [c.since for c in members if c.since] or created
         return {
             "id": group_id,

@@ -1,7 +1,10 @@
 """The public status page, served by the bot itself: `GET /status`, `/status/history`,
 Statuspage's v2 JSON under `/api/v2/`, and `/history.atom`. Public, no sign-in.
 
-Each request reads the page once (`StatusService.view()`) and renders one body from it.
+Each request is answered from one read of the page (`StatusService.view()`) and one
+render of its body. Requests that arrive while a read is under way share it, and the
+bodies rendered from it: under load one read serves many requests, and none is answered
+from data older than the moment it arrived, less the read's own few milliseconds.
 Every answer may be cached by anyone for 30 s, served stale for a minute while it is
 fetched again, and for a day while the bot is down (RFC 5861): Cloudflare in front keeps
 the page up through a restart or a deploy. A strong ETag (a hash of the body) answers a
@@ -12,8 +15,10 @@ from __future__ import annotations
 
 __all__ = ["CACHE_CONTROL", "StatusPage", "etag_of"]
 
+import asyncio
 import hashlib
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -65,11 +70,21 @@ def _json(document: Callable[[PageView, PageSite], dict[str, Any]]) -> Render:
     return lambda view, site: orjson.dumps(document(view, site))
 
 
+@dataclass
+class _Read:
+    """One read of the page, and each body rendered from it (by path) with its ETag."""
+
+    view: PageView
+    site: PageSite
+    bodies: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+
+
 class StatusPage:
     def __init__(self, status: StatusService, public_url: str | None) -> None:
         self._status = status
         self._public_url = public_url  # when lucia.yaml's `status_page.url` isn't set
         self._html = StatusHtml()
+        self._reading: asyncio.Task[_Read] | None = None  # the read under way, if any
 
     def routes(self) -> list[web.RouteDef]:
         html, json, atom = "text/html", "application/json", "application/atom+xml"
@@ -96,19 +111,40 @@ class StatusPage:
 
         return handle
 
+    async def _read(self) -> _Read:
+        """The read under way, or a new one. Shielded: a client that goes away doesn't
+        cancel the read the others wait for."""
+        if self._reading is None:
+            self._reading = asyncio.create_task(self._fresh(), name="status page read")
+            self._reading.add_done_callback(self._landed)
+        return await asyncio.shield(self._reading)
+
+    async def _fresh(self) -> _Read:
+        view = await self._status.view()
+        return _Read(view, PageSite.of(view, self._public_url))
+
+    def _landed(self, task: asyncio.Task[_Read]) -> None:
+        if self._reading is task:
+            self._reading = None  # the next request reads anew
+        if not task.cancelled():
+            task.exception()  # seen by whoever waited; none left unretrieved
+
     async def _respond(
         self, request: web.Request, render: Render, content_type: str
     ) -> web.StreamResponse:
         try:
-            view = await self._status.view()
+            read = await self._read()
         except StoreUnavailable:
             return web.Response(
                 status=503,
                 text="The status page can't read its data just now. Try again in a minute.",
                 headers={"Cache-Control": "no-store", "Retry-After": "30"},
             )
-        body = render(view, PageSite.of(view, self._public_url))
-        etag = etag_of(body)
+        path = request.path
+        if path not in read.bodies:
+            body = render(read.view, read.site)
+            read.bodies[path] = body, etag_of(body)
+        body, etag = read.bodies[path]
         headers = {
             "Cache-Control": CACHE_CONTROL,
             "ETag": etag,

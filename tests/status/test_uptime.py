@@ -4,6 +4,7 @@ before a component's first recorded state are "no data", never up."""
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -98,3 +99,43 @@ def test_a_component_down_since_before_the_window_is_down_from_its_first_day() -
     found = uptime(changes((start, MAJOR)), NOW)
     assert found.percent == 0
     assert {b.worst for b in found.days} == {MAJOR}
+
+
+def _by_brute_force(history: list[ComponentChange], now: datetime) -> list[tuple[float, float]]:
+    """Each day's observed and down minutes, minute by minute."""
+    ordered = sorted(history, key=lambda c: c.at)
+    first = TODAY - timedelta(days=89)
+    found = []
+    for n in range(90):
+        observed = down = 0.0
+        for minute in range(1440):
+            at = first + timedelta(days=n, minutes=minute)
+            if at >= now:
+                break
+            states = [c.state for c in ordered if c.at <= at]
+            if states:
+                observed += 1
+                down += {MAJOR: 1.0, PARTIAL: 0.3}.get(states[-1], 0.0)
+        found.append((observed, down))
+    return found
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_bars_agree_with_counting_minute_by_minute(seed: int) -> None:
+    rng = random.Random(seed)
+    states = [OK, DEGRADED, PARTIAL, MAJOR, MAINTENANCE]
+    history = changes(
+        *(
+            (
+                day(rng.randint(0, 100), rng.randint(0, 23))
+                + timedelta(minutes=rng.randint(0, 59)),
+                rng.choice(states),
+            )
+            for _ in range(rng.randint(1, 40))
+        )
+    )
+    bars = uptime(history, NOW).days
+    expected = _by_brute_force(history, NOW)
+    for bar, (observed, down) in zip(bars, expected, strict=True):
+        assert bar.observed_minutes == pytest.approx(observed)
+        assert bar.down_minutes == pytest.approx(down)

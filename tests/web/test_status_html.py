@@ -4,9 +4,13 @@ its colour, colours with WCAG AA contrast, and published text escaped."""
 
 from __future__ import annotations
 
+import fnmatch
+import itertools
 import re
+import tomllib
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 
@@ -145,7 +149,7 @@ def test_landmarks_one_h1_and_headings_that_never_skip_a_level() -> None:
     assert found.landmarks == ["header", "main", "footer"]
     assert found.headings.count(1) == 1
     assert found.headings[0] == 1
-    for before, after in zip(found.headings, found.headings[1:], strict=False):
+    for before, after in itertools.pairwise(found.headings):
         assert after <= before + 1, found.headings
 
 
@@ -177,3 +181,16 @@ def test_published_text_is_escaped() -> None:
     html = render(view('<script>alert("x")</script> & more'))
     assert "<script>" not in html
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; more" in html
+
+
+def test_every_template_ships_in_the_wheel() -> None:
+    """pyproject's package-data names them; a template left out is a 500 once installed."""
+    root = Path(__file__).resolve().parents[2]
+    shipped = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-data"
+    ]["bot.web"]
+    web = root / "bot" / "web"
+    templates = [p.relative_to(web).as_posix() for p in (web / "templates").iterdir()]
+    assert templates
+    for template in templates:
+        assert any(fnmatch.fnmatch(template, pattern) for pattern in shipped), template
