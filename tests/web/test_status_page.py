@@ -17,9 +17,12 @@ from typing import Any
 
 import feedparser
 import pytest
+from aiohttp.test_utils import TestClient, TestServer
 
 from bot.config import LuciaConfig
 from bot.errors import UserError
+from bot.server import build_server_app
+from bot.settings import load_settings
 from bot.status.model import ComponentState
 from bot.status.uptime import RULE
 from bot.web.status_page import CACHE_CONTROL
@@ -121,6 +124,16 @@ async def test_a_new_page_is_operational_cacheable_and_always_says_incidents(bot
     assert '<link rel="alternate" type="application/atom+xml"' in head
     assert 'href="/history.atom"' in head
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in head
+
+
+async def test_a_bot_without_slack_serves_the_page_too(tmp_path: Path) -> None:
+    settings = load_settings({"DATABASE_URL": f"sqlite:///{tmp_path / 'lucia.db'}"})
+    app = await build_server_app(settings, status_config())
+    async with TestClient(TestServer(app)) as client:
+        for path in ("/status", "/api/v2/summary.json", "/history.atom"):
+            async with client.get(path) as response:
+                assert response.status == 200, path
+                assert response.headers["Cache-Control"] == CACHE_CONTROL
 
 
 # --- publishing ------------------------------------------------------------------------
