@@ -30,6 +30,7 @@ from bot.web.health import Health
 from bot.web.postmortem_link import PostmortemLink
 from bot.web.sentry_webhook import SentryWebhook
 from bot.web.slack_events import SlackEvents
+from bot.web.status_page import StatusPage
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,7 @@ def build_web_app(
     )
     app.add_routes(sentry.routes())
     app.add_routes(PostmortemLink(runtime.postmortems, settings.link_secret, utc_now).routes())
+    app.add_routes(StatusPage(runtime.desk.status, settings.public_url).routes())
 
     async def lifespan(_app: web.Application) -> AsyncIterator[None]:
         runtime.start()

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from bot.config import StatusComponent, StatusPageConfig
 from bot.status.model import (
+    ComponentChange,
     ComponentState,
     Maintenance,
     MaintenanceStatus,
@@ -40,6 +41,17 @@ class ComponentView:
     state: ComponentState
     since: datetime | None  # when it last changed (the first record: when watched)
     uptime: Uptime
+    changes: tuple[ComponentChange, ...] = ()  # its history in the window, oldest first
+
+    @property
+    def first_seen(self) -> datetime | None:
+        """Its oldest record in the window (the window's start for an older component)."""
+        return self.changes[0].at if self.changes else None
+
+    def state_before(self, at: datetime) -> ComponentState | None:
+        """Its published state just before `at`; None when the window doesn't know it."""
+        earlier = [c for c in self.changes if c.at < at]
+        return earlier[-1].state if earlier else None
 
     @property
     def id(self) -> str:
@@ -56,6 +68,7 @@ class PageView:
     active: tuple[PublicIncident, ...]  # unresolved, newest first
     history: tuple[PublicIncident, ...]  # every incident of the window, newest first
     maintenances: tuple[Maintenance, ...]  # scheduled or in progress, soonest first
+    finished: tuple[Maintenance, ...] = ()  # completed within the window, latest first
 
     @property
     def worst(self) -> ComponentState:
@@ -100,7 +113,11 @@ def page_view(config: StatusPageConfig, data: PageData, now: datetime) -> PageVi
             state = ComponentState.UNDER_MAINTENANCE
         components.append(
             ComponentView(
-                component, state, changes[-1].at if changes else None, uptime(changes, now)
+                component,
+                state,
+                changes[-1].at if changes else None,
+                uptime(changes, now),
+                tuple(changes),
             )
         )
     coming = sorted(
@@ -116,4 +133,11 @@ def page_view(config: StatusPageConfig, data: PageData, now: datetime) -> PageVi
         active=tuple(i for i in data.incidents if i.resolved_at is None),
         history=tuple(data.incidents),
         maintenances=tuple(coming),
+        finished=tuple(
+            sorted(
+                (m for m in data.maintenances if m.status(now) is MaintenanceStatus.COMPLETED),
+                key=lambda m: m.ends_at,
+                reverse=True,
+            )
+        ),
     )

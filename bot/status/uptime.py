@@ -7,7 +7,7 @@ from __future__ import annotations
 
 __all__ = ["RULE", "DayBar", "Uptime", "uptime"]
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -56,13 +56,16 @@ def uptime(changes: Sequence[ComponentChange], now: datetime, days: int = 90) ->
     first = today - timedelta(days=days - 1)
     spans = _spans(changes, now)
     bars = []
+    first_open = 0  # spans follow each other in time: each day looks only at its own
     for offset in range(days):
         day = first + timedelta(days=offset)
         start = datetime.combine(day, time.min, UTC)
         end = min(start + DAY, now)
+        while first_open < len(spans) and spans[first_open][2] <= start:
+            first_open += 1
         observed = down = 0.0
         seen: list[ComponentState] = []
-        for state, since, until in spans:
+        for state, since, until in _starting_before(spans, first_open, end):
             overlap = (min(until, end) - max(since, start)).total_seconds() / 60
             if overlap <= 0:
                 continue
@@ -71,6 +74,15 @@ def uptime(changes: Sequence[ComponentChange], now: datetime, days: int = 90) ->
             seen.append(state)
         bars.append(DayBar(day, observed, down, worst(seen) if seen else None))
     return Uptime(tuple(bars))
+
+
+def _starting_before(
+    spans: Sequence[tuple[ComponentState, datetime, datetime]], first: int, end: datetime
+) -> Iterator[tuple[ComponentState, datetime, datetime]]:
+    for span in spans[first:]:
+        if span[1] >= end:
+            return
+        yield span
 
 
 def _spans(
