@@ -9,11 +9,11 @@ import pytest
 
 from bot.alerts.service import AlertService
 from bot.desk import Desk
+from bot.gate.service import GateService
 from bot.grammar import Command
 from bot.incidents.service import IncidentService
 from bot.paging.service import PagingService
 from bot.playbooks.service import PlaybookService
-from bot.gate.service import GateService
 from bot.postmortem.service import PostmortemService
 from bot.status.service import StatusService
 
