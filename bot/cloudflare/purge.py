@@ -42,9 +42,7 @@ __all__ = [
 import asyncio
 import json
 import math
-import socket
-import ssl
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -52,6 +50,7 @@ from urllib.parse import quote
 import aiohttp
 
 from bot.errors import CachePurgeFailed
+from bot.json_api import Answer, call
 from bot.render.waits import retry_after
 
 DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4"
@@ -66,14 +65,6 @@ _ROUTE_CODES = frozenset({7003})  # "Could not route to …, perhaps your object
 _NO_ROUTE_CODES = frozenset({7000})  # "No route for that URI": not an API path
 _ZONE_HELP = "the Zone ID on the domain's Overview page"
 _MAX_DETAIL = 200  # characters of Cloudflare's own words kept in a reason
-
-
-@dataclass(frozen=True)
-class _Answer:
-    status: int
-    body: Any  # parsed JSON; None when empty or not JSON
-    is_json: bool
-    headers: Mapping[str, str]
 
 
 @dataclass(frozen=True)
@@ -104,7 +95,6 @@ class CloudflarePurge:
         self._zone = zone_id
         self._base = base_url.rstrip("/")
         self._timeout_seconds = timeout
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._batch_size = batch_size
 
     def __repr__(self) -> str:
@@ -135,7 +125,7 @@ class CloudflarePurge:
     async def _purge_batch(self, batch: list[str]) -> str | None:
         """None when Cloudflare purged the batch, else why not."""
         answer = await self._post({"files": batch})
-        if isinstance(answer, _Answer) and answer.status == 429:
+        if isinstance(answer, Answer) and answer.status == 429:
             wait = retry_after(answer.headers)
             if wait is not None and wait <= MAX_RETRY_WAIT:
                 await asyncio.sleep(wait)
@@ -144,7 +134,7 @@ class CloudflarePurge:
             return answer
         return self._verdict(answer)
 
-    async def _post(self, body: dict[str, Any]) -> _Answer | str:
+    async def _post(self, body: dict[str, Any]) -> Answer | str:
         """The answer, or why there was none. Failures are returned, not raised, so no
         CachePurgeFailed carries aiohttp's exception (and the token) as __context__."""
         headers = {
@@ -152,37 +142,19 @@ class CloudflarePurge:
             "Accept": "application/json",
             "Content-Type": "application/json",
         }
-        try:
-            async with self._session.post(
-                f"{self._base}/zones/{quote(self._zone, safe='')}/purge_cache",
-                data=json.dumps(body),
-                headers=headers,
-                timeout=self._timeout,
-                allow_redirects=False,
-            ) as response:
-                raw = await response.read()
-                parsed, is_json = _json_of(raw)
-                return _Answer(response.status, parsed, is_json, response.headers.copy())
-        except TimeoutError:
-            return f"Cloudflare didn't answer within {self._timeout_seconds:g} s"
-        except aiohttp.ClientConnectorCertificateError as exc:
-            cause = exc.certificate_error
-            why = cause.verify_message if isinstance(cause, ssl.SSLCertVerificationError) else ""
-            return f"Cloudflare unreachable: TLS certificate not trusted ({why or cause})"
-        except aiohttp.ClientSSLError as exc:
-            return f"Cloudflare unreachable: TLS failed ({exc.os_error.strerror or exc.os_error})"
-        except aiohttp.ClientConnectorError as exc:
-            return f"Cloudflare unreachable: {_os_problem(exc.host, exc.os_error)}"
-        except (aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError):
-            return f"CLOUDFLARE_API_URL {self._base!r} is not an http(s) URL"
-        except aiohttp.ServerDisconnectedError:
-            return "Cloudflare closed the connection without answering"
-        except aiohttp.ClientError as exc:
-            what = type(exc).__name__
-            return f"Cloudflare unreachable: {what}" + (f" ({exc})" if str(exc) else "")
+        return await call(
+            self._session,
+            "POST",
+            f"{self._base}/zones/{quote(self._zone, safe='')}/purge_cache",
+            service="Cloudflare",
+            address=f"CLOUDFLARE_API_URL {self._base!r}",
+            headers=headers,
+            within=self._timeout_seconds,
+            data=json.dumps(body),
+        )
 
     # ----------------------------------------------------------------- the answer
-    def _verdict(self, answer: _Answer) -> str | None:
+    def _verdict(self, answer: Answer) -> str | None:
         status = answer.status
         said = _errors_of(answer.body)
         detail = f": {said.text}" if said.text else ""
@@ -265,23 +237,3 @@ def _errors_of(body: object) -> _Said:
         if isinstance(chain, list):
             pending[:0] = chain
     return _Said(frozenset(codes), "; ".join(parts)[:_MAX_DETAIL])
-
-
-def _json_of(raw: bytes) -> tuple[Any, bool]:
-    """(parsed body, whether it was JSON); an empty body is (None, False)."""
-    if not raw.strip():
-        return None, False
-    try:
-        return json.loads(raw), True
-    except ValueError:  # UnicodeDecodeError is one
-        return None, False
-
-
-def _os_problem(host: str, cause: OSError) -> str:
-    if isinstance(cause, ConnectionRefusedError):
-        return "connection refused"
-    if isinstance(cause, socket.gaierror):
-        if cause.errno == socket.EAI_NONAME:
-            return f"host not found: {host}"
-        return f"DNS lookup failed for {host}: {cause.strerror or cause}"
-    return cause.strerror or str(cause) or type(cause).__name__

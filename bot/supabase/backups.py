@@ -21,33 +21,20 @@ from __future__ import annotations
 
 __all__ = ["DEFAULT_BASE_URL", "SupabaseBackups"]
 
-import json
 import math
-import socket
-import ssl
-from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 from urllib.parse import quote
 
 import aiohttp
 
 from bot.errors import EvidenceUnavailable
 from bot.gate.ports import Backup, BackupList
+from bot.json_api import Answer, call
 from bot.render.waits import rate_limit_wait
 
 DEFAULT_BASE_URL = "https://api.supabase.com"
 _TOKEN_HELP = "create a personal access token under Account → Access Tokens"  # noqa: S105
 _MAX_DETAIL = 200  # characters of Supabase's own message kept in a reason
-
-
-@dataclass(frozen=True)
-class _Answer:
-    status: int
-    body: Any  # parsed JSON; None when empty
-    is_json: bool
-    headers: Mapping[str, str]
 
 
 class SupabaseBackups:
@@ -67,7 +54,6 @@ class SupabaseBackups:
         self._ref = project_ref
         self._base = base_url.rstrip("/")
         self._timeout_seconds = timeout
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
 
     def __repr__(self) -> str:
         return f"SupabaseBackups({self._base}, project {self._ref})"
@@ -89,38 +75,20 @@ class SupabaseBackups:
             )
         return found
 
-    async def _get(self, path: str) -> _Answer | str:
+    async def _get(self, path: str) -> Answer | str:
         """The answer, or why there was none."""
         headers = {"Authorization": f"Bearer {self._token}", "Accept": "application/json"}
-        try:
-            async with self._session.get(
-                self._base + path,
-                headers=headers,
-                timeout=self._timeout,
-                allow_redirects=False,
-            ) as response:
-                raw = await response.read()
-                body, is_json = _json_of(raw)
-                return _Answer(response.status, body, is_json, response.headers.copy())
-        except TimeoutError:
-            return f"Supabase didn't answer within {self._timeout_seconds:g} s"
-        except aiohttp.ClientConnectorCertificateError as exc:
-            cause = exc.certificate_error
-            why = cause.verify_message if isinstance(cause, ssl.SSLCertVerificationError) else ""
-            return f"Supabase unreachable: TLS certificate not trusted ({why or cause})"
-        except aiohttp.ClientSSLError as exc:
-            return f"Supabase unreachable: TLS failed ({exc.os_error.strerror or exc.os_error})"
-        except aiohttp.ClientConnectorError as exc:
-            return f"Supabase unreachable: {_os_problem(exc.host, exc.os_error)}"
-        except (aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError):
-            return f"the Supabase API address {self._base!r} is not an http(s) URL"
-        except aiohttp.ServerDisconnectedError:
-            return "Supabase closed the connection without answering"
-        except aiohttp.ClientError as exc:
-            what = type(exc).__name__
-            return f"Supabase unreachable: {what}" + (f" ({exc})" if str(exc) else "")
+        return await call(
+            self._session,
+            "GET",
+            self._base + path,
+            service="Supabase",
+            address=f"the Supabase API address {self._base!r}",
+            headers=headers,
+            within=self._timeout_seconds,
+        )
 
-    def _refusal(self, answer: _Answer) -> str:
+    def _refusal(self, answer: Answer) -> str:
         status = answer.status
         message = self._redacted(_message_of(answer.body))[:_MAX_DETAIL]
         detail = f": {message}" if message else ""
@@ -226,16 +194,6 @@ def _unix(value: object) -> datetime | None:
         return None
 
 
-def _json_of(raw: bytes) -> tuple[Any, bool]:
-    """(parsed body, whether it was JSON); an empty body is (None, False)."""
-    if not raw.strip():
-        return None, False
-    try:
-        return json.loads(raw), True
-    except ValueError:  # UnicodeDecodeError is one
-        return None, False
-
-
 def _message_of(body: object) -> str:
     if isinstance(body, dict):
         for key in ("message", "error"):
@@ -243,13 +201,3 @@ def _message_of(body: object) -> str:
             if isinstance(message, str) and message.strip():
                 return message.strip()
     return ""
-
-
-def _os_problem(host: str, cause: OSError) -> str:
-    if isinstance(cause, ConnectionRefusedError):
-        return "connection refused"
-    if isinstance(cause, socket.gaierror):
-        if cause.errno == socket.EAI_NONAME:
-            return f"host not found: {host}"
-        return f"DNS lookup failed for {host}: {cause.strerror or cause}"
-    return cause.strerror or str(cause) or type(cause).__name__
