@@ -382,7 +382,7 @@ def judge_trace(result: TraceResult, max_age: timedelta) -> Evidence:
     expires = result.started_at + max_age if verdict is Verdict.PASS else None
     return Evidence(
         "alert_pipeline",
-        "trace",
+        "alert_pipeline",  # one trace stands for the whole item
         verdict,
         reason,
         result.started_at,

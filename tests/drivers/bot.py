@@ -114,10 +114,15 @@ def bot_settings(slack: FakeSlackAPI, database_url: str, **extra: str) -> Settin
 
 @asynccontextmanager
 async def running_bot(
-    slack: FakeSlackAPI, database_url: str, config: LuciaConfig | None = None, **env: str
+    slack: FakeSlackAPI,
+    database_url: str,
+    config: LuciaConfig | None = None,
+    *,
+    port: int | None = None,  # a port chosen beforehand: for a LUCIA_PUBLIC_URL that is it
+    **env: str,
 ) -> AsyncIterator[Bot]:
     """The whole server app, as `lucia-bot serve` builds it, on a local port."""
     settings = bot_settings(slack, database_url, **env)
     app = await build_server_app(settings, config or LuciaConfig())
-    async with TestClient(TestServer(app)) as client:
+    async with TestClient(TestServer(app, port=port)) as client:
         yield Bot(client, slack)

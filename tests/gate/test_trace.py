@@ -20,14 +20,20 @@ from bot.config import (
     AlertsConfig,
     EscalationPolicy,
     EscalationStep,
+    GateConfig,
+    GatePhase,
     LuciaConfig,
     Owner,
 )
+from bot.gate.model import GO, NO_GO, Verdict
 from bot.gate.trace import HOPS, TraceResult
+from bot.grammar import parse
+from bot.incidents.replies import ItemList
 from bot.sentry.synthetic import synthetic_body
 from bot.slack.views.ids import ALERT_OPEN_ACTION
 from bot.store.tables import alert_deliveries, alert_groups, incidents, pages
-from bot.vocabulary import Role, Severity
+from bot.text import plain
+from bot.vocabulary import Invocation, Role, Severity
 from tests.drivers.alerts import ALERTS, shown
 from tests.drivers.bot import Bot, running_bot
 from tests.drivers.ports import free_port
@@ -195,3 +201,57 @@ async def test_slack_unable_to_post_leaves_the_posted_hop_unseen(
     (group,) = await rows(bot, alert_groups)
     assert group["status"] == "resolved"
     await nobody_was_paged(bot, reach)
+
+
+GATED = CONFIG.model_copy(
+    update={"gate": GateConfig(phases={"staging": GatePhase(items=["alert_pipeline"])})}
+)
+
+
+async def test_a_trace_through_the_public_url_passes_the_gates_alert_pipeline(
+    reach: Reach, database_url: str
+) -> None:
+    reach.slack.add_channel("alerts", channel_id=ALERTS)
+    port = free_port()
+    env = reach.env | {
+        "SENTRY_CLIENT_SECRET": SECRET,
+        "LUCIA_ALERTS_CHANNEL": ALERTS,
+        "LUCIA_PUBLIC_URL": f"http://127.0.0.1:{port}",
+    }
+    async with running_bot(reach.slack, database_url, GATED, port=port, **env) as bot:
+        before = await bot.runtime.desk.gate.evaluate("staging", ANA)
+        traced = await bot.runtime.desk.run(parse("gate trace"), Invocation(ANA))
+        after = await bot.runtime.desk.gate.evaluate("staging", ANA)
+
+    (item,) = before.evaluation.asked.items
+    assert (item.verdict, item.reason) == (Verdict.UNKNOWN, "no trace has run: `/lucia gate trace`")
+    assert isinstance(traced, ItemList)
+    assert plain(traced.title).endswith(": pass")
+    assert [plain(line).split(" ")[1] for line in traced.items] == list(HOPS)
+    (item,) = after.evaluation.asked.items
+    assert item.verdict is Verdict.PASS, item.reason
+    assert item.reason.startswith("every hop seen: accepted +")
+    assert item.expires_at == item.observed_at + timedelta(hours=24)
+    assert after.evaluation.verdict == GO
+
+
+async def test_a_public_url_nobody_answers_leaves_the_alert_pipeline_unknown(
+    reach: Reach, database_url: str
+) -> None:
+    reach.slack.add_channel("alerts", channel_id=ALERTS)
+    env = reach.env | {
+        "SENTRY_CLIENT_SECRET": SECRET,
+        "LUCIA_ALERTS_CHANNEL": ALERTS,
+        "LUCIA_PUBLIC_URL": f"http://127.0.0.1:{free_port()}",  # not the bot: nothing there
+    }
+    async with running_bot(reach.slack, database_url, GATED, **env) as bot:
+        traced = await bot.runtime.desk.run(parse("gate trace"), Invocation(ANA))
+        report = await bot.runtime.desk.gate.evaluate("staging", ANA)
+
+    assert isinstance(traced, ItemList)
+    assert plain(traced.title).endswith(": unknown")
+    (item,) = report.evaluation.asked.items
+    assert item.verdict is Verdict.UNKNOWN
+    assert item.reason.startswith("the public URL didn't accept the synthetic alert: accepted")
+    assert "connection refused" in item.reason
+    assert report.evaluation.verdict == NO_GO
