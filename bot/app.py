@@ -32,9 +32,10 @@ from bot.dedupe.memory import MemoryDedupe
 from bot.dedupe.redis_counter import RedisRepeatCounter
 from bot.dedupe.redis_dedupe import RedisDedupe, connect_redis
 from bot.desk import Desk
+from bot.gate.evidence import Checks
 from bot.gate.ports import GateChat
 from bot.gate.replies import GateReport
-from bot.gate.service import Announce, Checks, GateService
+from bot.gate.service import Announce, GateService
 from bot.gate.trace import AlertTrace
 from bot.incidents.ports import IncidentChat
 from bot.incidents.service import IncidentService

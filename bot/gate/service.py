@@ -8,26 +8,20 @@ previous one is announced (the scheduled re-check is `recheck`).
 
 from __future__ import annotations
 
-__all__ = ["Announce", "Checks", "GateService", "TestPager", "Trace"]
+__all__ = ["Announce", "GateService"]
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import ClassVar, Protocol, get_args
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
+from typing import ClassVar, get_args
 
 from bot import log_messages as msg
 from bot.config import GateConfig, LuciaConfig
-from bot.errors import EvidenceUnavailable, LuciaError, UserError
+from bot.errors import LuciaError, UserError
 from bot.gate import commands as cmd
+from bot.gate.evidence import Checks, EvidenceGatherer
 from bot.gate.judge import (
-    judge_backups,
-    judge_drill,
-    judge_incidents,
-    judge_owner,
-    judge_reference,
-    judge_service,
     judge_signoff,
     judge_trace,
 )
@@ -35,7 +29,6 @@ from bot.gate.model import (
     GO,
     NO_GO,
     Evaluation,
-    Evidence,
     GateException,
     ItemResult,
     PhaseResult,
@@ -43,47 +36,18 @@ from bot.gate.model import (
     Verdict,
     item_from,
 )
-from bot.gate.ports import BackupsAPI, GateStore, UrlProbe
+from bot.gate.ports import GateStore
 from bot.gate.replies import GateHistory, GateReply, GateReport, VerdictChange
-from bot.gate.trace import TraceResult
 from bot.incidents.replies import ItemList, Noted, Reply
 from bot.paging.ports import PagingStore
-from bot.paging.test_pages import TestPageRecord
-from bot.playbooks.ports import DeployStatus, RenderAPI, RenderDeploy
 from bot.text import Mention, Text
 from bot.types import Clock, UserId
-from bot.vocabulary import REFERENCE_KEYS, SYSTEM_ACTOR, Invocation, Role
+from bot.vocabulary import SYSTEM_ACTOR, Invocation, Role
 
 log = logging.getLogger(__name__)
 
 Announce = Callable[[GateReport], Awaitable[None]]  # to the incidents channel
 _HISTORY_READ = 500  # evaluations read to find where a verdict changed
-
-
-class TestPager(Protocol):
-    """Test pages (paging's `TestPages`): sent without an incident; the click is evidence."""
-
-    async def send(self, role: str | None, inv: Invocation) -> Reply: ...
-
-    async def latest(self) -> Mapping[str, TestPageRecord]: ...
-
-
-class Trace(Protocol):
-    """`/lucia gate trace`: a synthetic alert through the public URL, hop by hop."""
-
-    async def run(self, by: UserId, within: float = ...) -> TraceResult: ...
-
-
-@dataclass(frozen=True)
-class Checks:
-    """What the gate looks through; None where the bot isn't configured for it."""
-
-    probe: UrlProbe
-    render: RenderAPI | None
-    backups: BackupsAPI | None
-    trace: Trace | None
-    test_pages: TestPager
-    channels: Collection[str]  # the page channels this bot has ("slack_dm", "email", …)
 
 
 class GateService:
@@ -103,6 +67,7 @@ class GateService:
         self._store = store
         self._table = launch_table
         self._checks = checks
+        self._evidence = EvidenceGatherer(config, store, launch_table, checks)
         self._clock = clock
         self._announce = announce
         self._evaluating = asyncio.Lock()  # one evaluation at a time: a double click waits
@@ -185,7 +150,7 @@ class GateService:
         gathered = dict(
             zip(
                 wanted,
-                await asyncio.gather(*(self._gather(item, now, pitr) for item in wanted)),
+                await asyncio.gather(*(self._evidence.gather(item, now, pitr) for item in wanted)),
                 strict=True,
             )
         )
@@ -193,7 +158,7 @@ class GateService:
         await self._store.record(fresh)
         signoffs = await self._store.signoffs(now)
         exceptions = await self._store.exceptions(now)
-        name_of = await self._names()
+        name_of = await self._evidence.names()
         results: list[ItemResult] = []
         evaluations: list[Evaluation] = []
         phases: list[PhaseResult] = []
@@ -214,142 +179,6 @@ class GateService:
             phases.append(PhaseResult(name, verdict, tuple(own), used))
             evaluations.append(Evaluation(name, verdict, now, tuple(phases)))
         return evaluations
-
-    async def _gather(self, item: str, now: datetime, pitr: bool) -> tuple[str, list[Evidence]]:
-        """(the refresh command, the evidence) of a built-in item; a check that fails or
-        takes too long is one piece of unknown evidence saying so."""
-        refresh = _REFRESH.get(item, "/lucia gate")
-        within = self._config.fetch_timeout.total_seconds() * 4
-        try:
-            async with asyncio.timeout(within):
-                return refresh, await self._look(item, now, pitr)
-        except TimeoutError:
-            reason = f"the check took longer than {within:.0f} s"
-        except Exception as exc:  # a check's bug is an unknown item, not a crashed gate
-            log.exception(msg.GATE_CHECK_FAILED, extra={"item": item})
-            reason = f"the check failed ({type(exc).__name__})"
-        return refresh, [Evidence(item, item, Verdict.UNKNOWN, reason, now, None, "bot")]
-
-    async def _look(self, item: str, now: datetime, pitr: bool) -> list[Evidence]:
-        ages = self._config.max_age
-        match item:
-            case "owners":
-                entries = await self._table.owners()
-                tests = await self._checks.test_pages.latest()
-                by_role = {e.role: e for e in entries}
-                return [
-                    judge_owner(
-                        by_role[role],
-                        self._checks.channels,
-                        tests.get(role.value),
-                        now,
-                        ages.owners,
-                    )
-                    for role in Role
-                    if role in by_role
-                ] or [
-                    Evidence(
-                        "owners",
-                        "owners",
-                        Verdict.FAIL,
-                        "the table is empty",
-                        now,
-                        None,
-                        "database",
-                    )
-                ]
-            case "references":
-                refs = await self._table.refs()
-                expect = self._config.references
-                timeout = self._config.fetch_timeout.total_seconds()
-
-                async def one(key: str) -> Evidence:
-                    value = refs.get(key)
-                    seen = None
-                    if value and expect[key] != "pointer":
-                        seen = await self._checks.probe.look(value, timeout)
-                    return judge_reference(key, value, expect[key], seen, now, ages.references)
-
-                return list(await asyncio.gather(*(one(k) for k in REFERENCE_KEYS)))
-            case "services":
-                if not self._lucia.services:
-                    return [_unknown(item, "no services in lucia.yaml (`services:`)", now)]
-                return list(
-                    await asyncio.gather(*(self._service(n, now) for n in self._lucia.services))
-                )
-            case "rollback_drill":
-                staging = [n for n, s in self._lucia.services.items() if not s.production]
-                if not staging:
-                    return [
-                        _unknown(
-                            item,
-                            "lucia.yaml has no non-production service to drill on "
-                            "(`services:` → `production: false`)",
-                            now,
-                        )
-                    ]
-                passed, latest = await self._store.drills(self._config.drill_playbook, staging)
-                return [
-                    judge_drill(
-                        passed,
-                        latest,
-                        self._config.drill_playbook,
-                        now,
-                        ages.rollback_drill,
-                        await self._names(),
-                    )
-                ]
-            case "alert_pipeline":
-                stored = await self._store.latest_evidence("alert_pipeline")
-                return list(stored) or [
-                    _unknown(item, "no trace has run: `/lucia gate trace`", now)
-                ]
-            case "incidents":
-                facts = await self._store.incident_facts(now - self._config.incidents_within)
-                return [judge_incidents(facts, now, ages.incidents)]
-            case "backups":
-                if self._checks.backups is None:
-                    return [
-                        _unknown(
-                            item,
-                            "not configured: set SUPABASE_ACCESS_TOKEN (Account → Access "
-                            "Tokens) and SUPABASE_PROJECT_REF (the <ref> of <ref>.supabase.co)",
-                            now,
-                        )
-                    ]
-                try:
-                    seen = await self._checks.backups.backups()
-                except EvidenceUnavailable as exc:
-                    return [
-                        judge_backups(str(exc), pitr, now, self._config.backup_within, ages.backups)
-                    ]
-                return [judge_backups(seen, pitr, now, self._config.backup_within, ages.backups)]
-        raise AssertionError(f"no check for gate item {item!r}")
-
-    async def _service(self, name: str, now: datetime) -> Evidence:
-        service = self._lucia.services[name]
-        timeout = self._config.fetch_timeout.total_seconds()
-        deploy: tuple[str, str] | str
-        if self._checks.render is None:
-            deploy = "RENDER_API_KEY isn't set"
-        else:
-            try:
-                recent = await self._checks.render.deploys(service.render_service_id, limit=5)
-                deploy = _serving(recent)
-            except LuciaError as exc:
-                deploy = str(exc)
-        health: tuple[int, float] | str
-        if service.health_url is None:
-            health = "no health_url in lucia.yaml"
-        else:
-            # Redirects not followed: a health URL behind a sign-in page is no health.
-            seen = await self._checks.probe.look(service.health_url, timeout)
-            health = (
-                (seen.status, seen.elapsed_ms)
-                if seen.status is not None
-                else f"no answer ({seen.problem})"
-            )
-        return judge_service(name, deploy, health, now, self._config.max_age.services)
 
     # -- the rest of the commands -----------------------------------------------------
 
@@ -386,15 +215,6 @@ class GateService:
             f"`{item}` isn't an item anyone signs"
             + (f": those are {', '.join(names)}." if names else ": lucia.yaml names none.")
         )
-
-    async def _names(self) -> Callable[[UserId], str]:
-        """People by the launch-gate table's names; anyone else by their id."""
-        names = {
-            e.contact.slack_user: e.contact.name
-            for e in await self._table.owners()
-            if e.contact is not None and e.contact.slack_user
-        }
-        return lambda user: names.get(user, user)
 
     async def _holds(self, actor: UserId, roles: Sequence[str]) -> bool:
         return any(
@@ -504,29 +324,4 @@ def _moved(before: Evaluation | None, after: Evaluation) -> tuple[str, ...]:
     return tuple(lines)
 
 
-def _serving(recent: Sequence[RenderDeploy]) -> tuple[str, str] | str:
-    """The deploy a service stands on: the newest, unless it is still going (this very
-    gate may be its pre-deploy command), in which case the live one below it."""
-    if not recent:
-        return "no deploys yet"
-    newest = recent[0]
-    if newest.status.finished:
-        return newest.id, newest.status.value
-    live = next((d for d in recent if d.status is DeployStatus.LIVE), None)
-    return (live.id, live.status.value) if live else (newest.id, newest.status.value)
-
-
-def _unknown(item: str, reason: str, now: datetime) -> Evidence:
-    return Evidence(item, item, Verdict.UNKNOWN, reason, now, None, "bot")
-
-
 _LONGEST_EXCEPTION = timedelta(days=30)
-_REFRESH = {
-    "owners": "/lucia gate test-page all",
-    "references": "/lucia gate",
-    "services": "/lucia gate",
-    "rollback_drill": "/lucia playbook run drill <staging service>",
-    "alert_pipeline": "/lucia gate trace",
-    "incidents": "/lucia gate",
-    "backups": "/lucia gate",
-}

@@ -11,6 +11,9 @@ SQLite has no row locks: one process there.
 and channel, so a channel is attempted once): `ok` true is sent; otherwise `detail` is
 `attempting` for a send under way, `unknown: …` for an attempt whose sender stopped before
 the answer, or the failure's reason (notifiers' reasons never take either form).
+
+It runs past 400 lines because escalations, pages and their deliveries share one
+transaction type (`_SqlPagingTransaction`): splitting it would split the transaction.
 """
 
 from __future__ import annotations

@@ -114,15 +114,12 @@ def bot_settings(slack: FakeSlackAPI, database_url: str, **extra: str) -> Settin
 
 @asynccontextmanager
 async def running_bot(
-    slack: FakeSlackAPI,
-    database_url: str,
-    config: LuciaConfig | None = None,
-    *,
-    port: int | None = None,  # a port chosen beforehand: for a LUCIA_PUBLIC_URL that is it
-    **env: str,
+    slack: FakeSlackAPI, database_url: str, config: LuciaConfig | None = None, **env: str
 ) -> AsyncIterator[Bot]:
-    """The whole server app, as `lucia-bot serve` builds it, on a local port."""
+    """The whole server app, as `lucia-bot serve` builds it, on a local port: the one `PORT`
+    names when given (so a LUCIA_PUBLIC_URL can be the bot itself), else any free one."""
     settings = bot_settings(slack, database_url, **env)
     app = await build_server_app(settings, config or LuciaConfig())
+    port = settings.port if "PORT" in env else None
     async with TestClient(TestServer(app, port=port)) as client:
         yield Bot(client, slack)

@@ -217,8 +217,9 @@ async def test_a_trace_through_the_public_url_passes_the_gates_alert_pipeline(
         "SENTRY_CLIENT_SECRET": SECRET,
         "LUCIA_ALERTS_CHANNEL": ALERTS,
         "LUCIA_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "PORT": str(port),
     }
-    async with running_bot(reach.slack, database_url, GATED, port=port, **env) as bot:
+    async with running_bot(reach.slack, database_url, GATED, **env) as bot:
         before = await bot.runtime.desk.gate.evaluate("staging", ANA)
         traced = await bot.runtime.desk.run(parse("gate trace"), Invocation(ANA))
         after = await bot.runtime.desk.gate.evaluate("staging", ANA)
