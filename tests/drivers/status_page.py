@@ -73,11 +73,12 @@ class StatusDesk:
 
 
 @asynccontextmanager
-async def status_desk(database_url: str) -> AsyncIterator[StatusDesk]:
+async def status_desk(database_url: str, **env: str) -> AsyncIterator[StatusDesk]:
+    """`env`: more settings (a Cloudflare to purge, a public URL)."""
     clock = FakeClock(NOW)
     lines: list[str] = []
     runtime = await build_runtime(
-        load_settings({"DATABASE_URL": database_url}),
+        load_settings({"DATABASE_URL": database_url, **env}),
         status_config(),
         ConsoleChat(lines.append),
         clock=clock,
