@@ -53,4 +53,9 @@ class FakeClerkJS(LocalServer):
     async def _script(self, _request: web.Request) -> web.Response:
         self.served += 1
         token = json.dumps(self.mint() if self.mint is not None else None)
-        return web.Response(text=_SCRIPT % {"token": token}, content_type="text/javascript")
+        # The shell loads it `crossorigin="anonymous"`, as Clerk's snippet does: CORS applies.
+        return web.Response(
+            text=_SCRIPT % {"token": token},
+            content_type="text/javascript",
+            headers={"Access-Control-Allow-Origin": "*"},
+        )
