@@ -24,8 +24,8 @@ CONFIG = LuciaConfig(
 
 
 @pytest.fixture
-async def admin(tmp_path: Path) -> AsyncIterator[AdminBot]:
-    async with running_admin(f"sqlite:///{tmp_path / 'lucia.db'}", CONFIG) as running:
+async def admin(database_url: str) -> AsyncIterator[AdminBot]:
+    async with running_admin(database_url, CONFIG) as running:
         await running.say("incident open sev2 Payments are failing")
         await running.say("incident note #1 Stripe answers 502")
         await running.say("followup add #1 Alert on Stripe 5xx")
