@@ -121,7 +121,14 @@ class AdminApi:
         if status not in ("open", "all"):
             return _json({"error": "status must be open or all"}, 400)
         found = await self._data.incidents.list(include_closed=status == "all", limit=_LIMIT)
-        return _json({"status": status, "incidents": [_incident(i) for i in found]})
+        # Leads by the launch-gate table's names, as the postmortem names them.
+        names = {
+            o.contact.slack_user: o.contact.name
+            for o in await self._data.paging.owners()
+            if o.contact is not None and o.contact.slack_user
+        }
+        listed = [_incident(i) | {"lead_name": names.get(i.lead or "")} for i in found]
+        return _json({"status": status, "incidents": listed})
 
     async def incident(self, request: web.Request, _who: Admitted) -> web.Response:
         number = int(request.match_info["number"])

@@ -99,6 +99,11 @@ async def test_open_and_all_incidents(admin: AdminBot) -> None:
         "investigating",
     )
     assert incident["created_at"]
+    await admin.say("incident lead #1 <@U01ANALUC1>")
+    [incident] = (await (await admin.get("/admin/api/incidents", admin.token())).json())[
+        "incidents"
+    ]
+    assert (incident["lead"], incident["lead_name"]) == ("U01ANALUC1", "Ana Lucia")
     await admin.say("incident resolve #1 Stripe recovered")
     assert (await (await admin.get("/admin/api/incidents", admin.token())).json())[
         "incidents"

@@ -77,6 +77,7 @@ async def test_signed_in_the_list_the_timeline_and_the_postmortem_download(scene
     page = await browser.js("document.getElementById('view').innerText")
     assert "Payments are failing at checkout" in page
     assert "SEV1" in page
+    assert "Ana Lucia" in page  # the lead, by the launch-gate table's name
     assert await browser.js("document.getElementById('sign-in').hidden") is True
     await browser.screenshot(scene.shots / "admin-incidents.png")
 

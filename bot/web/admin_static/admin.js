@@ -83,7 +83,7 @@
           ["Title", (i) => i.title],
           ["Severity", (i) => el("span", { class: `sev ${i.severity}` }, i.severity)],
           ["Status", (i) => i.status],
-          ["Lead", (i) => i.lead],
+          ["Lead", (i) => i.lead_name || i.lead],
           ["Opened", (i) => when(i.created_at)],
           ["Acknowledged", (i) => when(i.acknowledged_at)],
           ["Mitigated", (i) => when(i.mitigated_at)],
