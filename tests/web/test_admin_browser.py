@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import AdminViewConfig, LuciaConfig, Owner
+from bot.config import AdminViewConfig, GateConfig, GatePhase, LuciaConfig, Owner
 from bot.vocabulary import Role
 from tests.drivers.admin import AdminBot, running_admin
 from tests.drivers.browser import Browser, chromium
@@ -31,6 +31,7 @@ pytestmark = [
 CONFIG = LuciaConfig(
     owners={Role.OWNER: Owner(name="Ana Lucia", slack="U01ANALUC1")},
     admin_view=AdminViewConfig(users=["user_alice"]),
+    gate=GateConfig(phases={"staging": GatePhase(items=["owners", "references"])}),
 )
 
 
@@ -131,7 +132,7 @@ async def test_the_pages_for_alerts_owners_gate_and_status_render(scene: Scene) 
     for view, words in (
         ("alerts", "Nothing is firing."),
         ("owners", "Ana Lucia"),
-        ("gate", "No gate phases are configured."),
+        ("gate", "staging: not evaluated yet"),
         ("status", "status page"),
     ):
         await browser.goto(f"{scene.shell}#/{view}")
@@ -141,3 +142,12 @@ async def test_the_pages_for_alerts_owners_gate_and_status_render(scene: Scene) 
     await browser.goto(f"{scene.shell}#/owners")
     await browser.wait_for("document.getElementById('view').innerText.includes('nobody holds')")
     await browser.screenshot(scene.shots / "admin-owners.png")
+    await scene.admin.say("gate staging")
+    await browser.goto(f"{scene.shell}#/gate")
+    gate = await browser.wait_for(
+        "document.getElementById('view').innerText.includes('Evaluated')"
+        " && document.getElementById('view').innerText"
+    )
+    assert "staging: NO-GO" in gate
+    assert "references" in gate
+    await browser.screenshot(scene.shots / "admin-gate.png")
