@@ -4,7 +4,7 @@ bot connects, reads the environment or configures logging."""
 
 from __future__ import annotations
 
-__all__ = ["Runtime", "build_runtime", "utc_now"]
+__all__ = ["Reads", "Runtime", "build_runtime", "utc_now"]
 
 import asyncio
 import logging
@@ -22,24 +22,24 @@ from bot import outbound
 from bot.alerts.model import NoticeTiming
 from bot.alerts.notices import NoticeBoard
 from bot.alerts.pipeline import FOLD_DELAY, AlertPipeline
-from bot.alerts.ports import AlertChat, RepeatCounter
+from bot.alerts.ports import AlertChat, AlertStore, RepeatCounter
 from bot.alerts.routing import LEASE as ROUTE_LEASE
 from bot.alerts.routing import IncidentRouter
 from bot.alerts.service import AlertService
 from bot.background import BackgroundTasks, SingleFlight, Soon
-from bot.config import LuciaConfig
+from bot.config import AdminViewConfig, LuciaConfig
 from bot.dedupe.memory import MemoryDedupe
 from bot.dedupe.redis_counter import RedisRepeatCounter
 from bot.dedupe.redis_dedupe import RedisDedupe, connect_redis
 from bot.desk import Desk
 from bot.gate.evidence import Checks
-from bot.gate.ports import GateChat
+from bot.gate.ports import GateChat, GateStore
 from bot.gate.replies import GateReport
 from bot.gate.service import Announce, GateService
 from bot.gate.trace import AlertTrace
-from bot.incidents.ports import IncidentChat
+from bot.incidents.ports import IncidentChat, IncidentStore
 from bot.incidents.service import IncidentService
-from bot.paging.ports import Notifier, ProfileNames
+from bot.paging.ports import Notifier, PagingStore, ProfileNames
 from bot.paging.reach import PagingReach
 from bot.paging.service import PagingService
 from bot.playbooks.model import load_playbooks
@@ -79,6 +79,20 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+@dataclass(frozen=True)
+class Reads:
+    """What the admin view reads, through the core's ports: never a check or a write."""
+
+    incidents: IncidentStore
+    alerts: AlertStore
+    paging: PagingStore
+    gate: GateStore
+    gate_phases: tuple[str, ...]
+    status: StatusService
+    channels: frozenset[str]  # how this deployment pages: for the owners' gaps
+    admitted: AdminViewConfig  # who may enter
+
+
 @dataclass(kw_only=True)
 class Runtime:
     """The parts one bot process runs on, built once and closed once."""
@@ -94,6 +108,7 @@ class Runtime:
     repeat_folder: SingleFlight  # moves repeats counted in Redis onto their groups
     fold_soon: Soon  # a second after a repeat is counted: the folder runs
     desk: Desk  # answers /lucia commands
+    reads: Reads  # the admin view's
     wakeups: Wakeups  # runs the workers when their rows say something is due
     ticker: AsyncIOScheduler  # one-shot timers, and the fold of counts a dead process left
     exits: AsyncExitStack  # closes what was opened, last first
@@ -263,9 +278,10 @@ async def build_runtime(
             paging.responders,
             clock,
         )
+        gate_store = SqlGateStore(engine)
         gate = GateService(
             config,
-            SqlGateStore(engine),
+            gate_store,
             paging_store,
             Checks(
                 probe=HttpUrlProbe(anonymous),
@@ -312,6 +328,16 @@ async def build_runtime(
             repeat_folder=folder,
             fold_soon=fold_soon,
             desk=desk,
+            reads=Reads(
+                incidents=incident_store,
+                alerts=alert_store,
+                paging=paging_store,
+                gate=gate_store,
+                gate_phases=tuple(config.gate.phases),
+                status=status,
+                channels=frozenset(n.channel for n in notifiers),
+                admitted=config.admin_view,
+            ),
             wakeups=wakeups,
             ticker=ticker,
             exits=exits.pop_all(),

@@ -9,6 +9,7 @@ section and its rules are found where lucia.example.yaml puts them.
 from __future__ import annotations
 
 __all__ = [
+    "AdminViewConfig",
     "AlertRoute",
     "AlertsConfig",
     "Duration",
@@ -342,6 +343,20 @@ class StatusPageConfig(_Model):
         return self
 
 
+def _org_role(role: str) -> str:
+    # Session tokens v2 carry `admin`, v1 carried `org:admin`: compare without the prefix.
+    return role.strip().removeprefix("org:")
+
+
+class AdminViewConfig(_Model):
+    """Who may enter `/admin`: Clerk user ids (`user_…`) or verified e-mails, or members of
+    one Clerk organization holding one of `roles`."""
+
+    users: list[FreeText] = []
+    organization: FreeText | None = None  # a Clerk organization id (`org_…`)
+    roles: list[Annotated[str, AfterValidator(_org_role)]] = ["admin"]
+
+
 class LuciaConfig(_Model):
     owners: dict[Role, Owner | None] = {}
     # Who may change owners besides the owner: Slack user ids, or shell users (--user).
@@ -355,6 +370,7 @@ class LuciaConfig(_Model):
     alerts: AlertsConfig = AlertsConfig()
     gate: GateConfig = GateConfig()
     status_page: StatusPageConfig = StatusPageConfig()
+    admin_view: AdminViewConfig = AdminViewConfig()
 
     @model_validator(mode="after")
     def _components_name_services(self) -> LuciaConfig:

@@ -7,6 +7,8 @@ a secret or a request body.
 from __future__ import annotations
 
 __all__ = [
+    "ADMIN_REQUEST_REFUSED",
+    "ADMIN_VIEW_OFF",
     "ALERT_DELIVERY_FAILED",
     "ALERT_DELIVERY_IGNORED",
     "ALERT_DELIVERY_UNREADABLE",
@@ -91,3 +93,5 @@ ALERT_NOTICE_LEASE_NOT_RENEWED = "alert_notice_lease_not_renewed"  # database un
 GATE_CHECK_FAILED = "gate_check_failed"  # a bug in a check: its item is unknown
 GATE_VERDICT_CHANGED = "gate_verdict_changed"
 GATE_ANNOUNCE_FAILED = "gate_announce_failed"  # stored; the channel missed it
+ADMIN_REQUEST_REFUSED = "admin_request_refused"  # 401/403 on /admin/api: reason, never the token
+ADMIN_VIEW_OFF = "admin_view_off"  # CLERK_* unset: /admin says how to turn it on

@@ -4,13 +4,22 @@ settings for them."""
 
 from __future__ import annotations
 
-__all__ = ["email_notifier", "notifiers", "push_notifier", "render_client"]
+__all__ = [
+    "admission_check",
+    "email_notifier",
+    "notifiers",
+    "push_notifier",
+    "render_client",
+]
 
 from typing import cast
+from urllib.parse import urlsplit
 
 import aiohttp
 
+from bot.clerk.sessions import ClerkSessions
 from bot.cloudflare.purge import CloudflarePurge
+from bot.config import AdminViewConfig
 from bot.notify.email import EmailNotifier, TlsMode
 from bot.notify.push import PushNotifier
 from bot.paging.ports import Notifier
@@ -81,3 +90,25 @@ def notifiers(
         found.append(email)
     found.append(push_notifier(settings, session))
     return found
+
+
+def admission_check(settings: Settings, who: AdminViewConfig) -> ClerkSessions | None:
+    """None unless CLERK_PUBLISHABLE_KEY and CLERK_JWT_KEY are set (and so, by `Settings`,
+    LUCIA_PUBLIC_URL): then the admin view is off. Tokens are accepted only when minted
+    for the bot's own origin (azp) by the configured instance (iss)."""
+    issuer, origin = settings.clerk_issuer_url, settings.public_url
+    if not settings.admin_view_on or settings.clerk_jwt_key is None or not issuer or not origin:
+        return None
+    return ClerkSessions(
+        settings.clerk_jwt_key,
+        issuer,
+        [_origin(origin)],
+        users=who.users,
+        organization=who.organization,
+        roles=who.roles,
+    )
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"

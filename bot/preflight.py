@@ -52,4 +52,20 @@ def preflight(settings: Settings, config: LuciaConfig) -> list[ConfigProblem]:
                     "certificate as a Secret File (it is then /etc/secrets/<name>)",
                 )
             )
+    view = config.admin_view
+    if settings.admin_view_on and not view.users and view.organization is None:
+        found.append(
+            ConfigProblem(
+                str(settings.lucia_config),
+                "nobody may enter /admin: CLERK_* is set, but `admin_view:` lists no users "
+                "and no organization",
+            )
+        )
+    if view.organization is not None and not view.roles:
+        found.append(
+            ConfigProblem(
+                str(settings.lucia_config),
+                "admin_view.organization is set with no roles: no member may enter /admin",
+            )
+        )
     return found

@@ -16,6 +16,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 
 from bot import log_messages as msg
+from bot import outbound
 from bot.app import Runtime, build_runtime, utc_now
 from bot.config import LuciaConfig
 from bot.console.chat import ConsoleChat
@@ -26,6 +27,8 @@ from bot.slack.dispatch import SlackDeps
 from bot.slack.identity import SlackIdentity
 from bot.slack.paging import SlackProfiles
 from bot.store.database import driver_url, ping
+from bot.web.admin import AdminView, ClerkFront
+from bot.web.admin_api import AdminSources
 from bot.web.health import Health
 from bot.web.postmortem_link import PostmortemLink
 from bot.web.sentry_webhook import SentryWebhook
@@ -61,6 +64,7 @@ def build_web_app(
     app.add_routes(sentry.routes())
     app.add_routes(PostmortemLink(runtime.postmortems, settings.link_secret, utc_now).routes())
     app.add_routes(StatusPage(runtime.desk.status, settings.public_url).routes())
+    app.add_routes(_admin_view(runtime).routes())
 
     async def lifespan(_app: web.Application) -> AsyncIterator[None]:
         runtime.start()
@@ -110,6 +114,28 @@ async def build_server_app(settings: Settings, config: LuciaConfig) -> web.Appli
         app.on_shutdown.append(disconnect)
     _log_serving(settings)
     return app
+
+
+def _admin_view(runtime: Runtime) -> AdminView:
+    """`/admin` and `/admin/api/*`: off (saying how to turn it on) without Clerk."""
+    settings, reads = runtime.settings, runtime.reads
+    check = outbound.admission_check(settings, reads.admitted)
+    host = settings.clerk_frontend_api
+    if check is None or settings.clerk_publishable_key is None or host is None:
+        log.info(msg.ADMIN_VIEW_OFF)
+        return AdminView(None, None, None)
+    front = ClerkFront(settings.clerk_publishable_key, host, settings.clerk_js_url)
+    sources = AdminSources(
+        incidents=reads.incidents,
+        alerts=reads.alerts,
+        paging=reads.paging,
+        gate=reads.gate,
+        gate_phases=reads.gate_phases,
+        status=reads.status,
+        postmortems=runtime.postmortems,
+        channels=reads.channels,
+    )
+    return AdminView(front, check, sources)
 
 
 def _log_serving(settings: Settings) -> None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-__all__ = ["Settings", "SlackMode", "load_settings"]
+__all__ = ["Settings", "SlackMode", "frontend_api_of", "load_settings"]
 
+import base64
 import contextlib
 import enum
 import hashlib
@@ -88,6 +89,13 @@ class Settings(BaseSettings):
     lucia_public_url: str | None = None
     render_external_url: str | None = None
     lucia_link_secret: SecretStr | None = None
+    # The admin view (/admin): Clerk's publishable key (pk_test_/pk_live_, which names the
+    # Frontend API host), the PEM "JWKS Public Key" for networkless checks, the issuer
+    # (else https:// + that host) and, for tests, where ClerkJS is loaded from.
+    clerk_publishable_key: str | None = None
+    clerk_jwt_key: str | None = Field(default=None, repr=False)
+    clerk_issuer: str | None = None
+    clerk_js_url: str | None = None
     log_level: str = "INFO"
 
     @field_validator("*", mode="before")
@@ -119,6 +127,22 @@ class Settings(BaseSettings):
     def public_url(self) -> str | None:
         base = self.lucia_public_url or self.render_external_url
         return base.rstrip("/") if base else None
+
+    @property
+    def clerk_frontend_api(self) -> str | None:
+        """The Clerk Frontend API host the publishable key names (`clerk.<domain>`)."""
+        return frontend_api_of(self.clerk_publishable_key) if self.clerk_publishable_key else None
+
+    @property
+    def admin_view_on(self) -> bool:
+        return bool(self.clerk_publishable_key and self.clerk_jwt_key)
+
+    @property
+    def clerk_issuer_url(self) -> str | None:
+        if self.clerk_issuer:
+            return self.clerk_issuer.rstrip("/")
+        host = self.clerk_frontend_api
+        return f"https://{host}" if host else None
 
     @property
     def config_path_is_explicit(self) -> bool:
@@ -206,6 +230,7 @@ class Settings(BaseSettings):
             problem(
                 "SENTRY_WEBHOOK_TOKEN", "is too short to be a secret: use 16+ random characters"
             )
+        found += self._clerk_problems()
         if self.log_level.upper() not in _LOG_LEVELS:
             problem("LOG_LEVEL", f"`{self.log_level}` isn't one of {', '.join(_LOG_LEVELS)}")
         if self.sentry_dsn is not None:
@@ -233,6 +258,60 @@ class Settings(BaseSettings):
         if not self.ntfy_url.startswith(("https://", "http://")):
             problem("NTFY_URL", "must be an http(s) URL of an ntfy server")
         return found
+
+    def _clerk_problems(self) -> list[ConfigProblem]:
+        found: list[ConfigProblem] = []
+        key, pem = self.clerk_publishable_key, self.clerk_jwt_key
+        if not (key or pem or self.clerk_issuer or self.clerk_js_url):
+            return found
+        half = "the admin view needs CLERK_PUBLISHABLE_KEY and CLERK_JWT_KEY (or none of CLERK_*)"
+        if not key:
+            found.append(ConfigProblem("env CLERK_PUBLISHABLE_KEY", f"is missing: {half}"))
+        elif self.clerk_frontend_api is None:
+            found.append(
+                ConfigProblem(
+                    "env CLERK_PUBLISHABLE_KEY",
+                    "isn't a Clerk publishable key (pk_test_… or pk_live_…): copy it from "
+                    "Clerk's dashboard → API keys",
+                )
+            )
+        if not pem:
+            found.append(ConfigProblem("env CLERK_JWT_KEY", f"is missing: {half}"))
+        elif "-----BEGIN PUBLIC KEY-----" not in pem:
+            found.append(
+                ConfigProblem(
+                    "env CLERK_JWT_KEY",
+                    "isn't a PEM public key: copy the JWKS Public Key (PEM) from Clerk's "
+                    "dashboard → API keys → Show JWT public key",
+                )
+            )
+        for var, url in (("CLERK_ISSUER", self.clerk_issuer), ("CLERK_JS_URL", self.clerk_js_url)):
+            if url and not url.startswith(("https://", "http://")):
+                found.append(ConfigProblem(f"env {var}", "must be an http(s) URL"))
+        if key and pem and self.public_url is None:
+            found.append(
+                ConfigProblem(
+                    "env LUCIA_PUBLIC_URL",
+                    "is missing: the admin view accepts only tokens minted for its own "
+                    "origin (Clerk's azp), so it needs the bot's public URL",
+                )
+            )
+        return found
+
+
+def frontend_api_of(publishable_key: str) -> str | None:
+    """`pk_live_<base64("clerk.example.com$")>` → `clerk.example.com`; None if it isn't one."""
+    for prefix in ("pk_test_", "pk_live_"):
+        if publishable_key.startswith(prefix):
+            encoded = publishable_key.removeprefix(prefix)
+            try:
+                decoded = base64.b64decode(encoded + "=" * (-len(encoded) % 4)).decode()
+            except (ValueError, UnicodeDecodeError):
+                return None
+            host = decoded.removesuffix("$")
+            if decoded.endswith("$") and re.fullmatch(r"[A-Za-z0-9.-]+(:\d+)?", host):
+                return host
+    return None
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import load_config
+from bot.config import AdminViewConfig, load_config
 from bot.errors import ConfigError
 from bot.playbooks.model import load_playbooks
 from bot.vocabulary import Role, Severity
@@ -487,3 +487,8 @@ def test_the_shipped_playbooks_all_load() -> None:
         "wait_live",
         "health_check",
     ]
+
+
+def test_admin_view_roles_lose_their_org_prefix() -> None:
+    view = AdminViewConfig(users=["user_1"], organization="org_1", roles=["org:admin", "oncall"])
+    assert view.roles == ["admin", "oncall"]

@@ -22,6 +22,7 @@ NOT_DECLARED = {
     "render_api_url",
     "supabase_api_url",  # for tests: the Management API's own address is the default
     "cloudflare_api_url",
+    "clerk_js_url",  # for tests: ClerkJS comes from the instance's Frontend API
     "lucia_playbooks",
     "slack_client_id",  # refused if set: they switch Bolt to OAuth
     "slack_client_secret",
@@ -40,6 +41,9 @@ SECRETS = {
     "RENDER_API_KEY",
     "SUPABASE_ACCESS_TOKEN",
     "CLOUDFLARE_API_TOKEN",
+    # Not secrets (both are public keys), but each instance has its own: asked for.
+    "CLERK_PUBLISHABLE_KEY",
+    "CLERK_JWT_KEY",
 }
 
 

@@ -412,3 +412,56 @@ def test_an_unknown_log_level_is_refused() -> None:
     with pytest.raises(ConfigError) as caught:
         load_settings({"LOG_LEVEL": "verbose"})
     assert "env LOG_LEVEL: `verbose` isn't one of DEBUG, INFO" in str(caught.value)
+
+
+# --- the admin view (Clerk) -------------------------------------------------------------
+
+_PK = "pk_live_Y2xlcmsubHVjaWEuZXhhbXBsZSQ"  # base64("clerk.lucia.example$")
+_PEM = "-----BEGIN PUBLIC KEY-----\nMIIB\n-----END PUBLIC KEY-----\n"
+
+
+def test_clerk_keys_turn_the_admin_view_on_with_the_issuer_from_the_key() -> None:
+    settings = load_settings(
+        {
+            "CLERK_PUBLISHABLE_KEY": _PK,
+            "CLERK_JWT_KEY": _PEM,
+            "LUCIA_PUBLIC_URL": "https://oncall.lucia.example",
+        }
+    )
+    assert settings.admin_view_on
+    assert settings.clerk_frontend_api == "clerk.lucia.example"
+    assert settings.clerk_issuer_url == "https://clerk.lucia.example"
+
+
+def test_an_explicit_clerk_issuer_wins() -> None:
+    settings = load_settings(
+        {
+            "CLERK_PUBLISHABLE_KEY": _PK,
+            "CLERK_JWT_KEY": _PEM,
+            "CLERK_ISSUER": "https://clerk.other.example/",
+            "LUCIA_PUBLIC_URL": "https://oncall.lucia.example",
+        }
+    )
+    assert settings.clerk_issuer_url == "https://clerk.other.example"
+
+
+def test_no_clerk_settings_leave_the_admin_view_off() -> None:
+    assert not load_settings({}).admin_view_on
+
+
+@pytest.mark.parametrize(
+    ("environ", "location"),
+    [
+        ({"CLERK_PUBLISHABLE_KEY": _PK}, "env CLERK_JWT_KEY"),
+        ({"CLERK_JWT_KEY": _PEM}, "env CLERK_PUBLISHABLE_KEY"),
+        (
+            {"CLERK_PUBLISHABLE_KEY": "pk_live_!!!", "CLERK_JWT_KEY": _PEM},
+            "env CLERK_PUBLISHABLE_KEY",
+        ),
+        ({"CLERK_PUBLISHABLE_KEY": _PK, "CLERK_JWT_KEY": "sk_live_x"}, "env CLERK_JWT_KEY"),
+        ({"CLERK_PUBLISHABLE_KEY": _PK, "CLERK_JWT_KEY": _PEM}, "env LUCIA_PUBLIC_URL"),
+    ],
+    ids=["no PEM", "no publishable key", "not a key", "not a PEM", "no public URL"],
+)
+def test_half_configured_clerk_is_refused(environ: dict[str, str], location: str) -> None:
+    assert location in locations_of(environ)

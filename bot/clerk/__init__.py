@@ -1,0 +1,1 @@
+"""Clerk: the admin view's session tokens, checked without a network call."""
