@@ -54,16 +54,7 @@ def judge_owner(
     if entry.contact is None:
         return said(Verdict.FAIL, f"nobody holds {role}: `/lucia owners set {role} @user`")
     contact = entry.contact
-    ways = [
-        way
-        for way, have in (
-            ("Slack", contact.slack_user and {"slack_dm", "slack_mention"} & set(channels)),
-            ("e-mail", contact.email and "email" in channels),
-            ("push", contact.push_topic and "push" in channels),
-        )
-        if have
-    ]
-    if not ways:
+    if not contact.reachable_by(channels):
         gaps = "; ".join(entry.gaps(channels))
         return said(Verdict.FAIL, f"{contact.name} can't be reached by this bot ({gaps})")
     refresh = f"`/lucia gate test-page {role}`"

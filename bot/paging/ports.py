@@ -14,7 +14,7 @@ __all__ = [
     "Unstarted",
 ]
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -41,6 +41,14 @@ class Contact:
     def person(self) -> str:
         """Who this is, whichever way they are reached: for the throttle."""
         return self.slack_user or self.email or self.push_topic or self.phone or self.name
+
+    def reachable_by(self, channels: Collection[str]) -> bool:
+        """Some page channel of these ("slack_dm", "email", …) fits their details."""
+        return bool(
+            (self.slack_user and {"slack_dm", "slack_mention"} & set(channels))
+            or (self.email and "email" in channels)
+            or (self.push_topic and "push" in channels)
+        )
 
 
 # Shows a stored timeline event in the incident's channel.

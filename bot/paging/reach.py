@@ -12,7 +12,7 @@ from collections.abc import Collection, Sequence
 
 from bot.config import LuciaConfig
 from bot.paging.model import build_chain
-from bot.paging.ports import Contact, PagingStore
+from bot.paging.ports import PagingStore
 from bot.vocabulary import Severity
 
 
@@ -37,16 +37,9 @@ class PagingReach:
                 "Nobody will be paged: no owners are set for "
                 f"{', '.join(sorted(roles))} — `/lucia owners` shows the table."
             )
-        if not any(e.contact and self._reaches(e.contact) for e in holders):
+        if not any(e.contact and e.contact.reachable_by(self._channels) for e in holders):
             return (
                 "Nobody will be paged: the owners on this incident's chain have no way to be "
                 "reached here (no Slack user, or e-mail/push not set up) — `/lucia owners`."
             )
         return None
-
-    def _reaches(self, contact: Contact) -> bool:
-        return bool(
-            (contact.slack_user and {"slack_dm", "slack_mention"} & self._channels)
-            or (contact.email and "email" in self._channels)
-            or (contact.push_topic and "push" in self._channels)
-        )
