@@ -9,7 +9,8 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import ClassVar, Protocol, get_args
 
-from bot.errors import ChatError, IncidentNotFound, UserError
+from bot.errors import ChatError, UserError
+from bot.incidents.lookup import named_incident
 from bot.incidents.model import EventKind, Incident, TimelineEvent
 from bot.incidents.ports import IncidentStore
 from bot.incidents.replies import ItemList, Noted, Reply
@@ -95,9 +96,11 @@ class PostmortemService:
                         "`playbooks.responders`) export a postmortem here: it comes with a "
                         "link. `lucia-bot export N` prints it where the bot runs."
                     )
-                return await self._export(await self._find(number, inv), inv.actor)
+                return await self._export(
+                    await named_incident(self._incidents, number, inv), inv.actor
+                )
             case cmd.AddFollowUp(number=number, text=text, owner=owner, blocking=blocking):
-                incident = await self._find(number, inv)
+                incident = await named_incident(self._incidents, number, inv)
                 now = self._clock()
                 who = Text(" for ", Mention(owner)) if owner else Text()
                 event = TimelineEvent(
@@ -119,7 +122,7 @@ class PostmortemService:
                     Text(f"Follow-up F{added.id} added to {incident.key}", who, f".{gate}")
                 )
             case cmd.ListFollowUps(number=number):
-                incident = await self._find(number, inv)
+                incident = await named_incident(self._incidents, number, inv)
                 kept = await self._store.followups(incident.number)
                 if not kept:
                     return Noted(f"{incident.key} has no follow-ups.")
@@ -200,15 +203,3 @@ class PostmortemService:
             )
         )
         return Noted(joined("; ", parts) + ".")
-
-    async def _find(self, number: int | None, inv: Invocation) -> Incident:
-        if number is None and inv.channel_id:
-            found = await self._incidents.find_by_channel(inv.channel_id)
-            if found is not None:
-                return found
-        if number is None:
-            raise UserError("Which incident? Give #N, or run it in the incident's channel.")
-        incident = await self._incidents.get(number)
-        if incident is None:
-            raise IncidentNotFound(f"There is no incident #{number}.")
-        return incident

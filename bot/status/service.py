@@ -16,7 +16,8 @@ from datetime import datetime
 from typing import Any, ClassVar, get_args
 
 from bot.config import StatusPageConfig
-from bot.errors import CachePurgeFailed, CommandError, IncidentNotFound, UserError
+from bot.errors import CachePurgeFailed, CommandError, UserError
+from bot.incidents.lookup import named_incident
 from bot.incidents.model import EventKind, Incident, TimelineEvent
 from bot.incidents.ports import IncidentStore
 from bot.incidents.replies import Noted
@@ -42,6 +43,7 @@ PAGE_PATHS = (
     "/api/v2/scheduled-maintenances.json",
 )
 MAX_NAME = 120
+_FORM = cmd.USAGE["statuspage"]
 
 
 class StatusService:
@@ -85,7 +87,7 @@ class StatusService:
         await self._may_publish(inv)
         match command:
             case cmd.DraftPublish(number=number, components=components, text=text):
-                incident = await self._incident(number, inv)
+                incident = await named_incident(self._incidents, number, inv, usage=_FORM)
                 self._known(components)
                 if await self._store.open_incident_for(incident.number):
                     raise UserError(
@@ -101,7 +103,7 @@ class StatusService:
                     [text, *_component_lines(components, self._ids)],
                 )
             case cmd.DraftUpdate(number=number, phase=phase, components=components, text=text):
-                incident = await self._incident(number, inv)
+                incident = await named_incident(self._incidents, number, inv, usage=_FORM)
                 public = await self._public(incident)
                 self._known(components)
                 chosen = phase or public.status
@@ -119,7 +121,7 @@ class StatusService:
                     [text, *_component_lines(components, self._ids)],
                 )
             case cmd.DraftResolve(number=number, text=text):
-                incident = await self._incident(number, inv)
+                incident = await named_incident(self._incidents, number, inv, usage=_FORM)
                 public = await self._public(incident)
                 back = {c: ComponentState.OPERATIONAL for c in public.components}
                 return await self._draft(
@@ -157,7 +159,7 @@ class StatusService:
             raise CommandError(
                 f"That maintenance would be over already (it ends "
                 f"{starts + command.duration:%Y-%m-%d %H:%M} UTC): give a time to come, or now.",
-                cmd.USAGE["statuspage"],
+                _FORM,
             )
         ends = starts + command.duration
         return await self._draft(
@@ -300,23 +302,8 @@ class StatusService:
             raise CommandError(
                 f"No component {', '.join(unknown)} on the status page: "
                 f"the components are {', '.join(self._ids)}.",
-                cmd.USAGE["statuspage"],
+                _FORM,
             )
-
-    async def _incident(self, number: int | None, inv: Invocation) -> Incident:
-        if number is None and inv.channel_id:
-            found = await self._incidents.find_by_channel(inv.channel_id)
-            if found is not None:
-                return found
-        if number is None:
-            raise CommandError(
-                "Which incident? Give #N, or run it in the incident's channel.",
-                cmd.USAGE["statuspage"],
-            )
-        incident = await self._incidents.get(number)
-        if incident is None:
-            raise IncidentNotFound(f"There is no incident #{number}.")
-        return incident
 
     async def _public(self, incident: Incident) -> PublicIncident:
         public = await self._store.open_incident_for(incident.number)
