@@ -73,14 +73,16 @@ class EvidenceGatherer:
         self._table = launch_table
         self._checks = checks
 
-    async def gather(self, item: str, now: datetime, pitr: bool) -> tuple[str, list[Evidence]]:
+    async def gather(
+        self, item: str, now: datetime, pitr: bool, name_of: Callable[[UserId], str]
+    ) -> tuple[str, list[Evidence]]:
         """(the refresh command, the evidence) of a built-in item; a check that fails or
         takes too long is one piece of unknown evidence saying so."""
         refresh = _REFRESH.get(item, "/lucia gate")
         within = self._config.fetch_timeout.total_seconds() * 4
         try:
             async with asyncio.timeout(within):
-                return refresh, await self._look(item, now, pitr)
+                return refresh, await self._look(item, now, pitr, name_of)
         except TimeoutError:
             reason = f"the check took longer than {within:.0f} s"
         except Exception as exc:  # a check's bug is an unknown item, not a crashed gate
@@ -88,7 +90,9 @@ class EvidenceGatherer:
             reason = f"the check failed ({type(exc).__name__})"
         return refresh, [Evidence(item, item, Verdict.UNKNOWN, reason, now, None, "bot")]
 
-    async def _look(self, item: str, now: datetime, pitr: bool) -> list[Evidence]:
+    async def _look(
+        self, item: str, now: datetime, pitr: bool, name_of: Callable[[UserId], str]
+    ) -> list[Evidence]:
         ages = self._config.max_age
         match item:
             case "owners":
@@ -154,7 +158,7 @@ class EvidenceGatherer:
                         self._config.drill_playbook,
                         now,
                         ages.rollback_drill,
-                        await self.names(),
+                        name_of,
                     )
                 ]
             case "alert_pipeline":

@@ -147,18 +147,13 @@ class GateService:
         configs = [self._config.phases[name] for name in upto]
         wanted = {item for phase in configs for item in phase.items}
         pitr = any(p.pitr for p in configs if "backups" in p.items)
-        gathered = dict(
-            zip(
-                wanted,
-                await asyncio.gather(*(self._evidence.gather(item, now, pitr) for item in wanted)),
-                strict=True,
-            )
-        )
+        name_of = await self._evidence.names()  # one read of the table, for every reason
+        looks = (self._evidence.gather(item, now, pitr, name_of) for item in wanted)
+        gathered = dict(zip(wanted, await asyncio.gather(*looks), strict=True))
         fresh = [e for item in wanted if item != "alert_pipeline" for e in gathered[item][1]]
         await self._store.record(fresh)
         signoffs = await self._store.signoffs(now)
         exceptions = await self._store.exceptions(now)
-        name_of = await self._evidence.names()
         results: list[ItemResult] = []
         evaluations: list[Evaluation] = []
         phases: list[PhaseResult] = []
