@@ -191,22 +191,30 @@ class Settings(BaseSettings):
             problem("DATABASE_URL", reason)
         if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://")):
             problem("REDIS_URL", "must start with redis:// or rediss:// (Upstash)")
-        if bool(self.cloudflare_api_token) != bool(self.cloudflare_zone_id):
-            missing = "CLOUDFLARE_ZONE_ID" if self.cloudflare_api_token else "CLOUDFLARE_API_TOKEN"
-            problem(
-                missing,
-                "is missing: purging the status page needs both CLOUDFLARE_API_TOKEN and "
-                "CLOUDFLARE_ZONE_ID (or neither: then it updates when the cache expires)",
-            )
-        if bool(self.supabase_access_token) != bool(self.supabase_project_ref):
-            missing = (
-                "SUPABASE_PROJECT_REF" if self.supabase_access_token else "SUPABASE_ACCESS_TOKEN"
-            )
-            problem(
-                missing,
-                "is missing: the gate's backup evidence needs both SUPABASE_ACCESS_TOKEN "
-                "and SUPABASE_PROJECT_REF (or neither: then backups are unknown)",
-            )
+
+        def both_or_neither(first: str, second: str, needs: str, without: str) -> None:
+            """Two variables that only work together: name the one missing."""
+            have = {var: getattr(self, var.lower()) is not None for var in (first, second)}
+            if have[first] != have[second]:
+                missing = second if have[first] else first
+                problem(
+                    missing,
+                    f"is missing: {needs} needs both {first} and {second} (or neither: "
+                    f"then {without})",
+                )
+
+        both_or_neither(
+            "CLOUDFLARE_API_TOKEN",
+            "CLOUDFLARE_ZONE_ID",
+            "purging the status page",
+            "it updates when the cache expires",
+        )
+        both_or_neither(
+            "SUPABASE_ACCESS_TOKEN",
+            "SUPABASE_PROJECT_REF",
+            "the gate's backup evidence",
+            "backups are unknown",
+        )
         if self.lucia_redis_namespace is not None and not _NAMESPACE.fullmatch(
             self.lucia_redis_namespace
         ):

@@ -465,3 +465,21 @@ def test_no_clerk_settings_leave_the_admin_view_off() -> None:
 )
 def test_half_configured_clerk_is_refused(environ: dict[str, str], location: str) -> None:
     assert location in locations_of(environ)
+
+
+@pytest.mark.parametrize(
+    ("given", "missing", "needs"),
+    [
+        ({"CLOUDFLARE_API_TOKEN": "cf-token"}, "CLOUDFLARE_ZONE_ID", "purging the status page"),
+        ({"CLOUDFLARE_ZONE_ID": "023e105f4ecef8ad"}, "CLOUDFLARE_API_TOKEN", "purging"),
+        ({"SUPABASE_ACCESS_TOKEN": "sbp_x"}, "SUPABASE_PROJECT_REF", "the gate's backup evidence"),
+        ({"SUPABASE_PROJECT_REF": "abcdefgh"}, "SUPABASE_ACCESS_TOKEN", "backup evidence"),
+    ],
+)
+def test_half_of_a_pair_of_variables_names_the_other_half(
+    given: dict[str, str], missing: str, needs: str
+) -> None:
+    (problem,) = problems_of(given)
+    assert problem.startswith(f"env {missing}: is missing: ")
+    assert needs in problem
+    assert "(or neither: then " in problem
