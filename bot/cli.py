@@ -23,6 +23,7 @@ from bot.console.chat import ConsoleChat
 from bot.console.render import reply_text
 from bot.errors import ConfigError, ConfigProblem, StoreUnavailable, UserError
 from bot.gate.model import GO
+from bot.gate.replies import GateReport
 from bot.logs import configure_logging
 from bot.observability import init_sentry
 from bot.postmortem.export import postmortem_json, postmortem_markdown
@@ -205,24 +206,24 @@ async def _export(settings: Settings, number: int, form: str) -> str | None:
 async def _gate(settings: Settings, config: LuciaConfig, phase: str | None, form: str) -> int:
     """GO → 0, NO-GO → 1; 2 when there is no verdict (no phases, no database)."""
     try:
-        runtime = await build_runtime(settings, config, ConsoleChat(lambda _line: None))
-    except DATABASE_ERRORS as exc:
-        url = driver_url(settings.database_url)
-        print(f"lucia-bot gate: {connection_problem(url, exc)}", file=sys.stderr)
-        return 2
-    try:
-        report = await runtime.desk.gate.evaluate(phase, "lucia-bot gate")
+        report = await _gate_report(settings, config, phase)
     except UserError as exc:
         print(f"lucia-bot gate: {exc}", file=sys.stderr)
         return 2
-    except DATABASE_ERRORS as exc:  # no verdict, which is not a NO-GO
+    except DATABASE_ERRORS as exc:  # at start or mid-check: no verdict, which is not a NO-GO
         url = driver_url(settings.database_url)
         print(f"lucia-bot gate: {connection_problem(url, exc)}", file=sys.stderr)
         return 2
-    finally:
-        await runtime.close()
     if form == "json":
         print(json.dumps(report.evaluation.to_json(), indent=2, ensure_ascii=False))
     else:
         print(reply_text(report))
     return 0 if report.evaluation.verdict == GO else 1
+
+
+async def _gate_report(settings: Settings, config: LuciaConfig, phase: str | None) -> GateReport:
+    runtime = await build_runtime(settings, config, ConsoleChat(lambda _line: None))
+    try:
+        return await runtime.desk.gate.evaluate(phase, "lucia-bot gate")
+    finally:
+        await runtime.close()
